@@ -1,0 +1,94 @@
+import { closeSync, mkdirSync, openSync, writeSync } from 'node:fs';
+import { join } from 'node:path';
+
+/**
+ * The chat's record, `chat.log`: one line per event, in the order the coordinator accepted them.
+ * Every line starts with the server time it was written; message lines also carry `client_ts`
+ * and `server_ts` explicitly. Values that are not plain tokens are JSON-quoted, so a message can
+ * never forge a line or inject terminal control sequences.
+ */
+export type LogEntry =
+  | {
+      kind: 'MESSAGE';
+      serverTs: string;
+      clientTs: string;
+      room: string;
+      seq: number;
+      id: string;
+      from: string;
+      text: string;
+    }
+  | { kind: 'JOIN'; serverTs: string; name: string }
+  | { kind: 'LEAVE'; serverTs: string; name: string; reason: 'exit' | 'timeout' }
+  | { kind: 'REJECTED'; serverTs: string; queue: string; code: string; reason: string; from?: string; requestId?: string }
+  | { kind: 'START' | 'STOP'; serverTs: string; detail: string };
+
+const PLAIN = /^[\p{L}\p{N}._:@+-]+$/u;
+
+function value(raw: string | number): string {
+  const text = String(raw);
+  return PLAIN.test(text) ? text : JSON.stringify(text);
+}
+
+export function formatLogLine(entry: LogEntry): string {
+  const fields: [string, string | number | undefined][] = [];
+  switch (entry.kind) {
+    case 'MESSAGE':
+      fields.push(
+        ['room', entry.room],
+        ['seq', entry.seq],
+        ['from', entry.from],
+        ['client_ts', entry.clientTs],
+        ['server_ts', entry.serverTs],
+        ['id', entry.id],
+        ['text', JSON.stringify(entry.text)],
+      );
+      break;
+    case 'JOIN':
+      fields.push(['name', entry.name]);
+      break;
+    case 'LEAVE':
+      fields.push(['name', entry.name], ['reason', entry.reason]);
+      break;
+    case 'REJECTED':
+      fields.push(
+        ['queue', entry.queue],
+        ['code', entry.code],
+        ['from', entry.from],
+        ['request', entry.requestId],
+        ['reason', entry.reason],
+      );
+      break;
+    case 'START':
+    case 'STOP':
+      fields.push(['detail', entry.detail]);
+      break;
+  }
+  const rendered = fields
+    .filter((field): field is [string, string | number] => field[1] !== undefined)
+    .map(([key, raw]) => (key === 'text' ? `${key}=${raw}` : `${key}=${value(raw)}`));
+  return [entry.serverTs, entry.kind, ...rendered].join(' ');
+}
+
+export class ChatLog {
+  readonly path: string;
+  private fd: number | undefined;
+
+  constructor(logDir: string) {
+    mkdirSync(logDir, { recursive: true });
+    this.path = join(logDir, 'chat.log');
+    this.fd = openSync(this.path, 'a');
+  }
+
+  /** Synchronous on purpose: when this returns, the line is in the kernel and survives a crash of ours. */
+  append(entry: LogEntry): void {
+    if (this.fd === undefined) throw new Error('chat log is closed');
+    writeSync(this.fd, `${formatLogLine(entry)}\n`);
+  }
+
+  close(): void {
+    if (this.fd === undefined) return;
+    closeSync(this.fd);
+    this.fd = undefined;
+  }
+}

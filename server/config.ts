@@ -1,0 +1,45 @@
+import { Command } from 'commander';
+import { z } from 'zod';
+import { addSettingFlags, isValidNamespace, resolveSettings, setting, type SettingsOf } from '../shared/index.js';
+import type { CoordinatorOptions } from './coordinator.js';
+
+const amqpUrl = z.string().regex(/^amqps?:\/\/[^\s]+$/, 'must be an amqp:// or amqps:// URL');
+const namespace = z.string().refine(isValidNamespace, 'lowercase letters, digits, _ and -, at most 64, starting with a letter or digit');
+const positiveInt = (max: number) => z.coerce.number().int().min(1).max(max);
+
+export const SERVER_SETTINGS = {
+  amqpUrl: setting({ env: 'AMQP_URL', flag: 'amqp-url', description: 'RabbitMQ to connect to', default: 'amqp://guest:guest@localhost:5672', schema: amqpUrl }),
+  namespace: setting({ env: 'WARREN_NAMESPACE', flag: 'namespace', description: 'prefix of every exchange and queue name', default: 'warren', schema: namespace }),
+  dataDir: setting({ env: 'WARREN_DATA_DIR', flag: 'data-dir', description: 'directory of the SQLite store', default: './data', schema: z.string().min(1) }),
+  logDir: setting({ env: 'WARREN_LOG_DIR', flag: 'log-dir', description: 'directory of chat.log', default: './log', schema: z.string().min(1) }),
+  sessionTimeout: setting({ env: 'WARREN_SESSION_TIMEOUT', flag: 'session-timeout', description: 'seconds without a heartbeat before a client is logged out and its name freed', default: 15, schema: positiveInt(3600) }),
+  historySize: setting({ env: 'WARREN_HISTORY_SIZE', flag: 'history-size', description: 'messages of history shown on joining', default: 20, schema: z.coerce.number().int().min(0).max(500) }),
+  prefetch: setting({ env: 'WARREN_PREFETCH', flag: 'prefetch', description: 'unacknowledged inputs the coordinator works on at once', default: 200, schema: positiveInt(10_000) }),
+};
+
+export type ServerSettings = SettingsOf<typeof SERVER_SETTINGS>;
+
+export function serverCommand(): Command {
+  return addSettingFlags(
+    new Command('warren-server').description('warren coordinator: registry, history, chat log and fan-out over RabbitMQ'),
+    SERVER_SETTINGS,
+  );
+}
+
+export function parseServerSettings(argv: string[], env: Record<string, string | undefined>): ServerSettings {
+  const command = serverCommand().exitOverride();
+  command.parse(argv, { from: 'user' });
+  return resolveSettings(SERVER_SETTINGS, command.opts(), env);
+}
+
+export function coordinatorOptions(settings: ServerSettings): CoordinatorOptions {
+  return {
+    amqpUrl: settings.amqpUrl,
+    namespace: settings.namespace,
+    dataDir: settings.dataDir,
+    logDir: settings.logDir,
+    sessionTimeoutMs: settings.sessionTimeout * 1000,
+    historyOnJoin: settings.historySize,
+    prefetch: settings.prefetch,
+  };
+}

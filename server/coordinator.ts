@@ -1,0 +1,253 @@
+import { EventEmitter } from 'node:events';
+import type { ConfirmChannel, ConsumeMessage } from 'amqplib';
+import type { ChannelWrapper } from 'amqp-connection-manager';
+import {
+  BrokerConnection,
+  decodeChat,
+  decodeCommand,
+  declareSharedTopology,
+  isWarrenError,
+  redactUrl,
+  topologyFor,
+  type ConnectionStatus,
+  type Topology,
+} from '../shared/index.js';
+import { ChatLog } from './chat-log.js';
+import { handleChat } from './handlers/chat-handler.js';
+import { departure, handleCommand } from './handlers/command-handler.js';
+import type { HandlerContext } from './handlers/context.js';
+import { refusal } from './handlers/refusal.js';
+import type { Logger } from './logger.js';
+import type { Outcome } from './outcome.js';
+import { recoverUnlogged } from './recovery.js';
+import { Registry } from './registry.js';
+import { SqliteStore } from './store/sqlite-store.js';
+import type { Store } from './store/store.js';
+
+export interface CoordinatorOptions {
+  amqpUrl: string;
+  namespace: string;
+  dataDir: string;
+  logDir: string;
+  sessionTimeoutMs: number;
+  historyOnJoin: number;
+  prefetch: number;
+}
+
+type InputKind = 'chat' | 'command';
+
+/**
+ * The coordinator: consumes the chat and command queues, keeps the registry and the store,
+ * writes the chat log and fans events out through the topic exchange.
+ */
+export class Coordinator extends EventEmitter<{ status: [ConnectionStatus]; serving: [] }> {
+  readonly topology: Topology;
+  private readonly store: Store;
+  private readonly chatLog: ChatLog;
+  private readonly registry: Registry;
+  private connection: BrokerConnection | undefined;
+  private channel: ChannelWrapper | undefined;
+  private consumers: { channel: ConfirmChannel; tags: string[] } | undefined;
+  private sweepTimer: NodeJS.Timeout | undefined;
+  private readonly inFlight = new Set<Promise<void>>();
+  private stopping: Promise<void> | undefined;
+
+  constructor(
+    private readonly options: CoordinatorOptions,
+    private readonly logger: Logger,
+  ) {
+    super();
+    this.topology = topologyFor(options.namespace);
+    this.store = new SqliteStore(options.dataDir);
+    this.chatLog = new ChatLog(options.logDir);
+    this.registry = new Registry(this.store, options.sessionTimeoutMs, Date.now());
+  }
+
+  get chatLogPath(): string {
+    return this.chatLog.path;
+  }
+
+  /** Resolves once the coordinator consumes its queues (it waits for the broker as long as it takes). */
+  async start(): Promise<void> {
+    const recovered = recoverUnlogged(this.store, this.chatLog);
+    if (recovered > 0) this.logger.warn(`wrote ${recovered} stored message(s) missing from the chat log after a crash`);
+    this.chatLog.append({ kind: 'START', serverTs: new Date().toISOString(), detail: `namespace ${this.topology.namespace}` });
+
+    const connection = new BrokerConnection({ url: this.options.amqpUrl, connectionName: `warren-coordinator ${this.topology.namespace}` });
+    this.connection = connection;
+    connection.on('status', (status) => {
+      this.describeStatus(status);
+      this.emit('status', status);
+    });
+    const serving = new Promise<void>((resolve) => this.once('serving', resolve));
+    this.channel = connection.createChannel((channel: ConfirmChannel) => this.setup(channel), 'coordinator');
+    this.channel.on('error', (err) => this.logger.error(`channel error: ${err instanceof Error ? err.message : String(err)}`));
+    await Promise.race([serving, connection.waitForConnect().then(() => serving)]);
+    const sweepEvery = Math.max(200, Math.min(1000, Math.floor(this.options.sessionTimeoutMs / 5)));
+    this.sweepTimer = setInterval(() => this.sweepExpiredSessions(), sweepEvery);
+  }
+
+  /** Ordered and idempotent: stop consuming, finish in-flight work, close the broker, the log and the store. */
+  stop(): Promise<void> {
+    this.stopping ??= this.shutdown();
+    return this.stopping;
+  }
+
+  private async shutdown(): Promise<void> {
+    if (this.sweepTimer) clearInterval(this.sweepTimer);
+    const consumers = this.consumers;
+    this.consumers = undefined;
+    if (consumers) {
+      await Promise.all(consumers.tags.map((tag) => consumers.channel.cancel(tag).catch(() => undefined)));
+    }
+    await Promise.race([Promise.allSettled([...this.inFlight]), delay(5000)]);
+    await this.channel?.close().catch(() => undefined);
+    await this.connection?.close();
+    this.chatLog.append({ kind: 'STOP', serverTs: new Date().toISOString(), detail: 'graceful shutdown' });
+    this.chatLog.close();
+    this.store.close();
+  }
+
+  private async setup(channel: ConfirmChannel): Promise<void> {
+    await declareSharedTopology(channel, this.topology);
+    await channel.prefetch(this.options.prefetch);
+    const chat = await channel.consume(this.topology.chatQueue, (msg) => this.onDelivery('chat', channel, msg));
+    const command = await channel.consume(this.topology.commandQueue, (msg) => this.onDelivery('command', channel, msg));
+    this.consumers = { channel, tags: [chat.consumerTag, command.consumerTag] };
+    this.logger.info(`serving ${this.topology.chatQueue} and ${this.topology.commandQueue}`);
+    this.emit('serving');
+  }
+
+  private onDelivery(kind: InputKind, channel: ConfirmChannel, msg: ConsumeMessage | null): void {
+    if (!msg || this.stopping) return;
+    const now = new Date();
+    let outcome: Outcome;
+    try {
+      outcome = this.handle(kind, msg, now);
+    } catch (err) {
+      // A fault of ours, not of the input: requeue; the queue's delivery limit dead-letters a poison message.
+      this.logger.error(`failed to handle a ${kind} message: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`);
+      settle(() => channel.nack(msg, false, true));
+      return;
+    }
+    this.track(this.carryOut(outcome, kind, msg).then(() => settle(() => channel.ack(msg))));
+  }
+
+  private handle(kind: InputKind, msg: ConsumeMessage, now: Date): Outcome {
+    const replyTo = this.validReplyTo(msg.properties.replyTo);
+    const queue = kind === 'chat' ? this.topology.chatQueue : this.topology.commandQueue;
+    const ctx = this.context(now, replyTo);
+    const decoded = kind === 'chat' ? decodeChat(msg.content) : decodeCommand(msg.content);
+    if (!decoded.ok) {
+      return refusal({ queue, code: decoded.code, reason: decoded.message, serverTs: now.toISOString(), replyTo, requestId: decoded.requestId });
+    }
+    const value = decoded.value;
+    try {
+      return value.type === 'chat' ? handleChat(value, ctx) : handleCommand(value, ctx);
+    } catch (err) {
+      if (!isWarrenError(err)) throw err;
+      return refusal({
+        queue,
+        code: err.code,
+        reason: err.message,
+        serverTs: now.toISOString(),
+        replyTo,
+        requestId: value.type === 'chat' ? value.id : value.requestId,
+        from: value.type === 'chat' ? value.from : value.type === 'login' ? value.name : undefined,
+      });
+    }
+  }
+
+  /** Log first, then publish and wait for the broker's confirms; the caller acks after this. */
+  private async carryOut(outcome: Outcome, kind: InputKind | 'sweep', msg?: ConsumeMessage): Promise<void> {
+    for (const entry of outcome.log) this.chatLog.append(entry);
+    outcome.afterLog?.();
+    const channel = this.channel;
+    if (!channel) return;
+    const json = (body: unknown): Buffer => Buffer.from(JSON.stringify(body));
+    const publishes: Promise<unknown>[] = [];
+    for (const event of outcome.events) {
+      publishes.push(channel.publish(this.topology.eventsExchange, event.routingKey, json(event.body), { contentType: 'application/json' }));
+    }
+    for (const reply of outcome.replies) {
+      const correlationId = 'requestId' in reply.body ? reply.body.requestId : undefined;
+      publishes.push(
+        channel.sendToQueue(reply.queue, json(reply.body), { contentType: 'application/json', ...(correlationId ? { correlationId } : {}) }),
+      );
+    }
+    if (outcome.deadLetter && msg) {
+      publishes.push(
+        channel.publish(this.topology.deadLetterExchange, '', msg.content, {
+          persistent: true,
+          contentType: msg.properties.contentType,
+          headers: {
+            'x-warren-error-code': outcome.deadLetter.code,
+            'x-warren-error-reason': outcome.deadLetter.reason,
+            'x-warren-source-queue': kind === 'chat' ? this.topology.chatQueue : this.topology.commandQueue,
+            'x-warren-rejected-at': new Date().toISOString(),
+          },
+        }),
+      );
+    }
+    await Promise.all(publishes);
+  }
+
+  private sweepExpiredSessions(): void {
+    const now = new Date();
+    for (const session of this.registry.expired(now)) {
+      this.logger.info(`session of ${session.name} timed out`);
+      this.track(this.carryOut(departure(session, 'timeout', { registry: this.registry, now }), 'sweep'));
+    }
+  }
+
+  private context(now: Date, replyTo: string | undefined): HandlerContext {
+    return {
+      registry: this.registry,
+      store: this.store,
+      topology: this.topology,
+      now,
+      replyTo,
+      limits: {
+        historyOnJoin: this.options.historyOnJoin,
+        sessionTimeoutMs: this.options.sessionTimeoutMs,
+        heartbeatIntervalMs: Math.max(100, Math.floor(this.options.sessionTimeoutMs / 3)),
+      },
+    };
+  }
+
+  private validReplyTo(replyTo: unknown): string | undefined {
+    if (typeof replyTo !== 'string') return undefined;
+    const suffix = replyTo.slice(this.topology.clientQueuePrefix.length);
+    return replyTo.startsWith(this.topology.clientQueuePrefix) && /^[A-Za-z0-9_-]{1,64}$/.test(suffix) ? replyTo : undefined;
+  }
+
+  private track(work: Promise<void>): void {
+    const tracked = work.catch((err: unknown) => {
+      // Unconfirmed: the input stays unacked and is redelivered; duplicates are recognised by id.
+      this.logger.warn(`publish not confirmed: ${err instanceof Error ? err.message : String(err)}`);
+    });
+    this.inFlight.add(tracked);
+    void tracked.finally(() => this.inFlight.delete(tracked));
+  }
+
+  private describeStatus(status: ConnectionStatus): void {
+    const url = redactUrl(this.options.amqpUrl);
+    if (status.state === 'connected') this.logger.info(`connected to ${url}`);
+    else if (status.state === 'reconnecting') {
+      this.logger.warn(`broker ${url} unavailable (${status.reason}); retrying in ${status.delayMs} ms (attempt ${status.attempt})`);
+    } else if (status.state === 'failed') this.logger.error(status.error.message);
+  }
+}
+
+/** Acking on a channel that has since closed is harmless: the broker redelivers, and we deduplicate. */
+function settle(action: () => void): void {
+  try {
+    action();
+  } catch {
+    /* channel gone */
+  }
+}
+
+function delay(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms).unref());
+}

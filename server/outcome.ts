@@ -1,0 +1,31 @@
+import type { ErrorCode, PresenceEvent, Reply, ServerMessage } from '../shared/index.js';
+import type { LogEntry } from './chat-log.js';
+
+/**
+ * What handling one input produced. Handlers decide; the coordinator carries it out in a fixed
+ * order: log lines, then `afterLog`, then publishes (waiting for broker confirms), then the ack.
+ */
+export interface Outcome {
+  log: LogEntry[];
+  afterLog?: () => void;
+  events: { routingKey: string; body: ServerMessage }[];
+  replies: { queue: string; body: Reply }[];
+  /** Set when the input is refused for being broken or forged: it is copied to the dead-letter queue. */
+  deadLetter?: { code: ErrorCode; reason: string };
+}
+
+export function emptyOutcome(): Outcome {
+  return { log: [], events: [], replies: [] };
+}
+
+export function presence(
+  event: PresenceEvent['event'],
+  name: string,
+  serverTs: string,
+  online: number,
+  reason?: PresenceEvent['reason'],
+): PresenceEvent {
+  return reason === undefined
+    ? { type: 'presence', event, name, serverTs, online }
+    : { type: 'presence', event, name, reason, serverTs, online };
+}

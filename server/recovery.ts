@@ -1,0 +1,47 @@
+import { closeSync, openSync, readSync, statSync } from 'node:fs';
+import type { ChatLog } from './chat-log.js';
+import type { Store } from './store/store.js';
+
+/** How far back from the end of the log to look for lines of messages the store says are unlogged. */
+const TAIL_BYTES = 1024 * 1024;
+
+/**
+ * After a crash between storing a message and marking it logged, the store has messages whose
+ * log line may or may not have been written. Write the missing ones; mark all as logged.
+ */
+export function recoverUnlogged(store: Store, chatLog: ChatLog): number {
+  const pending = store.unloggedMessages();
+  if (pending.length === 0) return 0;
+  const tail = readTail(chatLog.path, TAIL_BYTES);
+  let written = 0;
+  for (const event of pending) {
+    if (!tail.includes(` id=${event.id} `)) {
+      chatLog.append({
+        kind: 'MESSAGE',
+        serverTs: event.serverTs,
+        clientTs: event.clientTs,
+        room: event.room,
+        seq: event.seq,
+        id: event.id,
+        from: event.from,
+        text: event.text,
+      });
+      written += 1;
+    }
+    store.markLogged(event.id);
+  }
+  return written;
+}
+
+function readTail(path: string, bytes: number): string {
+  const size = statSync(path).size;
+  const start = Math.max(0, size - bytes);
+  const buffer = Buffer.alloc(size - start);
+  const fd = openSync(path, 'r');
+  try {
+    readSync(fd, buffer, 0, buffer.length, start);
+  } finally {
+    closeSync(fd);
+  }
+  return buffer.toString('utf8');
+}

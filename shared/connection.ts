@@ -1,0 +1,129 @@
+import { EventEmitter } from 'node:events';
+import amqp, { type AmqpConnectionManager, type ChannelWrapper, type SetupFunc } from 'amqp-connection-manager';
+import { ERROR_CODES, WarrenError } from './errors.js';
+
+/**
+ * A broker connection that reconnects by itself. amqp-connection-manager keeps one connect attempt
+ * in flight and replays channel setup functions after every reconnect; this wrapper adds
+ * exponential backoff with full jitter, gives up at once on failures a retry cannot fix (bad
+ * credentials, missing vhost), and reports its status as typed events a UI can show.
+ */
+export type ConnectionStatus =
+  | { state: 'connecting'; attempt: number }
+  | { state: 'connected' }
+  | { state: 'disconnected'; reason: string }
+  | { state: 'reconnecting'; attempt: number; delayMs: number; reason: string }
+  | { state: 'failed'; error: WarrenError }
+  | { state: 'closed' };
+
+export interface BrokerConnectionOptions {
+  url: string;
+  /** Name shown in the broker's connection list. */
+  connectionName: string;
+  heartbeatSeconds?: number;
+  backoff?: { initialMs: number; maxMs: number };
+}
+
+export const DEFAULT_BACKOFF = { initialMs: 250, maxMs: 10_000 } as const;
+
+/** AMQP reply codes that retrying cannot fix. */
+const UNRECOVERABLE = /\b(403|ACCESS[-_]REFUSED|530|NOT[-_]ALLOWED)\b/;
+
+export class BrokerConnection extends EventEmitter<{ status: [ConnectionStatus] }> {
+  private readonly manager: AmqpConnectionManager;
+  private readonly backoff: { initialMs: number; maxMs: number };
+  private attempt = 0;
+  private closed = false;
+  private lastStatus: ConnectionStatus = { state: 'connecting', attempt: 1 };
+
+  constructor(options: BrokerConnectionOptions) {
+    super();
+    this.backoff = options.backoff ?? DEFAULT_BACKOFF;
+    const heartbeat = options.heartbeatSeconds ?? 5;
+    this.manager = amqp.connect([options.url], {
+      heartbeatIntervalInSeconds: heartbeat,
+      reconnectTimeInSeconds: this.backoff.initialMs / 1000,
+      connectionOptions: { clientProperties: { connection_name: options.connectionName } },
+    });
+    this.manager.on('connect', () => {
+      this.attempt = 0;
+      this.setStatus({ state: 'connected' });
+    });
+    this.manager.on('disconnect', ({ err }) => this.onFailure(err, true));
+    this.manager.on('connectFailed', ({ err }) => this.onFailure(err, false));
+  }
+
+  get status(): ConnectionStatus {
+    return this.lastStatus;
+  }
+
+  get isConnected(): boolean {
+    return this.manager.isConnected();
+  }
+
+  createChannel(setup: SetupFunc, name: string): ChannelWrapper {
+    return this.manager.createChannel({ name, setup, confirm: true, json: false });
+  }
+
+  /** Resolves once connected; rejects if the connection fails for good or is closed first. */
+  waitForConnect(): Promise<void> {
+    if (this.manager.isConnected()) return Promise.resolve();
+    return new Promise((resolve, reject) => {
+      const onStatus = (status: ConnectionStatus): void => {
+        if (status.state === 'connected') {
+          this.off('status', onStatus);
+          resolve();
+        } else if (status.state === 'failed' || status.state === 'closed') {
+          this.off('status', onStatus);
+          reject(status.state === 'failed' ? status.error : new WarrenError(ERROR_CODES.CLOSED, 'connection closed'));
+        }
+      };
+      this.on('status', onStatus);
+    });
+  }
+
+  /** Idempotent; detaches listeners first so that closing never triggers a reconnect. */
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    this.manager.removeAllListeners('disconnect');
+    this.manager.removeAllListeners('connectFailed');
+    this.manager.removeAllListeners('connect');
+    await this.manager.close().catch(() => undefined);
+    this.setStatus({ state: 'closed' });
+  }
+
+  private onFailure(err: Error | undefined, wasConnected: boolean): void {
+    if (this.closed) return;
+    const reason = describe(err);
+    if (UNRECOVERABLE.test(reason)) {
+      const code = /403|ACCESS/.test(reason) ? ERROR_CODES.BROKER_ACCESS_REFUSED : ERROR_CODES.BROKER_UNREACHABLE;
+      this.setStatus({ state: 'failed', error: new WarrenError(code, `broker refused the connection: ${reason}`, { cause: err }) });
+      void this.close();
+      return;
+    }
+    if (wasConnected) this.setStatus({ state: 'disconnected', reason });
+    this.attempt += 1;
+    const ceiling = Math.min(this.backoff.maxMs, this.backoff.initialMs * 2 ** Math.min(this.attempt - 1, 16));
+    // Full jitter: spread reconnecting clients out so a restarted broker is not hit by all at once.
+    const delayMs = Math.round(ceiling / 2 + Math.random() * (ceiling / 2));
+    this.manager.reconnectTimeInSeconds = delayMs / 1000;
+    this.setStatus({ state: 'reconnecting', attempt: this.attempt, delayMs, reason });
+  }
+
+  private setStatus(status: ConnectionStatus): void {
+    this.lastStatus = status;
+    this.emit('status', status);
+  }
+}
+
+function describe(err: Error | undefined): string {
+  if (!err) return 'connection lost';
+  const code = (err as { code?: unknown }).code;
+  return typeof code === 'string' && !err.message.includes(code) ? `${code} ${err.message}` : err.message;
+}
+
+/** Hides the password of an AMQP URL for messages and logs. */
+export function redactUrl(url: string): string {
+  return url.replace(/\/\/([^:/@]+):([^@/]*)@/, '//$1:***@');
+}

@@ -1,0 +1,38 @@
+import type { Options } from 'amqplib';
+import type { Topology } from './topology.js';
+
+/** Redeliveries of one input before the broker dead-letters it (a poison message never loops forever). */
+export const MAX_DELIVERIES = 5;
+
+/**
+ * Arguments of the two input queues. Both the coordinator and every client declare these queues,
+ * with exactly these arguments, so a message sent before the coordinator's first start waits in
+ * the queue instead of being dropped. Quorum queues: replicated when clustered, and they count
+ * deliveries, which is what bounds redelivery.
+ */
+export function inputQueueOptions(topology: Topology): Options.AssertQueue {
+  return {
+    durable: true,
+    arguments: {
+      'x-queue-type': 'quorum',
+      'x-delivery-limit': MAX_DELIVERIES,
+      'x-dead-letter-exchange': topology.deadLetterExchange,
+    },
+  };
+}
+
+interface Declarer {
+  assertExchange(exchange: string, type: string, options?: Options.AssertExchange): Promise<unknown>;
+  assertQueue(queue: string, options?: Options.AssertQueue): Promise<unknown>;
+  bindQueue(queue: string, source: string, pattern: string): Promise<unknown>;
+}
+
+/** Declares everything shared by coordinator and clients; idempotent. */
+export async function declareSharedTopology(channel: Declarer, topology: Topology): Promise<void> {
+  await channel.assertExchange(topology.eventsExchange, 'topic', { durable: true });
+  await channel.assertExchange(topology.deadLetterExchange, 'fanout', { durable: true });
+  await channel.assertQueue(topology.deadLetterQueue, { durable: true });
+  await channel.bindQueue(topology.deadLetterQueue, topology.deadLetterExchange, '');
+  await channel.assertQueue(topology.chatQueue, inputQueueOptions(topology));
+  await channel.assertQueue(topology.commandQueue, inputQueueOptions(topology));
+}

@@ -1,0 +1,50 @@
+/**
+ * Stable error codes. Every refusal the coordinator sends and every failure the client reports
+ * carries one of these; users, tests and other implementations may rely on them.
+ */
+export const ERROR_CODES = {
+  NAME_INVALID: 'NAME_INVALID',
+  NAME_TAKEN: 'NAME_TAKEN',
+  MALFORMED_JSON: 'MALFORMED_JSON',
+  INVALID_MESSAGE: 'INVALID_MESSAGE',
+  UNKNOWN_TYPE: 'UNKNOWN_TYPE',
+  PAYLOAD_TOO_LARGE: 'PAYLOAD_TOO_LARGE',
+  TEXT_TOO_LONG: 'TEXT_TOO_LONG',
+  TEXT_EMPTY: 'TEXT_EMPTY',
+  SESSION_UNKNOWN: 'SESSION_UNKNOWN',
+  FORGED_SENDER: 'FORGED_SENDER',
+  ALREADY_LOGGED_IN: 'ALREADY_LOGGED_IN',
+  UNKNOWN_ROOM: 'UNKNOWN_ROOM',
+  INTERNAL: 'INTERNAL',
+  // Raised on the client side only.
+  UNKNOWN_COMMAND: 'UNKNOWN_COMMAND',
+  COMMAND_USAGE: 'COMMAND_USAGE',
+  REQUEST_TIMEOUT: 'REQUEST_TIMEOUT',
+  NOT_CONNECTED: 'NOT_CONNECTED',
+  NOT_LOGGED_IN: 'NOT_LOGGED_IN',
+  CLOSED: 'CLOSED',
+  BROKER_UNREACHABLE: 'BROKER_UNREACHABLE',
+  BROKER_ACCESS_REFUSED: 'BROKER_ACCESS_REFUSED',
+  CONFIG_INVALID: 'CONFIG_INVALID',
+  INPUT_CLOSED: 'INPUT_CLOSED',
+  NOT_ACCEPTED: 'NOT_ACCEPTED',
+} as const;
+
+export type ErrorCode = (typeof ERROR_CODES)[keyof typeof ERROR_CODES];
+
+export const ERROR_CODE_LIST = Object.values(ERROR_CODES) as [ErrorCode, ...ErrorCode[]];
+
+/** The one error class of warren: a human message plus a stable code. */
+export class WarrenError extends Error {
+  readonly code: ErrorCode;
+
+  constructor(code: ErrorCode, message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = 'WarrenError';
+    this.code = code;
+  }
+}
+
+export function isWarrenError(value: unknown, code?: ErrorCode): value is WarrenError {
+  return value instanceof WarrenError && (code === undefined || value.code === code);
+}

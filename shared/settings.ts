@@ -1,0 +1,64 @@
+import { Command, Option } from 'commander';
+import { z } from 'zod';
+import { ERROR_CODES, WarrenError } from './errors.js';
+
+/**
+ * One configuration setting: read from an environment variable, overridden by a flag, validated
+ * by a schema. The entry points (server/main.ts, client/main.ts) are the only readers of
+ * process.env; they hand it to `resolveSettings` and pass the typed result down.
+ */
+export interface Setting<T> {
+  env?: string;
+  /** Long flag without dashes, e.g. `amqp-url`; a boolean setting takes no value. */
+  flag: string;
+  description: string;
+  default: T;
+  schema: z.ZodType<T, unknown>;
+  boolean?: boolean;
+}
+
+export type SettingsTable = Record<string, Setting<unknown>>;
+export type SettingsOf<T extends SettingsTable> = { [K in keyof T]: T[K] extends Setting<infer V> ? V : never };
+
+export function setting<T>(definition: Setting<T>): Setting<T> {
+  return definition;
+}
+
+export const booleanFromText = z.union([
+  z.boolean(),
+  z.enum(['1', 'true', 'yes', 'on']).transform(() => true),
+  z.enum(['0', 'false', 'no', 'off', '']).transform(() => false),
+]);
+
+/** Adds one flag per setting; help shows the variable and the default. */
+export function addSettingFlags(command: Command, table: SettingsTable): Command {
+  for (const [key, spec] of Object.entries(table)) {
+    const help = `${spec.description}${spec.env ? ` [env ${spec.env}]` : ''} (default: ${JSON.stringify(spec.default)})`;
+    const option = new Option(spec.boolean ? `--${spec.flag}` : `--${spec.flag} <value>`, help);
+    option.attributeName = () => key;
+    command.addOption(option);
+  }
+  return command;
+}
+
+/** flag ?? environment ?? default, each validated; the first problem becomes a CONFIG_INVALID error. */
+export function resolveSettings<T extends SettingsTable>(
+  table: T,
+  flags: Record<string, unknown>,
+  env: Record<string, string | undefined>,
+): SettingsOf<T> {
+  const resolved: Record<string, unknown> = {};
+  for (const [key, spec] of Object.entries(table)) {
+    const fromFlag = flags[key];
+    const fromEnv = spec.env === undefined ? undefined : env[spec.env];
+    const source = fromFlag !== undefined ? `--${spec.flag}` : fromEnv !== undefined ? spec.env : undefined;
+    const raw = fromFlag !== undefined ? fromFlag : fromEnv !== undefined && fromEnv !== '' ? fromEnv : spec.default;
+    const result = spec.schema.safeParse(raw);
+    if (!result.success) {
+      const reason = result.error.issues[0]?.message ?? 'invalid';
+      throw new WarrenError(ERROR_CODES.CONFIG_INVALID, `${source ?? key}: ${reason} (got ${JSON.stringify(raw)})`);
+    }
+    resolved[key] = result.data;
+  }
+  return resolved as SettingsOf<T>;
+}
