@@ -1,0 +1,57 @@
+import { mkdtempSync, readFileSync, existsSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Coordinator, type CoordinatorOptions } from '../../server/coordinator.js';
+import { silentLogger } from '../../server/logger.js';
+import { WarrenClient } from '../../client/lib/warren-client.js';
+import { amqpUrl, deleteNamespace, uniqueNamespace } from './broker.js';
+
+export interface RunningCoordinator {
+  coordinator: Coordinator;
+  options: CoordinatorOptions;
+  namespace: string;
+  /** Lines of chat.log so far. */
+  logLines(): string[];
+  /** A connected (not yet logged in) client of this namespace; closed by `stop`. */
+  client(): Promise<WarrenClient>;
+  /** Stops clients, the coordinator, and removes the namespace from the broker. */
+  stop(): Promise<void>;
+}
+
+export async function startCoordinator(overrides: Partial<CoordinatorOptions> = {}): Promise<RunningCoordinator> {
+  const dir = mkdtempSync(join(tmpdir(), 'warren-test-'));
+  const namespace = overrides.namespace ?? uniqueNamespace();
+  const options: CoordinatorOptions = {
+    amqpUrl: amqpUrl(),
+    namespace,
+    dataDir: join(dir, 'data'),
+    logDir: join(dir, 'log'),
+    sessionTimeoutMs: 15_000,
+    historyOnJoin: 20,
+    prefetch: 200,
+    ...overrides,
+  };
+  const coordinator = new Coordinator(options, silentLogger);
+  await coordinator.start();
+  const clients: WarrenClient[] = [];
+  return {
+    coordinator,
+    options,
+    namespace,
+    logLines: () => {
+      const path = join(options.logDir, 'chat.log');
+      return existsSync(path) ? readFileSync(path, 'utf8').split('\n').filter((line) => line.length > 0) : [];
+    },
+    client: async () => {
+      const client = new WarrenClient({ amqpUrl: options.amqpUrl, namespace, requestTimeoutMs: 5000 });
+      clients.push(client);
+      await client.connect();
+      return client;
+    },
+    stop: async () => {
+      await Promise.all(clients.map((client) => client.close()));
+      await coordinator.stop();
+      await deleteNamespace(namespace);
+    },
+  };
+}
