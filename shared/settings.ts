@@ -1,4 +1,5 @@
-import { Command, Option } from 'commander';
+import type { Command} from 'commander';
+import { Option } from 'commander';
 import { z } from 'zod';
 import { ERROR_CODES, WarrenError } from './errors.js';
 
