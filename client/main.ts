@@ -1,0 +1,42 @@
+#!/usr/bin/env node
+import { Chalk } from 'chalk';
+import { CommanderError } from 'commander';
+import { isWarrenError } from '../shared/index.js';
+import { parseClientSettings } from './config.js';
+import { runScriptApp } from './ui/script-app.js';
+import { runTerminalApp } from './ui/terminal-app.js';
+
+async function main(): Promise<number> {
+  let settings;
+  try {
+    settings = parseClientSettings(process.argv.slice(2), process.env);
+  } catch (err) {
+    if (err instanceof CommanderError) return err.exitCode;
+    if (isWarrenError(err)) {
+      process.stderr.write(`✗ ${err.message} [${err.code}]\n`);
+      return 2;
+    }
+    throw err;
+  }
+  const interactive = Boolean(process.stdin.isTTY && process.stdout.isTTY);
+  const stop = new AbortController();
+  process.on('SIGTERM', () => stop.abort());
+  if (!interactive) process.on('SIGINT', () => stop.abort());
+  const io = {
+    input: process.stdin,
+    output: process.stdout,
+    errorOutput: process.stderr,
+    // Plain text without a terminal; otherwise chalk's own detection (honours NO_COLOR / FORCE_COLOR).
+    chalk: interactive ? new Chalk() : new Chalk({ level: 0 }),
+    signal: stop.signal,
+  };
+  return interactive ? runTerminalApp(settings, io) : runScriptApp(settings, io);
+}
+
+main().then(
+  (code) => process.exit(code),
+  (err: unknown) => {
+    process.stderr.write(`fatal: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
+    process.exit(1);
+  },
+);

@@ -1,0 +1,124 @@
+import type { ChalkInstance } from 'chalk';
+import { DEFAULT_ROOM, isWarrenError, redactUrl, type LoginOk } from '../../shared/index.js';
+import type { ClientSettings } from '../config.js';
+import { WarrenClient } from '../lib/warren-client.js';
+import { BufferedOutput } from './buffered-output.js';
+import { complete } from './completion.js';
+import { createFormatter } from './format.js';
+import { promptForName } from './name-prompt.js';
+import { Screen } from './screen.js';
+import { SessionController } from './session-controller.js';
+
+export interface AppIo {
+  input: NodeJS.ReadableStream;
+  output: NodeJS.WritableStream & { columns?: number };
+  errorOutput: NodeJS.WritableStream;
+  chalk: ChalkInstance;
+  /** Aborted on SIGTERM: leave cleanly. */
+  signal: AbortSignal;
+}
+
+/** The interactive chat: name prompt, then a line editor with incoming messages printed above it. */
+export async function runTerminalApp(settings: ClientSettings, io: AppIo): Promise<number> {
+  const format = createFormatter(io.chalk, { localTime: settings.localTime });
+  const client = new WarrenClient({ amqpUrl: settings.amqpUrl, namespace: settings.namespace, requestTimeoutMs: settings.requestTimeout * 1000 });
+  const buffered = new BufferedOutput();
+  const controller = new SessionController(client, format, buffered);
+
+  io.output.write(`${format.info(`Connecting to ${redactUrl(settings.amqpUrl)} (namespace ${settings.namespace})…`)}\n`);
+  const earlyStatus = (status: Parameters<typeof format.status>[0]): void => {
+    const line = format.status(status);
+    if (line !== undefined && status.state !== 'connected') io.output.write(`${line}\n`);
+  };
+  client.on('status', earlyStatus);
+  try {
+    await Promise.race([client.connect(), aborted(io.signal)]);
+  } catch (err) {
+    io.errorOutput.write(`${format.error(isWarrenError(err) ? err.code : 'BROKER_UNREACHABLE', err instanceof Error ? err.message : String(err))}\n`);
+    await client.close({ logout: false });
+    return 1;
+  }
+  client.off('status', earlyStatus);
+
+  let login: LoginOk;
+  try {
+    login = await loginInteractively(client, settings, io, format);
+  } catch (err) {
+    await client.close({ logout: false });
+    if (err instanceof Error && err.name === 'ExitPromptError') {
+      io.output.write('Bye.\n');
+      return 0;
+    }
+    io.errorOutput.write(`${format.error(isWarrenError(err) ? err.code : 'INTERNAL', err instanceof Error ? err.message : String(err))}\n`);
+    return 1;
+  }
+
+  for (const user of login.users) controller.online.add(user.name);
+  const promptText = (offline: boolean): string =>
+    `${offline ? io.chalk.yellow('(offline) ') : ''}${io.chalk.dim(`#${DEFAULT_ROOM}`)} ${io.chalk.bold(login.name)}> `;
+  const screen = new Screen({
+    input: io.input,
+    output: io.output,
+    prompt: promptText(false),
+    completer: (line: string) => complete(line, controller.online),
+  });
+  const welcome = format.welcome(login.name, login.room, login.users);
+  screen.print(...welcome);
+  buffered.attach({ print: (...lines) => screen.print(...lines), printError: (line) => screen.print(line), bell: () => screen.bell() });
+  client.on('status', (status) => {
+    if (status.state === 'connected') screen.setPrompt(promptText(false));
+    else if (status.state === 'disconnected' || status.state === 'reconnecting') screen.setPrompt(promptText(true));
+  });
+
+  return new Promise<number>((resolve) => {
+    let leaving = false;
+    const leave = async (): Promise<void> => {
+      if (leaving) return;
+      leaving = true;
+      screen.print(format.info('Leaving…'));
+      await controller.settle();
+      await client.close();
+      screen.close();
+      io.output.write('Bye.\n');
+      resolve(0);
+    };
+    let work = Promise.resolve();
+    screen.onLine((line) => {
+      work = work.then(async () => {
+        if (leaving) return;
+        const next = await controller.handleLine(line);
+        if (next === 'exit') await leave();
+        else screen.prompt();
+      });
+    });
+    screen.onInterrupt(() => void leave());
+    screen.onClose(() => void leave());
+    io.signal.addEventListener('abort', () => void leave(), { once: true });
+    screen.prompt();
+  });
+}
+
+async function loginInteractively(
+  client: WarrenClient,
+  settings: ClientSettings,
+  io: AppIo,
+  format: ReturnType<typeof createFormatter>,
+): Promise<LoginOk> {
+  if (settings.user !== undefined) {
+    try {
+      return await client.login(settings.user);
+    } catch (err) {
+      if (!isWarrenError(err)) throw err;
+      io.output.write(`${format.error(err.code, err.message)}\n`);
+    }
+  }
+  return promptForName(client, { input: io.input, output: io.output });
+}
+
+function aborted(signal: AbortSignal): Promise<never> {
+  return new Promise((_, reject) => {
+    const fail = (): void => reject(new Error('interrupted while connecting'));
+    if (signal.aborted) fail();
+    else signal.addEventListener('abort', fail, { once: true });
+  });
+}
