@@ -1,0 +1,86 @@
+import { CLIENT_MAIN, runProgram, spawnCoordinator, spawnScriptedClient, type CoordinatorProcess, type Program } from '../support/programs.js';
+import { waitFor } from '../support/wait.js';
+
+const MESSAGE_LINE = /^\[(\d{2}:\d{2}:\d{2})\] (\S+?)(?: \(you\))?: (.*)$/;
+
+function messageLines(output: string): string[] {
+  return output
+    .split('\n')
+    .filter((line) => MESSAGE_LINE.test(line))
+    .map((line) => line.replace(' (you):', ':'));
+}
+
+describe('three scripted clients and the real coordinator', () => {
+  let coordinator: CoordinatorProcess;
+  const clients: Program[] = [];
+
+  beforeAll(async () => {
+    coordinator = await spawnCoordinator();
+  });
+  afterAll(async () => {
+    for (const client of clients) if (client.child.exitCode === null) client.child.kill('SIGKILL');
+    await coordinator.stop();
+  });
+
+  it('shows every message once, in the coordinator order, in every client, and logs both timestamps', async () => {
+    const names = ['ana', 'bruno', 'chen'];
+    for (const name of names) clients.push(spawnScriptedClient(coordinator, name));
+    for (const client of clients) await waitFor(() => client.stdout().includes('Welcome to warren'), 'welcome');
+    const [ana, bruno, chen] = clients as [Program, Program, Program];
+    await waitFor(() => ana.stdout().includes('chen joined'), 'ana to see chen join');
+
+    ana.child.stdin?.write('hello from ana\n');
+    bruno.child.stdin?.write('olá, bruno aqui 👋 with spaces\n');
+    chen.child.stdin?.write('chen says hi\n/users\n');
+    for (const client of clients) {
+      await waitFor(() => messageLines(client.stdout()).length >= 3, () => `3 messages in:\n${client.stdout()}`);
+    }
+    await waitFor(() => chen.stdout().includes('Online (3)'), '/users answer');
+    for (const client of clients) client.child.stdin?.end();
+    expect(await Promise.all(clients.map((client) => client.exited))).toEqual([0, 0, 0]);
+
+    const views = clients.map((client) => messageLines(client.stdout()));
+    expect(views[0]).toHaveLength(3);
+    expect(views[1]).toEqual(views[0]);
+    expect(views[2]).toEqual(views[0]);
+    expect(views[0]?.map((line) => line.replace(/^\[[^\]]+\] /, '')).sort()).toEqual(
+      ['ana: hello from ana', 'bruno: olá, bruno aqui 👋 with spaces', 'chen: chen says hi'].sort(),
+    );
+    expect(chen.stdout()).toMatch(/Online \(3\): ana, bruno, chen/);
+
+    const logged = coordinator.logLines().filter((line) => line.includes(' MESSAGE '));
+    expect(logged).toHaveLength(3);
+    for (const line of logged) {
+      expect(line).toMatch(/client_ts=\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z server_ts=\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z/);
+    }
+    // The log order is the order every client showed.
+    const loggedTexts = logged.map((line) => JSON.parse(line.slice(line.indexOf('text=') + 5)) as string);
+    expect(views[0]?.map((line) => line.slice(line.indexOf(': ') + 2))).toEqual(loggedTexts);
+    await waitFor(() => coordinator.logLines().filter((line) => line.includes(' LEAVE ')).length === 3, 'three LEAVE lines');
+  });
+
+  it('refuses to run without --user when there is no terminal, and says why', async () => {
+    const bare = runProgram(CLIENT_MAIN, [], { AMQP_URL: coordinator.env.AMQP_URL ?? '', WARREN_NAMESPACE: coordinator.namespace });
+    bare.child.stdin?.end();
+    expect(await bare.exited).toBe(2);
+    expect(bare.stderr()).toContain('--user NAME (or WARREN_USER) is required when input is not a terminal');
+  });
+
+  it('exits 1 and says so when the name is taken', async () => {
+    const holder = spawnScriptedClient(coordinator, 'dora');
+    clients.push(holder);
+    await waitFor(() => holder.stdout().includes('Welcome'), 'dora logged in');
+    const second = spawnScriptedClient(coordinator, 'DORA');
+    second.child.stdin?.end();
+    expect(await second.exited).toBe(1);
+    expect(second.stderr()).toMatch(/taken.*\[NAME_TAKEN\]/);
+    holder.child.stdin?.end();
+    expect(await holder.exited).toBe(0);
+  });
+
+  it('rejects bad settings with the variable named', async () => {
+    const bad = runProgram(CLIENT_MAIN, ['--user', 'eve'], { AMQP_URL: 'http://nope', WARREN_NAMESPACE: coordinator.namespace });
+    expect(await bad.exited).toBe(2);
+    expect(bad.stderr()).toMatch(/AMQP_URL: must be an amqp:\/\/ or amqps:\/\/ URL.*\[CONFIG_INVALID\]/);
+  });
+});

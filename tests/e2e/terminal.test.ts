@@ -1,0 +1,121 @@
+import { CLIENT_MAIN, spawnCoordinator, spawnScriptedClient, type CoordinatorProcess, type Program } from '../support/programs.js';
+import { TerminalSession } from '../support/terminal.js';
+import { waitFor } from '../support/wait.js';
+
+/** A person at a terminal: a pseudo-terminal runs the real client; a headless xterm shows the screen. */
+describe('the terminal client, typed into as a person would', () => {
+  let coordinator: CoordinatorProcess;
+  let other: Program;
+  const sessions: TerminalSession[] = [];
+
+  const openTerminal = (args: string[] = []): TerminalSession => {
+    const session = new TerminalSession(process.execPath, [CLIENT_MAIN, ...args], {
+      AMQP_URL: coordinator.env.AMQP_URL ?? '',
+      WARREN_NAMESPACE: coordinator.namespace,
+    });
+    sessions.push(session);
+    return session;
+  };
+
+  beforeAll(async () => {
+    coordinator = await spawnCoordinator();
+    other = spawnScriptedClient(coordinator, 'taken');
+    await waitFor(() => other.stdout().includes('Welcome'), 'the other user to join');
+  });
+  afterAll(async () => {
+    for (const session of sessions) session.kill();
+    if (other.child.exitCode === null) other.child.kill('SIGKILL');
+    await coordinator.stop();
+  });
+
+  it('asks for a name, refuses bad and taken ones, then chats, lists users and messages, and exits', async () => {
+    const term = openTerminal();
+    await term.waitForText('Choose a user name');
+
+    term.enter('two words');
+    await term.waitForText('Invalid name: the name contains a space');
+    term.type('\x15'); // Ctrl+U clears the field
+    term.enter('TAKEN');
+    await term.waitForText(/the name "taken" is taken; choose another \[NAME_TAKEN\]/);
+    term.type('\x15');
+    term.enter('zoe');
+    await term.waitForText('Welcome to warren, zoe! You are in #general.');
+    await term.waitForText('Online (2): taken, zoe');
+    await waitFor(() => other.stdout().includes('zoe joined'), 'the other user to see zoe join');
+
+    term.enter('hello, I am zoe 🦊');
+    await term.waitForText(/\[\d{2}:\d{2}:\d{2}\] zoe \(you\): hello, I am zoe 🦊/);
+    await waitFor(() => other.stdout().includes('zoe: hello, I am zoe 🦊'), 'the other user to get the message');
+
+    term.enter('/users');
+    await term.waitForText('Online (2): taken, zoe');
+    term.enter('/mymsgs');
+    await term.waitForText(/Your messages \(1\):\n\s+\[\d{2}:\d{2}:\d{2}\] hello, I am zoe 🦊/);
+    term.enter('/nonsense');
+    await term.waitForText('unknown command /nonsense; the commands are /users, /mymsgs, /history, /help, /exit [UNKNOWN_COMMAND]');
+    term.enter('/help');
+    await term.waitForText('leave the chat and free your name');
+
+    // A half-typed line survives an incoming message: the message appears above it.
+    term.type('half a thou');
+    await waitFor(() => term.cursorLine().endsWith('half a thou'), 'the typed text on the prompt line');
+    other.child.stdin?.write('interrupting you\n');
+    await term.waitForText('taken: interrupting you');
+    await waitFor(() => term.cursorLine().includes('zoe> half a thou'), () => `prompt intact, cursor line: ${term.cursorLine()}`);
+    const rows = term.lines();
+    const incoming = rows.findIndex((row) => row.includes('taken: interrupting you'));
+    expect(rows.slice(incoming + 1).some((row) => row.includes('half a thou'))).toBe(true);
+    expect(rows.slice(0, incoming).some((row) => row.includes('half a thou'))).toBe(false);
+    term.type('ght\r');
+    await term.waitForText('zoe (you): half a thought');
+
+    term.enter('/exit');
+    await term.waitForText('Bye.');
+    expect(await term.exited).toBe(0);
+    await waitFor(() => other.stdout().includes('zoe left'), 'the other user to see zoe leave');
+    await waitFor(() => coordinator.logLines().some((line) => / LEAVE name=zoe reason=exit/.test(line)), 'the LEAVE line');
+  });
+
+  it('neutralises terminal escape sequences sent by another user', async () => {
+    const term = openTerminal(['--user', 'yuri']);
+    await term.waitForText('Welcome to warren, yuri!');
+    const hostile = 'pwn \x1b[2J\x1b]0;owned\x07 \x1b[31mred';
+    other.child.stdin?.write(`${hostile}\n`);
+    await term.waitForText('taken: pwn ^[[2J^[]0;owned^G ^[[31mred');
+    expect(term.rawOutput).not.toContain('\x1b[2J');
+    expect(term.rawOutput).not.toContain('\x1b]0;owned');
+    expect(term.text()).toContain('Welcome to warren, yuri!'); // the screen was not cleared
+    term.type('\x03'); // Ctrl+C leaves cleanly
+    await term.waitForText('Bye.');
+    expect(await term.exited).toBe(0);
+  });
+
+  it('leaves on Ctrl+D and frees the name at once', async () => {
+    const term = openTerminal(['--user', 'xena']);
+    await term.waitForText('Welcome to warren, xena!');
+    term.type('\x04');
+    await term.waitForText('Bye.');
+    expect(await term.exited).toBe(0);
+    const again = openTerminal(['--user', 'xena']);
+    await again.waitForText('Welcome to warren, xena!');
+    again.enter('/exit');
+    expect(await again.exited).toBe(0);
+  });
+
+  it('completes commands and names with Tab, and highlights and rings on a mention', async () => {
+    const term = openTerminal(['--user', 'wanda']);
+    await term.waitForText('Welcome to warren, wanda!');
+    term.type('/us\t');
+    await waitFor(() => term.cursorLine().endsWith('/users'), () => `completion, cursor line: ${JSON.stringify(term.cursorLine())} raw tail ${JSON.stringify(term.rawOutput.slice(-80))}`);
+    term.type('\r');
+    await term.waitForText(/Online \(\d\): taken, wanda/);
+    term.type('hi @tak\t');
+    await waitFor(() => term.cursorLine().endsWith('hi @taken'), () => `name completion, cursor line: ${term.cursorLine()}`);
+    term.type('\x15');
+    other.child.stdin?.write('ping @wanda\n');
+    await term.waitForText('taken: ping @wanda');
+    expect(term.rawOutput).toContain('\x07');
+    term.enter('/exit');
+    expect(await term.exited).toBe(0);
+  });
+});
