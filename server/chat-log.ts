@@ -17,7 +17,23 @@ export type LogEntry =
       id: string;
       from: string;
       text: string;
+      to?: string;
+      expiresAt?: string;
     }
+  | {
+      kind: 'ROOM';
+      serverTs: string;
+      clientTs?: string;
+      event: 'created' | 'joined' | 'left' | 'invited' | 'kicked' | 'promoted' | 'ttl';
+      room: string;
+      name: string;
+      by?: string;
+      detail?: string;
+    }
+  | { kind: 'EDIT'; serverTs: string; clientTs?: string; room: string; num: number; by: string; text: string }
+  | { kind: 'DELETE'; serverTs: string; clientTs?: string; room: string; num: number; by: string }
+  | { kind: 'EXPIRE'; serverTs: string; room: string; num: number }
+  | { kind: 'ACTIVATED'; serverTs: string; online: number }
   | { kind: 'JOIN'; serverTs: string; name: string }
   | { kind: 'LEAVE'; serverTs: string; name: string; reason: 'exit' | 'timeout' }
   | { kind: 'REJECTED'; serverTs: string; queue: string; code: string; reason: string; from?: string; requestId?: string }
@@ -41,8 +57,40 @@ export function formatLogLine(entry: LogEntry): string {
         ['client_ts', entry.clientTs],
         ['server_ts', entry.serverTs],
         ['id', entry.id],
+        ['to', entry.to],
+        ['expires_at', entry.expiresAt],
         ['text', JSON.stringify(entry.text)],
       );
+      break;
+    case 'ROOM':
+      fields.push(
+        ['event', entry.event],
+        ['room', entry.room],
+        ['name', entry.name],
+        ['by', entry.by],
+        ['client_ts', entry.clientTs],
+        ['server_ts', entry.serverTs],
+        ['detail', entry.detail],
+      );
+      break;
+    case 'EDIT':
+      fields.push(
+        ['room', entry.room],
+        ['num', entry.num],
+        ['by', entry.by],
+        ['client_ts', entry.clientTs],
+        ['server_ts', entry.serverTs],
+        ['text', JSON.stringify(entry.text)],
+      );
+      break;
+    case 'DELETE':
+      fields.push(['room', entry.room], ['num', entry.num], ['by', entry.by], ['client_ts', entry.clientTs], ['server_ts', entry.serverTs]);
+      break;
+    case 'EXPIRE':
+      fields.push(['room', entry.room], ['num', entry.num], ['server_ts', entry.serverTs]);
+      break;
+    case 'ACTIVATED':
+      fields.push(['online', entry.online]);
       break;
     case 'JOIN':
       fields.push(['name', entry.name]);

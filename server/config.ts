@@ -14,6 +14,7 @@ export const SERVER_SETTINGS = {
   logDir: setting({ env: 'WARREN_LOG_DIR', flag: 'log-dir', description: 'directory of chat.log', default: './log', schema: z.string().min(1) }),
   sessionTimeout: setting({ env: 'WARREN_SESSION_TIMEOUT', flag: 'session-timeout', description: 'seconds without a heartbeat before a client is logged out and its name freed', default: 15, schema: positiveInt(3600) }),
   historySize: setting({ env: 'WARREN_HISTORY_SIZE', flag: 'history-size', description: 'messages of history shown on joining', default: 20, schema: z.coerce.number().int().min(0).max(500) }),
+  minUsers: setting({ env: 'MIN_USERS', flag: 'min-users', description: 'users that must have been online at once before anyone sees the chat (then it stays active); the older Chat App used 2', default: 1, schema: positiveInt(10_000) }),
   prefetch: setting({ env: 'WARREN_PREFETCH', flag: 'prefetch', description: 'unacknowledged inputs the coordinator works on at once', default: 200, schema: positiveInt(10_000) }),
 };
 
@@ -41,5 +42,6 @@ export function coordinatorOptions(settings: ServerSettings): CoordinatorOptions
     sessionTimeoutMs: settings.sessionTimeout * 1000,
     historyOnJoin: settings.historySize,
     prefetch: settings.prefetch,
+    minUsers: settings.minUsers,
   };
 }

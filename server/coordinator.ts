@@ -3,6 +3,8 @@ import type { ConfirmChannel, ConsumeMessage } from 'amqplib';
 import type { ChannelWrapper } from 'amqp-connection-manager';
 import {
   BrokerConnection,
+  ERROR_CODES,
+  MAX_DELIVERIES,
   decodeChat,
   decodeCommand,
   declareSharedTopology,
@@ -12,15 +14,18 @@ import {
   type ConnectionStatus,
   type Topology,
 } from '../shared/index.js';
+import { Activation } from './activation.js';
 import { ChatLog } from './chat-log.js';
+import { ExpiryScheduler } from './expiry.js';
 import { handleChat } from './handlers/chat-handler.js';
 import { departure, handleCommand } from './handlers/command-handler.js';
 import type { HandlerContext } from './handlers/context.js';
 import { refusal } from './handlers/refusal.js';
 import type { Logger } from './logger.js';
-import type { Outcome } from './outcome.js';
+import { emptyOutcome, type Outcome } from './outcome.js';
 import { recoverUnlogged } from './recovery.js';
 import { Registry } from './registry.js';
+import { deliverToRoom } from './room-delivery.js';
 import { SqliteStore } from './store/sqlite-store.js';
 import type { Store } from './store/store.js';
 
@@ -32,6 +37,13 @@ export interface CoordinatorOptions {
   sessionTimeoutMs: number;
   historyOnJoin: number;
   prefetch: number;
+  /** Users that must have been online at once before anyone sees the chat (1: always active). */
+  minUsers?: number;
+}
+
+/** Replacements for what the coordinator builds itself; tests use it to inject faults. */
+export interface CoordinatorDeps {
+  store?: Store;
 }
 
 type InputKind = 'chat' | 'command';
@@ -45,22 +57,29 @@ export class Coordinator extends EventEmitter<{ status: [ConnectionStatus]; serv
   private readonly store: Store;
   private readonly chatLog: ChatLog;
   private readonly registry: Registry;
+  private readonly activation: Activation;
+  private readonly expiry: ExpiryScheduler;
   private connection: BrokerConnection | undefined;
   private channel: ChannelWrapper | undefined;
   private consumers: { channel: ConfirmChannel; tags: string[] } | undefined;
   private sweepTimer: NodeJS.Timeout | undefined;
   private readonly inFlight = new Set<Promise<void>>();
   private stopping: Promise<void> | undefined;
+  /** When the broker connection last came up; undefined while it is down. */
+  private connectedSinceMs: number | undefined;
 
   constructor(
     private readonly options: CoordinatorOptions,
     private readonly logger: Logger,
+    deps: CoordinatorDeps = {},
   ) {
     super();
     this.topology = topologyFor(options.namespace);
-    this.store = new SqliteStore(options.dataDir);
+    this.store = deps.store ?? new SqliteStore(options.dataDir);
     this.chatLog = new ChatLog(options.logDir);
     this.registry = new Registry(this.store, options.sessionTimeoutMs, Date.now());
+    this.activation = new Activation(this.store, options.minUsers ?? 1);
+    this.expiry = new ExpiryScheduler((nums) => this.expireMessages(nums));
   }
 
   get chatLogPath(): string {
@@ -76,6 +95,8 @@ export class Coordinator extends EventEmitter<{ status: [ConnectionStatus]; serv
     const connection = new BrokerConnection({ url: this.options.amqpUrl, connectionName: `warren-coordinator ${this.topology.namespace}` });
     this.connection = connection;
     connection.on('status', (status) => {
+      if (status.state === 'connected') this.connectedSinceMs = Date.now();
+      else if (status.state !== 'connecting') this.connectedSinceMs = undefined;
       this.describeStatus(status);
       this.emit('status', status);
     });
@@ -83,6 +104,7 @@ export class Coordinator extends EventEmitter<{ status: [ConnectionStatus]; serv
     this.channel = connection.createChannel((channel: ConfirmChannel) => this.setup(channel), 'coordinator');
     this.channel.on('error', (err) => this.logger.error(`channel error: ${err instanceof Error ? err.message : String(err)}`));
     await Promise.race([serving, connection.waitForConnect().then(() => serving)]);
+    for (const { num, expiresAt } of this.store.expiringMessages()) this.expiry.schedule(num, expiresAt);
     const sweepEvery = Math.max(200, Math.min(1000, Math.floor(this.options.sessionTimeoutMs / 5)));
     this.sweepTimer = setInterval(() => this.sweepExpiredSessions(), sweepEvery);
   }
@@ -95,6 +117,7 @@ export class Coordinator extends EventEmitter<{ status: [ConnectionStatus]; serv
 
   private async shutdown(): Promise<void> {
     if (this.sweepTimer) clearInterval(this.sweepTimer);
+    this.expiry.stop();
     const consumers = this.consumers;
     this.consumers = undefined;
     if (consumers) {
@@ -110,6 +133,8 @@ export class Coordinator extends EventEmitter<{ status: [ConnectionStatus]; serv
 
   private async setup(channel: ConfirmChannel): Promise<void> {
     await declareSharedTopology(channel, this.topology);
+    // Per consumer: enough unacked inputs to keep the pipeline busy while earlier ones wait for
+    // their publish confirms, few enough that a crash redelivers a bounded batch (deduplicated by id).
     await channel.prefetch(this.options.prefetch);
     const chat = await channel.consume(this.topology.chatQueue, (msg) => this.onDelivery('chat', channel, msg));
     const command = await channel.consume(this.topology.commandQueue, (msg) => this.onDelivery('command', channel, msg));
@@ -125,12 +150,46 @@ export class Coordinator extends EventEmitter<{ status: [ConnectionStatus]; serv
     try {
       outcome = this.handle(kind, msg, now);
     } catch (err) {
-      // A fault of ours, not of the input: requeue; the queue's delivery limit dead-letters a poison message.
-      this.logger.error(`failed to handle a ${kind} message: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`);
-      settle(() => channel.nack(msg, false, true));
-      return;
+      // A fault of ours, not of the input: requeue and try again, a bounded number of times.
+      const attempt = deliveryCount(msg) + 1;
+      this.logger.error(
+        `failed to handle a ${kind} message (attempt ${attempt} of ${MAX_DELIVERIES + 1}): ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`,
+      );
+      if (attempt <= MAX_DELIVERIES) {
+        settle(() => channel.nack(msg, false, true));
+        return;
+      }
+      outcome = this.giveUp(kind, msg, now, err instanceof Error ? err.message : String(err));
     }
-    this.track(this.carryOut(outcome, kind, msg).then(() => settle(() => channel.ack(msg))));
+    this.track(
+      this.carryOut(outcome, kind, msg).then(
+        () => settle(() => channel.ack(msg)),
+        (err: unknown) => {
+          // Not done: hand it back now rather than holding it until the channel closes.
+          settle(() => channel.nack(msg, false, true));
+          throw err;
+        },
+      ),
+    );
+  }
+
+  /**
+   * The last delivery the queue will make (it dead-letters after MAX_DELIVERIES redeliveries):
+   * rather than let the broker drop it silently, tell the sender it failed and dead-letter it
+   * ourselves, with the reason in the headers.
+   */
+  private giveUp(kind: InputKind, msg: ConsumeMessage, now: Date, reason: string): Outcome {
+    const decoded = kind === 'chat' ? decodeChat(msg.content) : decodeCommand(msg.content);
+    const outcome = refusal({
+      queue: kind === 'chat' ? this.topology.chatQueue : this.topology.commandQueue,
+      code: ERROR_CODES.INTERNAL,
+      reason: `the coordinator failed to handle this message ${deliveryCount(msg) + 1} times; it was dead-lettered`,
+      serverTs: now.toISOString(),
+      replyTo: this.validReplyTo(msg.properties.replyTo),
+      requestId: decoded.ok ? inputId(decoded.value) : decoded.requestId,
+    });
+    outcome.deadLetter = { code: ERROR_CODES.INTERNAL, reason };
+    return outcome;
   }
 
   private handle(kind: InputKind, msg: ConsumeMessage, now: Date): Outcome {
@@ -185,6 +244,7 @@ export class Coordinator extends EventEmitter<{ status: [ConnectionStatus]; serv
             'x-warren-error-reason': outcome.deadLetter.reason,
             'x-warren-source-queue': kind === 'chat' ? this.topology.chatQueue : this.topology.commandQueue,
             'x-warren-rejected-at': new Date().toISOString(),
+            'x-warren-attempts': deliveryCount(msg) + 1,
           },
         }),
       );
@@ -193,6 +253,10 @@ export class Coordinator extends EventEmitter<{ status: [ConnectionStatus]; serv
   }
 
   private sweepExpiredSessions(): void {
+    // Nobody can reach us while the broker is away, so a session only expires after a full timeout
+    // of the coordinator being reachable (restored sessions get the same grace after a restart).
+    const connectedSince = this.connectedSinceMs;
+    if (connectedSince === undefined || Date.now() - connectedSince < this.options.sessionTimeoutMs) return;
     const now = new Date();
     for (const session of this.registry.expired(now)) {
       this.logger.info(`session of ${session.name} timed out`);
@@ -200,8 +264,28 @@ export class Coordinator extends EventEmitter<{ status: [ConnectionStatus]; serv
     }
   }
 
+  /** Messages whose time is up: gone from the store and from every online member's view; the log keeps the event. */
+  private expireMessages(nums: number[]): void {
+    const now = new Date();
+    const outcome = emptyOutcome();
+    for (const num of nums) {
+      const message = this.store.message(num);
+      if (!message) continue;
+      this.store.removeMessage(num);
+      const serverTs = now.toISOString();
+      outcome.log.push({ kind: 'EXPIRE', serverTs, room: message.room, num });
+      const room = this.store.room(message.room);
+      if (room && this.activation.active) {
+        deliverToRoom(outcome, this.context(now, undefined), room, { type: 'message.removed', room: room.name, num, seq: message.seq, reason: 'expired', serverTs });
+      }
+    }
+    this.track(this.carryOut(outcome, 'sweep'));
+  }
+
   private context(now: Date, replyTo: string | undefined): HandlerContext {
     return {
+      activation: this.activation,
+      expiry: this.expiry,
       registry: this.registry,
       store: this.store,
       topology: this.topology,
@@ -223,8 +307,9 @@ export class Coordinator extends EventEmitter<{ status: [ConnectionStatus]; serv
 
   private track(work: Promise<void>): void {
     const tracked = work.catch((err: unknown) => {
-      // Unconfirmed: the input stays unacked and is redelivered; duplicates are recognised by id.
-      this.logger.warn(`publish not confirmed: ${err instanceof Error ? err.message : String(err)}`);
+      // Not finished (a publish unconfirmed, the log unwritable): the input is redelivered and
+      // duplicates are recognised by id.
+      this.logger.warn(`input not finished, left for redelivery: ${err instanceof Error ? err.message : String(err)}`);
     });
     this.inFlight.add(tracked);
     void tracked.finally(() => this.inFlight.delete(tracked));
@@ -237,6 +322,19 @@ export class Coordinator extends EventEmitter<{ status: [ConnectionStatus]; serv
       this.logger.warn(`broker ${url} unavailable (${status.reason}); retrying in ${status.delayMs} ms (attempt ${status.attempt})`);
     } else if (status.state === 'failed') this.logger.error(status.error.message);
   }
+}
+
+/** Earlier deliveries of this message, as counted by the quorum queue (absent on the first). */
+function deliveryCount(msg: ConsumeMessage): number {
+  const count: unknown = msg.properties.headers?.['x-delivery-count'];
+  return typeof count === 'number' && Number.isInteger(count) && count >= 0 ? count : 0;
+}
+
+/** The id a client chose for an input (a chat message's `id`, a request's `requestId`), if any. */
+function inputId(value: object): string | undefined {
+  const record = value as { id?: unknown; requestId?: unknown };
+  if (typeof record.requestId === 'string') return record.requestId;
+  return typeof record.id === 'string' ? record.id : undefined;
 }
 
 /** Acking on a channel that has since closed is harmless: the broker redelivers, and we deduplicate. */

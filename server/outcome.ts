@@ -1,4 +1,4 @@
-import type { ErrorCode, PresenceEvent, Reply, ServerMessage } from '../shared/index.js';
+import type { ErrorCode, PresenceEvent, ServerMessage } from '../shared/index.js';
 import type { LogEntry } from './chat-log.js';
 
 /**
@@ -9,7 +9,8 @@ export interface Outcome {
   log: LogEntry[];
   afterLog?: () => void;
   events: { routingKey: string; body: ServerMessage }[];
-  replies: { queue: string; body: Reply }[];
+  /** Sent straight to one client's queue: replies, and room traffic for secret rooms and private chats. */
+  replies: { queue: string; body: ServerMessage }[];
   /** Set when the input is refused for being broken or forged: it is copied to the dead-letter queue. */
   deadLetter?: { code: ErrorCode; reason: string };
 }

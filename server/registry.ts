@@ -65,6 +65,11 @@ export class Registry {
     return session;
   }
 
+  /** The online session holding this name, if any. */
+  find(key: string): Session | undefined {
+    return this.byKey.get(key);
+  }
+
   touch(session: Session, now: Date): void {
     session.lastSeenMs = now.getTime();
   }

@@ -8,3 +8,5 @@ export * from './time.js';
 export * from './declare.js';
 export * from './connection.js';
 export * from './settings.js';
+export * from './rooms.js';
+export * from './duration.js';

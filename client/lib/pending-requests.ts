@@ -23,6 +23,13 @@ export class PendingRequests {
     });
   }
 
+  /** Keeps waiting without a deadline: the answer is known to be coming (a message held until the chat activates). */
+  hold(requestId: string): boolean {
+    const entry = this.pending.get(requestId);
+    if (entry) clearTimeout(entry.timer);
+    return entry !== undefined;
+  }
+
   has(requestId: string): boolean {
     return this.pending.has(requestId);
   }

@@ -26,16 +26,27 @@ export class RoomSequencer {
     return this.accept(history);
   }
 
-  accept(events: ChatEvent[]): SequencerResult {
+  /**
+   * `coveredTo`: these events are a history page that is complete up to that sequence number, so
+   * a number missing from it belongs to a message deleted or expired since: skip it, do not wait.
+   */
+  accept(events: ChatEvent[], coveredTo?: number): SequencerResult {
     for (const event of events) {
       if (this.last === undefined || event.seq > this.last) this.waiting.set(event.seq, event);
     }
     if (this.last === undefined) return { deliver: [] };
     const deliver: ChatEvent[] = [];
-    for (let next = this.waiting.get(this.last + 1); next; next = this.waiting.get(this.last + 1)) {
-      this.waiting.delete(next.seq);
-      deliver.push(next);
-      this.last = next.seq;
+    for (;;) {
+      const next = this.waiting.get(this.last + 1);
+      if (next) {
+        this.waiting.delete(next.seq);
+        deliver.push(next);
+        this.last = next.seq;
+      } else if (coveredTo !== undefined && this.last < coveredTo) {
+        this.last += 1;
+      } else {
+        break;
+      }
     }
     for (const seq of this.waiting.keys()) if (seq <= this.last) this.waiting.delete(seq);
     return this.waiting.size > 0 ? { deliver, fetchAfter: this.last } : { deliver };

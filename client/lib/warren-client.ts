@@ -6,23 +6,35 @@ import {
   BrokerConnection,
   DEFAULT_ROOM,
   ERROR_CODES,
+  LIMITS,
   PRESENCE_ROUTING_KEY,
   WarrenError,
   declareSharedTopology,
+  nameKey,
   serverMessageSchema,
   topologyFor,
+  type ActivatedEvent,
   type ChatEvent,
   type ChatSend,
   type CommandRequest,
   type ConnectionStatus,
+  type Done,
   type HistoryList,
   type LoginOk,
+  type MessageRemoved,
+  type MessageUpdated,
   type MyMessagesList,
   type PresenceEvent,
+  type PrivateStatus,
+  type RoomEvent,
+  type RoomInfo,
+  type RoomOk,
+  type RoomsList,
   type ServerMessage,
   type Topology,
   type UserInfo,
   type UsersList,
+  type WhoisInfo,
 } from '../../shared/index.js';
 import { PendingRequests } from './pending-requests.js';
 import { RoomSequencer } from './room-sequencer.js';
@@ -39,17 +51,32 @@ export interface WarrenClientOptions {
 export interface ClientEvents {
   status: [ConnectionStatus];
   message: [ChatEvent];
+  messageUpdated: [MessageUpdated];
+  messageRemoved: [MessageRemoved];
+  roomEvent: [RoomEvent];
   presence: [PresenceEvent];
+  /** The chat reached its MIN_USERS threshold; the backlog follows as 'message' events. */
+  activated: [ActivatedEvent];
+  /** A message was accepted but is held until the chat activates. */
+  held: [{ clientMsgId: string; room: string }];
+  /** Whether a private message reached its recipient now or was stored for later. */
+  privateStatus: [PrivateStatus];
   /** The coordinator no longer knows our session (timed out while we were away, or it was reset). */
   sessionLost: [WarrenError];
   /** Something arrived that does not follow the protocol; it was ignored. */
   protocolError: [WarrenError];
 }
 
-export interface Session {
+export interface SendOptions {
+  room?: string;
+  /** A private message to this user. */
+  to?: string;
+  ttlMs?: number;
+}
+
+interface Session {
   name: string;
   token: string;
-  users: UserInfo[];
 }
 
 /**
@@ -65,12 +92,15 @@ export class WarrenClient extends EventEmitter<ClientEvents> {
   private readonly channel: ChannelWrapper;
   private readonly requests: PendingRequests;
   private readonly sends: PendingRequests;
-  private readonly sequencer = new RoomSequencer();
+  private readonly sequencers = new Map<string, RoomSequencer>();
+  private readonly joined = new Map<string, RoomInfo>();
+  private readonly bindings = new Map<string, (channel: ConfirmChannel) => Promise<void>>();
+  private readonly fetching = new Set<string>();
   private session: Session | undefined;
+  private chatActive = true;
   private heartbeatTimer: NodeJS.Timeout | undefined;
   private setups = 0;
   private closed = false;
-  private fetchingGap = false;
 
   constructor(options: WarrenClientOptions) {
     super();
@@ -93,6 +123,16 @@ export class WarrenClient extends EventEmitter<ClientEvents> {
     return this.connection.status;
   }
 
+  /** False until the chat reaches its MIN_USERS threshold. */
+  get active(): boolean {
+    return this.chatActive;
+  }
+
+  /** Rooms I am in, general first. */
+  get rooms(): RoomInfo[] {
+    return [...this.joined.values()];
+  }
+
   /** Resolves once connected with the client's queue ready to receive (waits through retries). */
   async connect(): Promise<void> {
     await this.connection.waitForConnect();
@@ -102,20 +142,36 @@ export class WarrenClient extends EventEmitter<ClientEvents> {
   /** Claims a name. Rejects with NAME_TAKEN or NAME_INVALID (among others) and may be called again. */
   async login(name: string): Promise<LoginOk> {
     if (this.session) throw new WarrenError(ERROR_CODES.ALREADY_LOGGED_IN, `already logged in as ${this.session.name}`);
-    const reply = await this.request<LoginOk>({ type: 'login', requestId: randomUUID(), name, clientId: this.clientId, clientTs: new Date().toISOString() }, 'login');
-    this.session = { name: reply.name, token: reply.token, users: reply.users };
+    const reply = await this.request<LoginOk>({ type: 'login', requestId: randomUUID(), name, clientId: this.clientId, clientTs: now() }, 'login');
+    this.session = { name: reply.name, token: reply.token };
+    this.chatActive = reply.active;
     this.startHeartbeat(reply.heartbeatIntervalMs);
-    this.deliver(this.sequencer.start(reply.lastSeq, reply.history));
+    const rooms = reply.rooms.length > 0 ? reply.rooms : [generalPlaceholder(reply)];
+    for (const room of rooms) await this.track(room, room.name === DEFAULT_ROOM ? reply.history : []);
+    if (!this.sequencers.has(DEFAULT_ROOM)) this.deliver(DEFAULT_ROOM, this.sequencerFor(DEFAULT_ROOM).start(reply.lastSeq, reply.history));
+    for (const event of reply.privateBacklog) this.acceptLive(event);
     return reply;
   }
 
   /**
-   * Sends a line to the room. Resolves with the message as the coordinator accepted it (its
-   * sequence number and server time); rejects with the coordinator's reason if refused.
+   * Sends a line to a room (general by default) or privately to a user. Resolves with the message
+   * as the coordinator accepted it (its sequence number and server time); rejects with the
+   * coordinator's reason if refused. A message held until the chat activates resolves when shown.
    */
-  async send(text: string, room: string = DEFAULT_ROOM): Promise<ChatEvent> {
+  async send(text: string, options: SendOptions | string = {}): Promise<ChatEvent> {
+    const { room = DEFAULT_ROOM, to, ttlMs } = typeof options === 'string' ? { room: options } : options;
     const session = this.requireSession();
-    const message: ChatSend = { type: 'chat', id: randomUUID(), token: session.token, from: session.name, room, text, clientTs: new Date().toISOString() };
+    const message: ChatSend = {
+      type: 'chat',
+      id: randomUUID(),
+      token: session.token,
+      from: session.name,
+      room,
+      text,
+      clientTs: now(),
+      ...(to === undefined ? {} : { to }),
+      ...(ttlMs === undefined ? {} : { ttlMs }),
+    };
     const accepted = this.sends.wait<ChatEvent>(message.id, 'the message');
     await this.channel.sendToQueue(this.topology.chatQueue, Buffer.from(JSON.stringify(message)), {
       persistent: true,
@@ -127,17 +183,67 @@ export class WarrenClient extends EventEmitter<ClientEvents> {
   }
 
   async users(): Promise<UserInfo[]> {
-    const reply = await this.request<UsersList>({ type: 'users', requestId: randomUUID(), token: this.requireSession().token }, '/users');
-    return reply.users;
+    return (await this.request<UsersList>({ type: 'users', requestId: randomUUID(), token: this.token() }, '/users')).users;
   }
 
   async myMessages(): Promise<ChatEvent[]> {
-    const reply = await this.request<MyMessagesList>({ type: 'mymsgs', requestId: randomUUID(), token: this.requireSession().token }, '/mymsgs');
-    return reply.messages;
+    return (await this.request<MyMessagesList>({ type: 'mymsgs', requestId: randomUUID(), token: this.token() }, '/mymsgs')).messages;
   }
 
-  async history(options: { afterSeq?: number; limit?: number } = {}): Promise<HistoryList> {
-    return this.request<HistoryList>({ type: 'history', requestId: randomUUID(), token: this.requireSession().token, room: DEFAULT_ROOM, ...options }, 'history');
+  async history(options: { room?: string; afterSeq?: number; limit?: number } = {}): Promise<HistoryList> {
+    const { room = DEFAULT_ROOM, ...rest } = options;
+    return this.request<HistoryList>({ type: 'history', requestId: randomUUID(), token: this.token(), room, ...rest }, '/history');
+  }
+
+  async createRoom(room: string, options: { secret?: boolean } = {}): Promise<RoomInfo> {
+    const reply = await this.request<RoomOk>({ type: 'create_room', requestId: randomUUID(), token: this.token(), room, secret: options.secret ?? false, clientTs: now() }, '/create');
+    await this.track(reply.room, reply.history);
+    return reply.room;
+  }
+
+  /** Joins a room; its recent history arrives as 'message' events before this resolves. */
+  async joinRoom(room: string): Promise<RoomInfo> {
+    const reply = await this.request<RoomOk>({ type: 'join_room', requestId: randomUUID(), token: this.token(), room, clientTs: now() }, '/join');
+    await this.track(reply.room, reply.history);
+    return reply.room;
+  }
+
+  async leaveRoom(room: string): Promise<string> {
+    const reply = await this.request<Done>({ type: 'leave_room', requestId: randomUUID(), token: this.token(), room, clientTs: now() }, '/leave');
+    await this.untrack(room);
+    return reply.message;
+  }
+
+  async listRooms(): Promise<RoomInfo[]> {
+    return (await this.request<RoomsList>({ type: 'rooms', requestId: randomUUID(), token: this.token() }, '/rooms')).rooms;
+  }
+
+  async invite(user: string, room: string): Promise<string> {
+    return this.memberAction('invite', user, room);
+  }
+
+  async kick(user: string, room: string): Promise<string> {
+    return this.memberAction('kick', user, room);
+  }
+
+  async promote(user: string, room: string): Promise<string> {
+    return this.memberAction('promote', user, room);
+  }
+
+  async whois(user: string): Promise<WhoisInfo> {
+    return this.request<WhoisInfo>({ type: 'whois', requestId: randomUUID(), token: this.token(), user }, '/whois');
+  }
+
+  async edit(num: number, text: string): Promise<string> {
+    return (await this.request<Done>({ type: 'edit', requestId: randomUUID(), token: this.token(), num, text, clientTs: now() }, '/edit')).message;
+  }
+
+  async delete(num: number): Promise<string> {
+    return (await this.request<Done>({ type: 'delete', requestId: randomUUID(), token: this.token(), num, clientTs: now() }, '/delete')).message;
+  }
+
+  async setRoomTtl(room: string, ttlMs: number | null): Promise<string> {
+    return (await this.request<Done>({ type: 'room_ttl', requestId: randomUUID(), token: this.token(), room, ttlMs, clientTs: now() }, '/roomttl')).message;
   }
 
   /** Frees the name. Safe to call when not logged in. */
@@ -146,7 +252,7 @@ export class WarrenClient extends EventEmitter<ClientEvents> {
     if (!session) return;
     this.stopHeartbeat();
     try {
-      await this.request({ type: 'logout', requestId: randomUUID(), token: session.token }, '/exit');
+      await this.request({ type: 'logout', requestId: randomUUID(), token: session.token, clientTs: now() }, '/exit');
     } finally {
       this.session = undefined;
     }
@@ -170,6 +276,14 @@ export class WarrenClient extends EventEmitter<ClientEvents> {
   /** Messages sent but not yet accepted or refused. */
   get unacceptedCount(): number {
     return this.sends.size;
+  }
+
+  private async memberAction(type: 'invite' | 'kick' | 'promote', user: string, room: string): Promise<string> {
+    return (await this.request<Done>({ type, requestId: randomUUID(), token: this.token(), user, room, clientTs: now() }, `/${type}`)).message;
+  }
+
+  private token(): string {
+    return this.requireSession().token;
   }
 
   private requireSession(): Session {
@@ -199,7 +313,47 @@ export class WarrenClient extends EventEmitter<ClientEvents> {
     await channel.consume(this.queue, (msg) => this.onMessage(msg), { noAck: true });
     this.setups += 1;
     // After a reconnect, anything published while we were away was dropped with our old queue.
-    if (this.setups > 1 && this.session) void this.fillGap(this.sequencer.lastSeq ?? 0);
+    if (this.setups > 1 && this.session) for (const room of this.sequencers.keys()) void this.fillGap(room);
+  }
+
+  /** Starts following a room: bind its routing key (public rooms) and show its history in order. */
+  private async track(room: RoomInfo, history: ChatEvent[]): Promise<void> {
+    this.joined.set(room.name, room);
+    if (room.routingKey && room.name !== DEFAULT_ROOM && !this.bindings.has(room.name)) {
+      const routingKey = room.routingKey;
+      const bind = async (channel: ConfirmChannel): Promise<void> => {
+        await channel.bindQueue(this.queue, this.topology.eventsExchange, routingKey);
+      };
+      this.bindings.set(room.name, bind);
+      // addSetup runs now and again after every reconnect.
+      await this.channel.addSetup(bind);
+    }
+    const sequencer = this.sequencers.get(room.name);
+    if (sequencer && sequencer.lastSeq !== undefined) this.deliver(room.name, sequencer.accept(history));
+    else this.deliver(room.name, this.sequencerFor(room.name).start(room.lastSeq, history));
+  }
+
+  private async untrack(room: string): Promise<void> {
+    this.joined.delete(room);
+    this.sequencers.delete(room);
+    const bind = this.bindings.get(room);
+    if (!bind) return;
+    this.bindings.delete(room);
+    const routingKey = this.topology.roomRoutingKey(room);
+    await this.channel
+      .removeSetup(bind, async (channel: ConfirmChannel) => {
+        await channel.unbindQueue(this.queue, this.topology.eventsExchange, routingKey);
+      })
+      .catch(() => undefined);
+  }
+
+  private sequencerFor(room: string): RoomSequencer {
+    let sequencer = this.sequencers.get(room);
+    if (!sequencer) {
+      sequencer = new RoomSequencer();
+      this.sequencers.set(room, sequencer);
+    }
+    return sequencer;
   }
 
   private onMessage(msg: ConsumeMessage | null): void {
@@ -215,10 +369,28 @@ export class WarrenClient extends EventEmitter<ClientEvents> {
     }
     switch (parsed.type) {
       case 'message':
-        this.deliver(this.sequencer.accept([parsed]));
+        this.acceptLive(parsed);
+        return;
+      case 'message.updated':
+        if (this.session) this.emit('messageUpdated', parsed);
+        return;
+      case 'message.removed':
+        if (this.session) this.emit('messageRemoved', parsed);
+        return;
+      case 'room.event':
+        this.onRoomEvent(parsed);
         return;
       case 'presence':
         if (this.session) this.emit('presence', parsed);
+        return;
+      case 'activated':
+        this.onActivated(parsed);
+        return;
+      case 'chat.held':
+        if (this.sends.hold(parsed.requestId)) this.emit('held', { clientMsgId: parsed.requestId, room: parsed.room });
+        return;
+      case 'private.status':
+        this.emit('privateStatus', parsed);
         return;
       case 'error':
         this.onError(parsed);
@@ -228,13 +400,37 @@ export class WarrenClient extends EventEmitter<ClientEvents> {
     }
   }
 
-  private onError(reply: Extract<ServerMessage, { type: 'error' }>): void {
-    const id = reply.requestId;
-    if (id !== undefined && (this.sends.fail(id, reply) || this.requests.fail(id, reply))) {
-      if (reply.code === ERROR_CODES.SESSION_UNKNOWN) this.loseSession(reply.message);
+  private acceptLive(event: ChatEvent): void {
+    const sequencer = this.sequencerFor(event.room);
+    // A private chat is followed from its first message seen here on.
+    if (sequencer.lastSeq === undefined && event.to !== undefined) {
+      this.deliver(event.room, sequencer.start(event.seq - 1, [event]));
       return;
     }
-    if (reply.code === ERROR_CODES.SESSION_UNKNOWN) this.loseSession(reply.message);
+    this.deliver(event.room, sequencer.accept([event]));
+  }
+
+  private onRoomEvent(event: RoomEvent): void {
+    if (!this.session) return;
+    const aboutMe = nameKey(event.name) === nameKey(this.session.name);
+    if (aboutMe && event.event === 'invited' && !this.joined.has(event.room)) {
+      void this.joinRoom(event.room).catch(() => undefined);
+    }
+    if (aboutMe && event.event === 'kicked') void this.untrack(event.room);
+    this.emit('roomEvent', event);
+  }
+
+  private onActivated(event: ActivatedEvent): void {
+    if (this.chatActive) return;
+    this.chatActive = true;
+    if (this.session) this.emit('activated', event);
+    for (const room of this.sequencers.keys()) void this.fillGap(room);
+  }
+
+  private onError(reply: Extract<ServerMessage, { type: 'error' }>): void {
+    const id = reply.requestId;
+    const matched = id !== undefined && (this.sends.fail(id, reply) || this.requests.fail(id, reply));
+    if (reply.code === ERROR_CODES.SESSION_UNKNOWN && (matched || id === undefined)) this.loseSession(reply.message);
   }
 
   private loseSession(message: string): void {
@@ -244,23 +440,37 @@ export class WarrenClient extends EventEmitter<ClientEvents> {
     this.emit('sessionLost', new WarrenError(ERROR_CODES.SESSION_UNKNOWN, message));
   }
 
-  private deliver(result: { deliver: ChatEvent[]; fetchAfter?: number }): void {
+  private deliver(room: string, result: { deliver: ChatEvent[]; fetchAfter?: number }): void {
     for (const event of result.deliver) {
       this.sends.resolve(event.clientMsgId, event);
       this.emit('message', event);
     }
-    if (result.fetchAfter !== undefined) void this.fillGap(result.fetchAfter);
+    if (result.fetchAfter !== undefined) void this.fillGap(room);
   }
 
-  private async fillGap(afterSeq: number): Promise<void> {
-    if (this.fetchingGap || !this.session) return;
-    this.fetchingGap = true;
+  /** Fetches everything after the last message shown in a room, page by page, and shows it in order, once. */
+  private async fillGap(room: string): Promise<void> {
+    if (this.fetching.has(room) || !this.session) return;
+    this.fetching.add(room);
     try {
-      const page = await this.history({ afterSeq });
-      this.fetchingGap = false;
-      this.deliver(this.sequencer.accept(page.messages));
+      for (;;) {
+        const sequencer = this.sequencers.get(room);
+        const afterSeq = sequencer?.lastSeq;
+        if (!sequencer || afterSeq === undefined) return;
+        const page = await this.history({ room, afterSeq, limit: LIMITS.maxHistoryPage });
+        const full = page.messages.length === LIMITS.maxHistoryPage;
+        const coveredTo = full ? (page.messages.at(-1)?.seq ?? afterSeq) : page.lastSeq;
+        const result = sequencer.accept(page.messages, coveredTo);
+        for (const event of result.deliver) {
+          this.sends.resolve(event.clientMsgId, event);
+          this.emit('message', event);
+        }
+        if (!full) return;
+      }
     } catch {
-      this.fetchingGap = false;
+      // Not reachable now; the next reconnect or gap tries again.
+    } finally {
+      this.fetching.delete(room);
     }
   }
 
@@ -278,4 +488,13 @@ export class WarrenClient extends EventEmitter<ClientEvents> {
     if (this.heartbeatTimer) clearInterval(this.heartbeatTimer);
     this.heartbeatTimer = undefined;
   }
+}
+
+function now(): string {
+  return new Date().toISOString();
+}
+
+/** For a coordinator that sends no room list: general, as login described it. */
+function generalPlaceholder(reply: LoginOk): RoomInfo {
+  return { name: DEFAULT_ROOM, kind: 'public', role: 'member', members: reply.users.length, online: reply.users.length, lastSeq: reply.lastSeq, ttlMs: null };
 }

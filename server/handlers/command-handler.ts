@@ -1,7 +1,10 @@
-import { DEFAULT_ROOM, ERROR_CODES, LIMITS, PRESENCE_ROUTING_KEY, WarrenError, type CommandRequest } from '../../shared/index.js';
+import { DEFAULT_ROOM, ERROR_CODES, LIMITS, PRESENCE_ROUTING_KEY, WarrenError, checkRoomName, isDirectRoom, nameKey, type CommandRequest } from '../../shared/index.js';
 import { emptyOutcome, presence, type Outcome } from '../outcome.js';
 import type { Session } from '../registry.js';
+import { roomsOfUser } from '../room-delivery.js';
 import type { HandlerContext } from './context.js';
+import { deleteMessage, editMessage } from './message-handler.js';
+import { createRoom, joinRoom, leaveRoom, listRooms, memberAction, setRoomTtl, whois } from './room-handler.js';
 
 type RequestOf<T extends CommandRequest['type']> = Extract<CommandRequest, { type: T }>;
 
@@ -30,6 +33,26 @@ export function handleCommand(request: CommandRequest, ctx: HandlerContext): Out
       }
       return outcome;
     }
+    case 'create_room':
+      return createRoom(request, withSession(ctx, request.token), ctx);
+    case 'join_room':
+      return joinRoom(request, withSession(ctx, request.token), ctx);
+    case 'leave_room':
+      return leaveRoom(request, withSession(ctx, request.token), ctx);
+    case 'rooms':
+      return listRooms(request, withSession(ctx, request.token), ctx);
+    case 'invite':
+    case 'kick':
+    case 'promote':
+      return memberAction(request, withSession(ctx, request.token), ctx);
+    case 'whois':
+      return whois(request, withSession(ctx, request.token), ctx);
+    case 'edit':
+      return editMessage(request, withSession(ctx, request.token), ctx);
+    case 'delete':
+      return deleteMessage(request, withSession(ctx, request.token), ctx);
+    case 'room_ttl':
+      return setRoomTtl(request, withSession(ctx, request.token), ctx);
   }
 }
 
@@ -66,6 +89,11 @@ function login(request: RequestOf<'login'>, ctx: HandlerContext): Outcome {
       body: presence('joined', session.name, serverTs, ctx.registry.size),
     });
   }
+  const activatedNow = ctx.activation.observe(ctx.registry.size);
+  if (activatedNow) activate(outcome, ctx, session);
+  const active = ctx.activation.active;
+  const privateBacklog = active && !activatedNow ? ctx.store.undeliveredPrivate(session.nameKey) : [];
+  for (const event of privateBacklog) ctx.store.markDelivered(event.room, session.nameKey, event.seq);
   outcome.replies.push({
     queue: replyTo,
     body: {
@@ -77,12 +105,35 @@ function login(request: RequestOf<'login'>, ctx: HandlerContext): Outcome {
       heartbeatIntervalMs: ctx.limits.heartbeatIntervalMs,
       sessionTimeoutMs: ctx.limits.sessionTimeoutMs,
       room: DEFAULT_ROOM,
-      lastSeq: ctx.store.lastSeq(DEFAULT_ROOM),
-      history: ctx.store.history(DEFAULT_ROOM, { limit: ctx.limits.historyOnJoin }),
+      // Before activation nothing has been shown to anyone: the whole backlog comes after seq 0.
+      lastSeq: active ? ctx.store.lastSeq(DEFAULT_ROOM) : 0,
+      history: active ? ctx.store.history(DEFAULT_ROOM, { limit: ctx.limits.historyOnJoin }) : [],
       users: ctx.registry.online(),
+      rooms: roomsOfUser(ctx, session.nameKey).map((room) => (active ? room : { ...room, lastSeq: 0 })),
+      privateBacklog,
+      active,
+      minUsers: ctx.activation.minUsers,
     },
   });
   return outcome;
+}
+
+/**
+ * The threshold was just reached: tell everyone (clients then fetch each room's backlog in
+ * order) and hand the private messages held so far to their online recipients.
+ */
+function activate(outcome: Outcome, ctx: HandlerContext, newcomer: Session): void {
+  const serverTs = ctx.now.toISOString();
+  outcome.log.push({ kind: 'ACTIVATED', serverTs, online: ctx.registry.size });
+  outcome.events.push({ routingKey: PRESENCE_ROUTING_KEY, body: { type: 'activated', serverTs, online: ctx.registry.size } });
+  for (const user of ctx.registry.online()) {
+    const session = ctx.registry.find(nameKey(user.name));
+    if (!session || session === newcomer) continue;
+    for (const event of ctx.store.undeliveredPrivate(session.nameKey)) {
+      outcome.replies.push({ queue: session.replyQueue, body: event });
+      ctx.store.markDelivered(event.room, session.nameKey, event.seq);
+    }
+  }
 }
 
 function myMessages(request: RequestOf<'mymsgs'>, ctx: HandlerContext): Outcome {
@@ -96,8 +147,13 @@ function myMessages(request: RequestOf<'mymsgs'>, ctx: HandlerContext): Outcome 
 
 function history(request: RequestOf<'history'>, ctx: HandlerContext): Outcome {
   const session = withSession(ctx, request.token);
-  if (request.room !== DEFAULT_ROOM) {
-    throw new WarrenError(ERROR_CODES.UNKNOWN_ROOM, `no room named "${request.room}"`);
+  const known = isDirectRoom(request.room) || checkRoomName(request.room).ok ? ctx.store.room(request.room) : undefined;
+  const member = request.room === DEFAULT_ROOM || ctx.store.member(request.room, session.nameKey) !== undefined;
+  if (!known || !member) {
+    throw new WarrenError(ERROR_CODES.UNKNOWN_ROOM, `no room named "${request.room}" that you are in`);
+  }
+  if (!ctx.activation.active) {
+    return answer(ctx, session, () => ({ type: 'history.list', requestId: request.requestId, room: request.room, lastSeq: 0, messages: [] }));
   }
   const query =
     request.afterSeq === undefined

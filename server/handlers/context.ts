@@ -1,4 +1,5 @@
 import type { Topology } from '../../shared/index.js';
+import type { Activation } from '../activation.js';
 import type { Registry } from '../registry.js';
 import type { Store } from '../store/store.js';
 
@@ -6,6 +7,9 @@ export interface HandlerContext {
   registry: Registry;
   store: Store;
   topology: Topology;
+  activation: Activation;
+  /** Remembers a message's expiry so the coordinator removes it on time. */
+  expiry: { schedule(num: number, expiresAt: string): void };
   limits: { historyOnJoin: number; sessionTimeoutMs: number; heartbeatIntervalMs: number };
   now: Date;
   /** The `replyTo` of the delivery if it names one of this namespace's client queues. */

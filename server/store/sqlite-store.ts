@@ -1,47 +1,42 @@
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
-import type { ChatEvent } from '../../shared/index.js';
-import type { AppendResult, NewMessage, SessionRecord, Store } from './store.js';
-
-const SCHEMA = `
-CREATE TABLE IF NOT EXISTS messages (
-  id            TEXT PRIMARY KEY,
-  room          TEXT NOT NULL,
-  seq           INTEGER NOT NULL,
-  session_id    TEXT NOT NULL,
-  client_msg_id TEXT NOT NULL,
-  sender        TEXT NOT NULL,
-  text          TEXT NOT NULL,
-  client_ts     TEXT NOT NULL,
-  server_ts     TEXT NOT NULL,
-  logged        INTEGER NOT NULL DEFAULT 0,
-  UNIQUE (room, seq),
-  UNIQUE (session_id, client_msg_id)
-);
-CREATE INDEX IF NOT EXISTS messages_by_session ON messages (session_id, seq);
-CREATE INDEX IF NOT EXISTS messages_unlogged ON messages (logged) WHERE logged = 0;
-CREATE TABLE IF NOT EXISTS sessions (
-  session_id  TEXT PRIMARY KEY,
-  token       TEXT NOT NULL UNIQUE,
-  name        TEXT NOT NULL,
-  name_key    TEXT NOT NULL UNIQUE,
-  client_id   TEXT NOT NULL,
-  reply_queue TEXT NOT NULL,
-  since       TEXT NOT NULL
-);
-`;
+import { DEFAULT_ROOM, nameKey, type ChatEvent, type Role, type RoomKind } from '../../shared/index.js';
+import { SCHEMA } from './schema.js';
+import type { AppendResult, MemberRecord, NewMessage, RoomRecord, SessionRecord, Store, StoredMessage } from './store.js';
 
 interface MessageRow {
+  num: number;
   id: string;
   room: string;
   seq: number;
+  session_id: string;
+  sender_key: string;
   client_msg_id: string;
   sender: string;
+  recipient: string | null;
   text: string;
   client_ts: string;
   server_ts: string;
+  edited_at: string | null;
+  expires_at: string | null;
   logged: number;
+}
+
+interface RoomRow {
+  name: string;
+  kind: RoomKind;
+  created_by: string | null;
+  created_at: string;
+  ttl_ms: number | null;
+  last_seq: number;
+}
+
+interface MemberRow {
+  room: string;
+  name_key: string;
+  name: string;
+  role: Role;
 }
 
 interface SessionRow {
@@ -59,17 +54,32 @@ const toEvent = (row: MessageRow): ChatEvent => ({
   room: row.room,
   seq: row.seq,
   id: row.id,
+  num: row.num,
   clientMsgId: row.client_msg_id,
   from: row.sender,
   text: row.text,
   clientTs: row.client_ts,
   serverTs: row.server_ts,
+  ...(row.recipient === null ? {} : { to: row.recipient }),
+  ...(row.edited_at === null ? {} : { editedAt: row.edited_at }),
+  ...(row.expires_at === null ? {} : { expiresAt: row.expires_at }),
 });
+
+const toRoom = (row: RoomRow): RoomRecord => ({
+  name: row.name,
+  kind: row.kind,
+  createdBy: row.created_by,
+  createdAt: row.created_at,
+  ttlMs: row.ttl_ms,
+  lastSeq: row.last_seq,
+});
+
+const toMember = (row: MemberRow): MemberRecord => ({ room: row.room, nameKey: row.name_key, name: row.name, role: row.role });
 
 /** SQLite in WAL mode: a commit survives the coordinator being killed at any instant. */
 export class SqliteStore implements Store {
   private readonly db: Database.Database;
-  private readonly statements;
+  private readonly sql;
 
   constructor(dataDir: string) {
     mkdirSync(dataDir, { recursive: true });
@@ -79,25 +89,50 @@ export class SqliteStore implements Store {
     this.db.pragma('busy_timeout = 5000');
     this.db.exec(SCHEMA);
     const db = this.db;
-    this.statements = {
-      findByClientId: db.prepare<[string, string], MessageRow>(
-        'SELECT * FROM messages WHERE session_id = ? AND client_msg_id = ?',
-      ),
-      lastSeq: db.prepare<[string], { seq: number | null }>('SELECT MAX(seq) AS seq FROM messages WHERE room = ?'),
-      insert: db.prepare(
-        `INSERT INTO messages (id, room, seq, session_id, client_msg_id, sender, text, client_ts, server_ts)
-         VALUES (@id, @room, @seq, @sessionId, @clientMsgId, @from, @text, @clientTs, @serverTs)`,
+    this.sql = {
+      findByClientId: db.prepare<[string, string], MessageRow>('SELECT * FROM messages WHERE session_id = ? AND client_msg_id = ?'),
+      nextSeq: db.prepare<[string], { last_seq: number }>('UPDATE rooms SET last_seq = last_seq + 1 WHERE name = ? RETURNING last_seq'),
+      insert: db.prepare<[Record<string, unknown>], { num: number }>(
+        `INSERT INTO messages (id, room, seq, session_id, sender_key, client_msg_id, sender, recipient, text, client_ts, server_ts, expires_at)
+         VALUES (@id, @room, @seq, @sessionId, @senderKey, @clientMsgId, @from, @to, @text, @clientTs, @serverTs, @expiresAt)
+         RETURNING num`,
       ),
       markLogged: db.prepare<[string]>('UPDATE messages SET logged = 1 WHERE id = ?'),
-      unlogged: db.prepare<[], MessageRow>('SELECT * FROM messages WHERE logged = 0 ORDER BY server_ts, seq'),
-      after: db.prepare<[string, number, number], MessageRow>(
-        'SELECT * FROM messages WHERE room = ? AND seq > ? ORDER BY seq LIMIT ?',
-      ),
+      unlogged: db.prepare<[], MessageRow>('SELECT * FROM messages WHERE logged = 0 ORDER BY num'),
+      after: db.prepare<[string, number, number], MessageRow>('SELECT * FROM messages WHERE room = ? AND seq > ? ORDER BY seq LIMIT ?'),
       latest: db.prepare<[string, number], MessageRow>(
         'SELECT * FROM (SELECT * FROM messages WHERE room = ? ORDER BY seq DESC LIMIT ?) ORDER BY seq',
       ),
       ofSession: db.prepare<[string, number], MessageRow>(
-        'SELECT * FROM (SELECT * FROM messages WHERE session_id = ? ORDER BY server_ts DESC, seq DESC LIMIT ?) ORDER BY server_ts, seq',
+        'SELECT * FROM (SELECT * FROM messages WHERE session_id = ? ORDER BY num DESC LIMIT ?) ORDER BY num',
+      ),
+      byNum: db.prepare<[number], MessageRow>('SELECT * FROM messages WHERE num = ?'),
+      edit: db.prepare<[string, string, number]>('UPDATE messages SET text = ?, edited_at = ? WHERE num = ?'),
+      remove: db.prepare<[number]>('DELETE FROM messages WHERE num = ?'),
+      expiring: db.prepare<[], { num: number; room: string; expires_at: string }>(
+        'SELECT num, room, expires_at FROM messages WHERE expires_at IS NOT NULL ORDER BY expires_at',
+      ),
+      createRoom: db.prepare(
+        'INSERT OR IGNORE INTO rooms (name, kind, created_by, created_at, ttl_ms) VALUES (@name, @kind, @createdBy, @createdAt, @ttlMs)',
+      ),
+      room: db.prepare<[string], RoomRow>('SELECT * FROM rooms WHERE name = ?'),
+      rooms: db.prepare<[], RoomRow>('SELECT * FROM rooms ORDER BY name'),
+      setTtl: db.prepare<[number | null, string]>('UPDATE rooms SET ttl_ms = ? WHERE name = ?'),
+      addMember: db.prepare(
+        `INSERT INTO members (room, name_key, name, role) VALUES (@room, @nameKey, @name, @role)
+         ON CONFLICT (room, name_key) DO UPDATE SET name = excluded.name`,
+      ),
+      removeMember: db.prepare<[string, string]>('DELETE FROM members WHERE room = ? AND name_key = ?'),
+      setRole: db.prepare<[string, string, string]>('UPDATE members SET role = ? WHERE room = ? AND name_key = ?'),
+      member: db.prepare<[string, string], MemberRow>('SELECT * FROM members WHERE room = ? AND name_key = ?'),
+      members: db.prepare<[string], MemberRow>('SELECT * FROM members WHERE room = ? ORDER BY name'),
+      roomsOf: db.prepare<[string], MemberRow>('SELECT * FROM members WHERE name_key = ? ORDER BY room'),
+      undelivered: db.prepare<[string], MessageRow>(
+        `SELECT m.* FROM messages m JOIN members b ON b.room = m.room AND b.name_key = ?
+         WHERE m.room LIKE 'dm:%' AND m.seq > b.delivered_seq AND m.sender_key != b.name_key ORDER BY m.num`,
+      ),
+      markDelivered: db.prepare<[number, string, string, number]>(
+        'UPDATE members SET delivered_seq = MAX(delivered_seq, ?) WHERE room = ? AND name_key = ? AND ? > 0',
       ),
       saveSession: db.prepare(
         `INSERT OR REPLACE INTO sessions (session_id, token, name, name_key, client_id, reply_queue, since)
@@ -105,53 +140,144 @@ export class SqliteStore implements Store {
       ),
       deleteSession: db.prepare<[string]>('DELETE FROM sessions WHERE session_id = ?'),
       sessions: db.prepare<[], SessionRow>('SELECT * FROM sessions ORDER BY since'),
+      getFlag: db.prepare<[string], { value: string }>('SELECT value FROM flags WHERE key = ?'),
+      setFlag: db.prepare<[string, string]>('INSERT OR REPLACE INTO flags (key, value) VALUES (?, ?)'),
     };
+    this.createRoom({ name: DEFAULT_ROOM, kind: 'public', createdBy: null, createdAt: new Date(0).toISOString(), ttlMs: null });
   }
 
   appendMessage(message: NewMessage): AppendResult {
     return this.db.transaction((): AppendResult => {
-      const existing = this.statements.findByClientId.get(message.sessionId, message.clientMsgId);
+      const existing = this.sql.findByClientId.get(message.sessionId, message.clientMsgId);
       if (existing) return { event: toEvent(existing), duplicate: true, logged: existing.logged === 1 };
-      const seq = this.lastSeq(message.room) + 1;
-      this.statements.insert.run({ ...message, seq });
-      return { event: { type: 'message', seq, ...message }, duplicate: false, logged: false };
+      this.createRoom({ name: message.room, kind: 'direct', createdBy: null, createdAt: message.serverTs, ttlMs: null });
+      const seq = this.sql.nextSeq.get(message.room)?.last_seq;
+      if (seq === undefined) throw new Error(`no room ${message.room}`);
+      const row = this.sql.insert.get({
+        ...message,
+        seq,
+        senderKey: nameKey(message.from),
+        to: message.to ?? null,
+        expiresAt: message.expiresAt ?? null,
+      });
+      if (!row) throw new Error('insert returned no row');
+      const event: ChatEvent = {
+        type: 'message',
+        room: message.room,
+        seq,
+        id: message.id,
+        num: row.num,
+        clientMsgId: message.clientMsgId,
+        from: message.from,
+        text: message.text,
+        clientTs: message.clientTs,
+        serverTs: message.serverTs,
+        ...(message.to === undefined ? {} : { to: message.to }),
+        ...(message.expiresAt === undefined ? {} : { expiresAt: message.expiresAt }),
+      };
+      return { event, duplicate: false, logged: false };
     }).immediate();
   }
 
   markLogged(messageId: string): void {
-    this.statements.markLogged.run(messageId);
+    this.sql.markLogged.run(messageId);
   }
 
   unloggedMessages(): ChatEvent[] {
-    return this.statements.unlogged.all().map(toEvent);
+    return this.sql.unlogged.all().map(toEvent);
   }
 
   lastSeq(room: string): number {
-    return this.statements.lastSeq.get(room)?.seq ?? 0;
+    return this.sql.room.get(room)?.last_seq ?? 0;
   }
 
   history(room: string, query: { afterSeq?: number; limit: number }): ChatEvent[] {
     const rows =
-      query.afterSeq === undefined
-        ? this.statements.latest.all(room, query.limit)
-        : this.statements.after.all(room, query.afterSeq, query.limit);
+      query.afterSeq === undefined ? this.sql.latest.all(room, query.limit) : this.sql.after.all(room, query.afterSeq, query.limit);
     return rows.map(toEvent);
   }
 
   messagesOfSession(sessionId: string, limit: number): ChatEvent[] {
-    return this.statements.ofSession.all(sessionId, limit).map(toEvent);
+    return this.sql.ofSession.all(sessionId, limit).map(toEvent);
+  }
+
+  message(num: number): StoredMessage | undefined {
+    const row = this.sql.byNum.get(num);
+    return row ? { ...toEvent(row), sessionId: row.session_id, senderKey: row.sender_key } : undefined;
+  }
+
+  editMessage(num: number, text: string, editedAt: string): void {
+    this.sql.edit.run(text, editedAt, num);
+  }
+
+  removeMessage(num: number): void {
+    this.sql.remove.run(num);
+  }
+
+  expiringMessages(): { num: number; room: string; expiresAt: string }[] {
+    return this.sql.expiring.all().map((row) => ({ num: row.num, room: row.room, expiresAt: row.expires_at }));
+  }
+
+  createRoom(room: Omit<RoomRecord, 'lastSeq'>): void {
+    this.sql.createRoom.run(room);
+  }
+
+  room(name: string): RoomRecord | undefined {
+    const row = this.sql.room.get(name);
+    return row ? toRoom(row) : undefined;
+  }
+
+  rooms(): RoomRecord[] {
+    return this.sql.rooms.all().map(toRoom);
+  }
+
+  setRoomTtl(name: string, ttlMs: number | null): void {
+    this.sql.setTtl.run(ttlMs, name);
+  }
+
+  addMember(member: MemberRecord): void {
+    this.sql.addMember.run(member);
+  }
+
+  removeMember(room: string, key: string): void {
+    this.sql.removeMember.run(room, key);
+  }
+
+  setRole(room: string, key: string, role: Role): void {
+    this.sql.setRole.run(role, room, key);
+  }
+
+  member(room: string, key: string): MemberRecord | undefined {
+    const row = this.sql.member.get(room, key);
+    return row ? toMember(row) : undefined;
+  }
+
+  members(room: string): MemberRecord[] {
+    return this.sql.members.all(room).map(toMember);
+  }
+
+  roomsOf(key: string): MemberRecord[] {
+    return this.sql.roomsOf.all(key).map(toMember);
+  }
+
+  undeliveredPrivate(key: string): ChatEvent[] {
+    return this.sql.undelivered.all(key).map(toEvent);
+  }
+
+  markDelivered(room: string, key: string, seq: number): void {
+    this.sql.markDelivered.run(seq, room, key, seq);
   }
 
   saveSession(session: SessionRecord): void {
-    this.statements.saveSession.run(session);
+    this.sql.saveSession.run(session);
   }
 
   deleteSession(sessionId: string): void {
-    this.statements.deleteSession.run(sessionId);
+    this.sql.deleteSession.run(sessionId);
   }
 
   sessions(): SessionRecord[] {
-    return this.statements.sessions.all().map((row) => ({
+    return this.sql.sessions.all().map((row) => ({
       sessionId: row.session_id,
       token: row.token,
       name: row.name,
@@ -160,6 +286,14 @@ export class SqliteStore implements Store {
       replyQueue: row.reply_queue,
       since: row.since,
     }));
+  }
+
+  getFlag(key: string): string | undefined {
+    return this.sql.getFlag.get(key)?.value;
+  }
+
+  setFlag(key: string, value: string): void {
+    this.sql.setFlag.run(key, value);
   }
 
   close(): void {

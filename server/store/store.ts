@@ -1,4 +1,4 @@
-import type { ChatEvent } from '../../shared/index.js';
+import type { ChatEvent, Role, RoomKind } from '../../shared/index.js';
 
 /** A session as the coordinator keeps it: who holds which name, and where to reach them. */
 export interface SessionRecord {
@@ -20,6 +20,8 @@ export interface NewMessage {
   text: string;
   clientTs: string;
   serverTs: string;
+  to?: string;
+  expiresAt?: string;
 }
 
 export interface AppendResult {
@@ -30,11 +32,33 @@ export interface AppendResult {
   logged: boolean;
 }
 
+export interface StoredMessage extends ChatEvent {
+  sessionId: string;
+  senderKey: string;
+}
+
+export interface RoomRecord {
+  name: string;
+  kind: RoomKind;
+  createdBy: string | null;
+  createdAt: string;
+  ttlMs: number | null;
+  lastSeq: number;
+}
+
+export interface MemberRecord {
+  room: string;
+  nameKey: string;
+  name: string;
+  role: Role;
+}
+
 /**
  * What the coordinator needs from persistence. The SQLite implementation is the default; the
  * interface keeps the coordinator free of SQL so another store can be dropped in.
  */
 export interface Store {
+  // Messages
   appendMessage(message: NewMessage): AppendResult;
   markLogged(messageId: string): void;
   /** Messages stored but never written to the chat log (left behind by a crash). */
@@ -43,8 +67,31 @@ export interface Store {
   /** Messages of a room in server order: after `afterSeq` if given, else the last `limit`. */
   history(room: string, query: { afterSeq?: number; limit: number }): ChatEvent[];
   messagesOfSession(sessionId: string, limit: number): ChatEvent[];
+  message(num: number): StoredMessage | undefined;
+  editMessage(num: number, text: string, editedAt: string): void;
+  removeMessage(num: number): void;
+  /** Messages with a time-to-live, soonest first. */
+  expiringMessages(): { num: number; room: string; expiresAt: string }[];
+  // Rooms and members
+  createRoom(room: Omit<RoomRecord, 'lastSeq'>): void;
+  room(name: string): RoomRecord | undefined;
+  rooms(): RoomRecord[];
+  setRoomTtl(name: string, ttlMs: number | null): void;
+  addMember(member: MemberRecord): void;
+  removeMember(room: string, nameKey: string): void;
+  setRole(room: string, nameKey: string, role: Role): void;
+  member(room: string, nameKey: string): MemberRecord | undefined;
+  members(room: string): MemberRecord[];
+  roomsOf(nameKey: string): MemberRecord[];
+  /** Private messages to this name that were never delivered to an online session. */
+  undeliveredPrivate(nameKey: string): ChatEvent[];
+  markDelivered(room: string, nameKey: string, seq: number): void;
+  // Sessions
   saveSession(session: SessionRecord): void;
   deleteSession(sessionId: string): void;
   sessions(): SessionRecord[];
+  // Settings that must survive a restart (the activation of the chat)
+  getFlag(key: string): string | undefined;
+  setFlag(key: string, value: string): void;
   close(): void;
 }

@@ -1,0 +1,55 @@
+/** The SQLite schema. `num` is never reused (AUTOINCREMENT); `seq` is per room, from rooms.last_seq. */
+export const SCHEMA = `
+CREATE TABLE IF NOT EXISTS messages (
+  num           INTEGER PRIMARY KEY AUTOINCREMENT,
+  id            TEXT NOT NULL UNIQUE,
+  room          TEXT NOT NULL,
+  seq           INTEGER NOT NULL,
+  session_id    TEXT NOT NULL,
+  sender_key    TEXT NOT NULL,
+  client_msg_id TEXT NOT NULL,
+  sender        TEXT NOT NULL,
+  recipient     TEXT,
+  text          TEXT NOT NULL,
+  client_ts     TEXT NOT NULL,
+  server_ts     TEXT NOT NULL,
+  edited_at     TEXT,
+  expires_at    TEXT,
+  logged        INTEGER NOT NULL DEFAULT 0,
+  UNIQUE (room, seq),
+  UNIQUE (session_id, client_msg_id)
+);
+CREATE INDEX IF NOT EXISTS messages_by_session ON messages (session_id, num);
+CREATE INDEX IF NOT EXISTS messages_unlogged ON messages (logged) WHERE logged = 0;
+CREATE INDEX IF NOT EXISTS messages_expiring ON messages (expires_at) WHERE expires_at IS NOT NULL;
+CREATE TABLE IF NOT EXISTS rooms (
+  name       TEXT PRIMARY KEY,
+  kind       TEXT NOT NULL,
+  created_by TEXT,
+  created_at TEXT NOT NULL,
+  ttl_ms     INTEGER,
+  last_seq   INTEGER NOT NULL DEFAULT 0
+);
+CREATE TABLE IF NOT EXISTS members (
+  room          TEXT NOT NULL,
+  name_key      TEXT NOT NULL,
+  name          TEXT NOT NULL,
+  role          TEXT NOT NULL,
+  delivered_seq INTEGER NOT NULL DEFAULT 0,
+  PRIMARY KEY (room, name_key)
+);
+CREATE INDEX IF NOT EXISTS members_by_name ON members (name_key);
+CREATE TABLE IF NOT EXISTS sessions (
+  session_id  TEXT PRIMARY KEY,
+  token       TEXT NOT NULL UNIQUE,
+  name        TEXT NOT NULL,
+  name_key    TEXT NOT NULL UNIQUE,
+  client_id   TEXT NOT NULL,
+  reply_queue TEXT NOT NULL,
+  since       TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS flags (
+  key   TEXT PRIMARY KEY,
+  value TEXT NOT NULL
+);
+`;
