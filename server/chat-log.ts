@@ -41,9 +41,17 @@ export type LogEntry =
 
 const PLAIN = /^[\p{L}\p{N}._:@+-]+$/u;
 
+/**
+ * JSON quoting, plus \u escapes for what JSON leaves raw but a reader may still take as a line
+ * break or a control: DEL, the C1 controls (NEL, CSI) and U+2028/U+2029. Still valid JSON.
+ */
+function quote(text: string): string {
+  return JSON.stringify(text).replace(/[\u007f-\u009f\u2028\u2029]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
+}
+
 function value(raw: string | number): string {
   const text = String(raw);
-  return PLAIN.test(text) ? text : JSON.stringify(text);
+  return PLAIN.test(text) ? text : quote(text);
 }
 
 export function formatLogLine(entry: LogEntry): string {
@@ -59,7 +67,7 @@ export function formatLogLine(entry: LogEntry): string {
         ['id', entry.id],
         ['to', entry.to],
         ['expires_at', entry.expiresAt],
-        ['text', JSON.stringify(entry.text)],
+        ['text', quote(entry.text)],
       );
       break;
     case 'ROOM':
@@ -80,7 +88,7 @@ export function formatLogLine(entry: LogEntry): string {
         ['by', entry.by],
         ['client_ts', entry.clientTs],
         ['server_ts', entry.serverTs],
-        ['text', JSON.stringify(entry.text)],
+        ['text', quote(entry.text)],
       );
       break;
     case 'DELETE':

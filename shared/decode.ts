@@ -10,6 +10,8 @@ import {
   type CommandRequest,
 } from './messages.js';
 
+const UTF8 = new TextDecoder('utf-8', { fatal: true });
+
 export type Decoded<T> =
   | { ok: true; value: T }
   | { ok: false; code: ErrorCode; message: string; /** id of the refused request, if readable */ requestId?: string };
@@ -24,9 +26,10 @@ function decode<T>(body: Buffer, knownTypes: readonly string[], schema: z.ZodTyp
   }
   let parsed: unknown;
   try {
-    parsed = JSON.parse(body.toString('utf8'));
+    // Fatal decoding: invalid UTF-8 is refused rather than silently replaced, so text stays byte-exact.
+    parsed = JSON.parse(UTF8.decode(body));
   } catch {
-    return refuse(ERROR_CODES.MALFORMED_JSON, 'message is not valid JSON');
+    return refuse(ERROR_CODES.MALFORMED_JSON, 'message is not valid UTF-8 JSON');
   }
   if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) {
     return refuse(ERROR_CODES.INVALID_MESSAGE, 'message must be a JSON object');

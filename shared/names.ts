@@ -14,7 +14,9 @@ export function checkUserName(raw: string): NameCheck {
   const name = raw.normalize('NFC');
   if (name.length === 0) return { ok: false, reason: 'the name is empty' };
   if (/\s/u.test(name)) return { ok: false, reason: 'the name contains a space' };
-  if (/[\p{Cc}\p{Cf}]/u.test(name)) return { ok: false, reason: 'the name contains a control or invisible character' };
+  // Default-ignorable code points (Hangul fillers, variation selectors, ...) are letters or marks
+  // to the pattern below but render as nothing, so a name could look like another or like nothing.
+  if (/[\p{Cc}\p{Cf}\p{Default_Ignorable_Code_Point}]/u.test(name)) return { ok: false, reason: 'the name contains a control or invisible character' };
   if ([...name].length > LIMITS.maxNameLength) {
     return { ok: false, reason: `the name is longer than ${LIMITS.maxNameLength} characters` };
   }

@@ -3,30 +3,59 @@ import { ERROR_CODES, WarrenError, type ErrorReply } from '../../shared/index.js
 interface Pending {
   resolve(value: unknown): void;
   reject(error: WarrenError): void;
-  timer: NodeJS.Timeout;
+  timer: NodeJS.Timeout | undefined;
   what: string;
+  /** Undefined: waits without a deadline. */
+  timeoutMs: number | undefined;
 }
 
-/** Requests waiting for their reply, matched by requestId, each with its own timeout. */
+/**
+ * Requests waiting for their reply, matched by requestId. A deadline runs only while the request
+ * is known to be with the broker: `arm` starts it when the publish is confirmed, and `disarmAll`
+ * stops every clock when the connection drops (the request is published again after reconnecting,
+ * which arms it again). So nothing is reported as failed merely because the client was offline.
+ */
 export class PendingRequests {
   private readonly pending = new Map<string, Pending>();
 
-  constructor(private readonly timeoutMs: number) {}
+  /** `timeoutMs` undefined: no deadlines at all (chat messages wait for their verdict). */
+  constructor(private readonly timeoutMs: number | undefined) {}
 
   wait<T>(requestId: string, what: string, timeoutMs = this.timeoutMs): Promise<T> {
     return new Promise<T>((resolve, reject) => {
-      const timer = setTimeout(() => {
-        this.pending.delete(requestId);
-        reject(new WarrenError(ERROR_CODES.REQUEST_TIMEOUT, `no answer to ${what} within ${timeoutMs} ms`));
-      }, timeoutMs);
-      this.pending.set(requestId, { resolve: resolve as (value: unknown) => void, reject, timer, what });
+      this.pending.set(requestId, { resolve: resolve as (value: unknown) => void, reject, timer: undefined, what, timeoutMs });
     });
+  }
+
+  /** (Re)starts the deadline of a request: it has just been confirmed by the broker. */
+  arm(requestId: string): void {
+    const entry = this.pending.get(requestId);
+    if (!entry || entry.timeoutMs === undefined) return;
+    clearTimeout(entry.timer);
+    const timeoutMs = entry.timeoutMs;
+    entry.timer = setTimeout(() => {
+      if (this.pending.get(requestId) !== entry) return;
+      this.pending.delete(requestId);
+      entry.reject(new WarrenError(ERROR_CODES.REQUEST_TIMEOUT, `no answer to ${entry.what} within ${timeoutMs} ms`));
+    }, timeoutMs);
+  }
+
+  /** The connection dropped: no clock runs until each request is confirmed again. */
+  disarmAll(): void {
+    for (const entry of this.pending.values()) {
+      clearTimeout(entry.timer);
+      entry.timer = undefined;
+    }
   }
 
   /** Keeps waiting without a deadline: the answer is known to be coming (a message held until the chat activates). */
   hold(requestId: string): boolean {
     const entry = this.pending.get(requestId);
-    if (entry) clearTimeout(entry.timer);
+    if (entry) {
+      clearTimeout(entry.timer);
+      entry.timer = undefined;
+      entry.timeoutMs = undefined;
+    }
     return entry !== undefined;
   }
 

@@ -10,6 +10,7 @@ import {
   PRESENCE_ROUTING_KEY,
   WarrenError,
   declareSharedTopology,
+  isWarrenError,
   nameKey,
   serverMessageSchema,
   topologyFor,
@@ -36,6 +37,7 @@ import {
   type UsersList,
   type WhoisInfo,
 } from '../../shared/index.js';
+import { Outbox } from './outbox.js';
 import { PendingRequests } from './pending-requests.js';
 import { RoomSequencer } from './room-sequencer.js';
 
@@ -46,7 +48,12 @@ export interface WarrenClientOptions {
   requestTimeoutMs?: number;
   /** Stable id of this client; names its queue. Random by default. */
   clientId?: string;
+  /** Delays between reconnection attempts (exponential with jitter); DEFAULT_BACKOFF otherwise. */
+  reconnectBackoff?: { initialMs: number; maxMs: number };
 }
+
+/** After a history fetch went unanswered (coordinator away), wait this long before asking again. */
+const GAP_RETRY_MS = 1000;
 
 export interface ClientEvents {
   status: [ConnectionStatus];
@@ -96,6 +103,10 @@ export class WarrenClient extends EventEmitter<ClientEvents> {
   private readonly joined = new Map<string, RoomInfo>();
   private readonly bindings = new Map<string, (channel: ConfirmChannel) => Promise<void>>();
   private readonly fetching = new Set<string>();
+  /** Rooms whose gap was reported again while a fetch was under way. */
+  private readonly fetchAgain = new Set<string>();
+  private readonly gapRetries = new Set<NodeJS.Timeout>();
+  private readonly outbox = new Outbox();
   private session: Session | undefined;
   private chatActive = true;
   private heartbeatTimer: NodeJS.Timeout | undefined;
@@ -108,8 +119,13 @@ export class WarrenClient extends EventEmitter<ClientEvents> {
     this.topology = topologyFor(options.namespace);
     this.queue = this.topology.clientQueue(this.clientId);
     this.requests = new PendingRequests(options.requestTimeoutMs ?? 10_000);
-    this.sends = new PendingRequests(options.requestTimeoutMs ?? 10_000);
-    this.connection = new BrokerConnection({ url: options.amqpUrl, connectionName: `warren-client ${this.clientId}` });
+    // A chat message that reached the queue will be accepted or refused; it never times out.
+    this.sends = new PendingRequests(undefined);
+    this.connection = new BrokerConnection({
+      url: options.amqpUrl,
+      connectionName: `warren-client ${this.clientId}`,
+      ...(options.reconnectBackoff ? { backoff: options.reconnectBackoff } : {}),
+    });
     this.connection.on('status', (status) => this.emit('status', status));
     this.channel = this.connection.createChannel((channel: ConfirmChannel) => this.setup(channel), 'client');
     this.channel.on('error', (err) => this.emit('protocolError', new WarrenError(ERROR_CODES.INTERNAL, String(err))));
@@ -172,13 +188,9 @@ export class WarrenClient extends EventEmitter<ClientEvents> {
       ...(to === undefined ? {} : { to }),
       ...(ttlMs === undefined ? {} : { ttlMs }),
     };
+    if (this.closed) throw new WarrenError(ERROR_CODES.CLOSED, 'client closed');
     const accepted = this.sends.wait<ChatEvent>(message.id, 'the message');
-    await this.channel.sendToQueue(this.topology.chatQueue, Buffer.from(JSON.stringify(message)), {
-      persistent: true,
-      contentType: 'application/json',
-      replyTo: this.queue,
-      correlationId: message.id,
-    });
+    this.enqueue(this.topology.chatQueue, message.id, message, accepted);
     return accepted;
   }
 
@@ -250,11 +262,14 @@ export class WarrenClient extends EventEmitter<ClientEvents> {
   async logout(): Promise<void> {
     const session = this.session;
     if (!session) return;
+    // Forget the session first: answers still in flight for it are no news of a lost session.
+    this.session = undefined;
     this.stopHeartbeat();
     try {
       await this.request({ type: 'logout', requestId: randomUUID(), token: session.token, clientTs: now() }, '/exit');
-    } finally {
-      this.session = undefined;
+    } catch (err) {
+      // Unknown to the coordinator (timed out, or this logout repeated after a reconnect): the name is free.
+      if (!isWarrenError(err, ERROR_CODES.SESSION_UNKNOWN)) throw err;
     }
   }
 
@@ -269,6 +284,9 @@ export class WarrenClient extends EventEmitter<ClientEvents> {
     const error = new WarrenError(ERROR_CODES.CLOSED, 'client closed');
     this.requests.rejectAll(error);
     this.sends.rejectAll(error);
+    this.outbox.close();
+    for (const timer of this.gapRetries) clearTimeout(timer);
+    this.gapRetries.clear();
     await this.channel.close().catch(() => undefined);
     await this.connection.close();
   }
@@ -295,13 +313,22 @@ export class WarrenClient extends EventEmitter<ClientEvents> {
     if (this.closed) throw new WarrenError(ERROR_CODES.CLOSED, 'client closed');
     const requestId = 'requestId' in body && body.requestId ? body.requestId : randomUUID();
     const answer = this.requests.wait<T>(requestId, what);
-    await this.channel.sendToQueue(this.topology.commandQueue, Buffer.from(JSON.stringify(body)), {
-      persistent: true,
-      contentType: 'application/json',
-      replyTo: this.queue,
-      correlationId: requestId,
-    });
+    // The deadline starts when the broker has the request, not while it waits for a connection.
+    this.enqueue(this.topology.commandQueue, requestId, body, answer, () => this.requests.arm(requestId));
     return answer;
+  }
+
+  /** Publishes through the outbox (in order, again after a reconnect) until answered. */
+  private enqueue(queue: string, id: string, body: unknown, answered: Promise<unknown>, onConfirmed?: () => void): void {
+    this.outbox.add({
+      id,
+      queue,
+      content: Buffer.from(JSON.stringify(body)),
+      options: { persistent: true, contentType: 'application/json', replyTo: this.queue, correlationId: id },
+      onConfirmed,
+    });
+    const forget = (): void => this.outbox.remove(id);
+    answered.then(forget, forget);
   }
 
   /** Replayed on every (re)connect: our queue must be consuming before any request is sent. */
@@ -310,8 +337,15 @@ export class WarrenClient extends EventEmitter<ClientEvents> {
     await channel.assertQueue(this.queue, { exclusive: true, autoDelete: true, durable: false });
     await channel.bindQueue(this.queue, this.topology.eventsExchange, this.topology.roomRoutingKey(DEFAULT_ROOM));
     await channel.bindQueue(this.queue, this.topology.eventsExchange, PRESENCE_ROUTING_KEY);
+    // No acks on our own queue: it dies with the connection anyway, and what it loses is fetched from history.
     await channel.consume(this.queue, (msg) => this.onMessage(msg), { noAck: true });
     this.setups += 1;
+    channel.on('close', () => {
+      this.outbox.detach(channel);
+      this.requests.disarmAll();
+    });
+    // Answers can reach us now: send (again) everything unanswered, in the order it was sent.
+    this.outbox.attach(channel);
     // After a reconnect, anything published while we were away was dropped with our old queue.
     if (this.setups > 1 && this.session) for (const room of this.sequencers.keys()) void this.fillGap(room);
   }
@@ -438,6 +472,9 @@ export class WarrenClient extends EventEmitter<ClientEvents> {
     this.session = undefined;
     this.stopHeartbeat();
     this.emit('sessionLost', new WarrenError(ERROR_CODES.SESSION_UNKNOWN, message));
+    // Everything still waiting carries the lost session's token: the coordinator refuses it all.
+    this.sends.rejectAll(new WarrenError(ERROR_CODES.SESSION_UNKNOWN, `not sent: the session was lost (${message})`));
+    this.requests.rejectAll(new WarrenError(ERROR_CODES.SESSION_UNKNOWN, `the session was lost (${message})`));
   }
 
   private deliver(room: string, result: { deliver: ChatEvent[]; fetchAfter?: number }): void {
@@ -450,10 +487,17 @@ export class WarrenClient extends EventEmitter<ClientEvents> {
 
   /** Fetches everything after the last message shown in a room, page by page, and shows it in order, once. */
   private async fillGap(room: string): Promise<void> {
-    if (this.fetching.has(room) || !this.session) return;
+    if (!this.session || this.closed) return;
+    if (this.fetching.has(room)) {
+      // Asked again while a fetch is out (a reconnect, a new gap): fetch once more when it is done.
+      this.fetchAgain.add(room);
+      return;
+    }
     this.fetching.add(room);
+    let retry = false;
     try {
       for (;;) {
+        this.fetchAgain.delete(room);
         const sequencer = this.sequencers.get(room);
         const afterSeq = sequencer?.lastSeq;
         if (!sequencer || afterSeq === undefined) return;
@@ -465,12 +509,20 @@ export class WarrenClient extends EventEmitter<ClientEvents> {
           this.sends.resolve(event.clientMsgId, event);
           this.emit('message', event);
         }
-        if (!full) return;
+        if (!full && !this.fetchAgain.has(room)) return;
       }
-    } catch {
-      // Not reachable now; the next reconnect or gap tries again.
+    } catch (err) {
+      // Unanswered (the coordinator is away): ask again. Any other refusal ends the fetch.
+      retry = isWarrenError(err, ERROR_CODES.REQUEST_TIMEOUT);
     } finally {
       this.fetching.delete(room);
+    }
+    if (retry) {
+      const timer = setTimeout(() => {
+        this.gapRetries.delete(timer);
+        void this.fillGap(room);
+      }, GAP_RETRY_MS);
+      this.gapRetries.add(timer);
     }
   }
 

@@ -3,18 +3,23 @@ import { createInterface, type Completer, type Interface } from 'node:readline';
 /**
  * The only place that moves the cursor. Incoming lines are printed above the line being typed:
  * the input line (which may wrap over several rows) is cleared, the new line written, and the
- * prompt with the half-typed text redrawn with the cursor where it was.
+ * prompt with the half-typed text redrawn with the cursor where it was. A message line can later
+ * be replaced in place (edited) or blanked (deleted, expired): the screen is redrawn from the
+ * transcript it keeps, and the terminal's scrollback is cleared so the old text is really gone.
  */
 export interface ScreenOptions {
   input: NodeJS.ReadableStream;
-  output: NodeJS.WritableStream & { columns?: number };
+  output: NodeJS.WritableStream & { columns?: number; rows?: number };
   prompt: string;
   completer: Completer;
 }
 
+const TRANSCRIPT_LIMIT = 2000;
+
 export class Screen {
   private readonly rl: Interface;
   private readonly output: ScreenOptions['output'];
+  private readonly transcript: { num?: number; line: string }[] = [];
   private closed = false;
 
   constructor(options: ScreenOptions) {
@@ -36,9 +41,7 @@ export class Screen {
   /** The submitted line is wiped from the screen: it comes back as a message once accepted. */
   onLine(handler: (line: string) => void): void {
     this.rl.on('line', (line: string) => {
-      const columns = this.output.columns ?? 80;
-      const width = visibleLength(this.rl.getPrompt()) + [...line].length;
-      const rows = Math.max(1, Math.ceil(width / columns));
+      const rows = this.rowsOf(visibleLength(this.rl.getPrompt()) + [...line].length);
       this.output.write(`\x1b[${rows}A\r\x1b[J`);
       handler(line);
     });
@@ -63,16 +66,24 @@ export class Screen {
   }
 
   print(...lines: string[]): void {
-    if (this.closed) {
-      for (const line of lines) this.output.write(`${line}\n`);
+    for (const line of lines) this.remember({ line });
+    this.writeAbovePrompt(lines);
+  }
+
+  printMessage(num: number, line: string): void {
+    this.remember({ num, line });
+    this.writeAbovePrompt([line]);
+  }
+
+  /** Replaces a message's line where it stands; if it scrolled out of the transcript, prints the notice. */
+  replaceMessage(num: number, line: string, notice: string): void {
+    const entry = this.transcript.find((candidate) => candidate.num === num);
+    if (!entry || this.closed) {
+      this.print(notice);
       return;
     }
-    const { rows } = this.rl.getCursorPos();
-    // Up to the first row of the prompt, to column 0, and clear everything below.
-    if (rows > 0) this.output.write(`\x1b[${rows}A`);
-    this.output.write('\r\x1b[J');
-    for (const line of lines) this.output.write(`${line}\n`);
-    this.rl.prompt(true);
+    entry.line = line;
+    this.redraw();
   }
 
   bell(): void {
@@ -83,6 +94,48 @@ export class Screen {
     if (this.closed) return;
     this.closed = true;
     this.rl.close();
+  }
+
+  private remember(entry: { num?: number; line: string }): void {
+    this.transcript.push(entry);
+    if (this.transcript.length > TRANSCRIPT_LIMIT) this.transcript.shift();
+  }
+
+  private writeAbovePrompt(lines: string[]): void {
+    if (this.closed) {
+      for (const line of lines) this.output.write(`${line}\n`);
+      return;
+    }
+    this.clearInputRows();
+    for (const line of lines) this.output.write(`${line}\n`);
+    this.rl.prompt(true);
+  }
+
+  /** Clears the screen and its scrollback, then shows as much of the transcript as fits above the prompt. */
+  private redraw(): void {
+    const budget = Math.max(1, (this.output.rows ?? 24) - 1);
+    const shown: string[] = [];
+    let used = 0;
+    for (let index = this.transcript.length - 1; index >= 0; index -= 1) {
+      const line = this.transcript[index]?.line ?? '';
+      used += this.rowsOf(visibleLength(line));
+      if (used > budget) break;
+      shown.unshift(line);
+    }
+    this.output.write('\x1b[H\x1b[2J\x1b[3J');
+    for (const line of shown) this.output.write(`${line}\n`);
+    this.rl.prompt(true);
+  }
+
+  private clearInputRows(): void {
+    const { rows } = this.rl.getCursorPos();
+    // Up to the first row of the prompt, to column 0, and clear everything below.
+    if (rows > 0) this.output.write(`\x1b[${rows}A`);
+    this.output.write('\r\x1b[J');
+  }
+
+  private rowsOf(width: number): number {
+    return Math.max(1, Math.ceil(width / (this.output.columns ?? 80)));
   }
 }
 

@@ -18,11 +18,17 @@ export async function runScriptApp(settings: ClientSettings, io: AppIo): Promise
     return 2;
   }
   const client = new WarrenClient({ amqpUrl: settings.amqpUrl, namespace: settings.namespace, requestTimeoutMs: settings.requestTimeout * 1000 });
+  const print = (...lines: string[]): void => {
+    for (const line of lines) io.output.write(`${line}\n`);
+  };
   const controller = new SessionController(client, format, {
-    print: (...lines) => {
-      for (const line of lines) io.output.write(`${line}\n`);
+    print,
+    printMessage: (_num, line) => print(line),
+    // A plain stream cannot take a line back: say what changed instead.
+    replaceMessage: (_num, _line, notice) => print(notice),
+    printError: (line) => {
+      io.errorOutput.write(`${line}\n`);
     },
-    printError: (line) => io.errorOutput.write(`${line}\n`),
     bell: () => undefined,
   });
   const fail = async (err: unknown): Promise<number> => {
@@ -41,7 +47,8 @@ export async function runScriptApp(settings: ClientSettings, io: AppIo): Promise
   } catch (err) {
     return fail(err);
   }
-  for (const line of format.welcome(login.name, login.room, login.users)) io.output.write(`${line}\n`);
+  print(...format.welcome(login.name, login.room, login.users, login.rooms));
+  if (!login.active) print(format.waiting(login.minUsers, login.users.length));
 
   const lines = createInterface({ input: io.input, terminal: false });
   io.signal.addEventListener('abort', () => lines.close(), { once: true });

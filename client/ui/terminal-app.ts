@@ -1,5 +1,5 @@
 import type { ChalkInstance } from 'chalk';
-import { DEFAULT_ROOM, isWarrenError, redactUrl, type LoginOk } from '../../shared/index.js';
+import { isWarrenError, redactUrl, type LoginOk } from '../../shared/index.js';
 import type { ClientSettings } from '../config.js';
 import { WarrenClient } from '../lib/warren-client.js';
 import { BufferedOutput } from './buffered-output.js';
@@ -54,20 +54,30 @@ export async function runTerminalApp(settings: ClientSettings, io: AppIo): Promi
   }
 
   for (const user of login.users) controller.online.add(user.name);
-  const promptText = (offline: boolean): string =>
-    `${offline ? io.chalk.yellow('(offline) ') : ''}${io.chalk.dim(`#${DEFAULT_ROOM}`)} ${io.chalk.bold(login.name)}> `;
+  let offline = false;
+  const promptText = (): string =>
+    `${offline ? io.chalk.yellow('(offline) ') : ''}${io.chalk.magenta(`#${controller.currentRoom}`)} ${io.chalk.bold(login.name)}> `;
   const screen = new Screen({
     input: io.input,
     output: io.output,
-    prompt: promptText(false),
-    completer: (line: string) => complete(line, controller.online),
+    prompt: promptText(),
+    completer: (line: string) => complete(line, controller.online, controller.roomNames),
   });
-  const welcome = format.welcome(login.name, login.room, login.users);
-  screen.print(...welcome);
-  buffered.attach({ print: (...lines) => screen.print(...lines), printError: (line) => screen.print(line), bell: () => screen.bell() });
+  screen.print(...format.welcome(login.name, login.room, login.users, login.rooms));
+  if (!login.active) screen.print(format.waiting(login.minUsers, login.users.length));
+  buffered.attach({
+    print: (...lines) => screen.print(...lines),
+    printMessage: (num, line) => screen.printMessage(num, line),
+    replaceMessage: (num, line, notice) => screen.replaceMessage(num, line, notice),
+    printError: (line) => screen.print(line),
+    bell: () => screen.bell(),
+    roomChanged: () => screen.setPrompt(promptText()),
+  });
   client.on('status', (status) => {
-    if (status.state === 'connected') screen.setPrompt(promptText(false));
-    else if (status.state === 'disconnected' || status.state === 'reconnecting') screen.setPrompt(promptText(true));
+    if (status.state === 'connected') offline = false;
+    else if (status.state === 'disconnected' || status.state === 'reconnecting') offline = true;
+    else return;
+    screen.setPrompt(promptText());
   });
 
   return new Promise<number>((resolve) => {

@@ -1,7 +1,7 @@
 import { CLIENT_MAIN, runProgram, spawnCoordinator, spawnScriptedClient, type CoordinatorProcess, type Program } from '../support/programs.js';
 import { waitFor } from '../support/wait.js';
 
-const MESSAGE_LINE = /^\[(\d{2}:\d{2}:\d{2})\] (\S+?)(?: \(you\))?: (.*)$/;
+const MESSAGE_LINE = /^\[(\d{2}:\d{2}:\d{2})\] \((\d+)\) (\S+?)(?: \(you\))?: (.*)$/;
 
 function messageLines(output: string): string[] {
   return output
@@ -24,8 +24,11 @@ describe('three scripted clients and the real coordinator', () => {
 
   it('shows every message once, in the coordinator order, in every client, and logs both timestamps', async () => {
     const names = ['ana', 'bruno', 'chen'];
-    for (const name of names) clients.push(spawnScriptedClient(coordinator, name));
-    for (const client of clients) await waitFor(() => client.stdout().includes('Welcome to warren'), 'welcome');
+    for (const name of names) {
+      const client = spawnScriptedClient(coordinator, name);
+      clients.push(client);
+      await waitFor(() => client.stdout().includes('Welcome to warren'), `${name} to be welcomed`);
+    }
     const [ana, bruno, chen] = clients as [Program, Program, Program];
     await waitFor(() => ana.stdout().includes('chen joined'), 'ana to see chen join');
 
@@ -43,7 +46,7 @@ describe('three scripted clients and the real coordinator', () => {
     expect(views[0]).toHaveLength(3);
     expect(views[1]).toEqual(views[0]);
     expect(views[2]).toEqual(views[0]);
-    expect(views[0]?.map((line) => line.replace(/^\[[^\]]+\] /, '')).sort()).toEqual(
+    expect(views[0]?.map((line) => line.replace(/^\[[^\]]+\] \(\d+\) /, '')).sort()).toEqual(
       ['ana: hello from ana', 'bruno: olá, bruno aqui 👋 with spaces', 'chen: chen says hi'].sort(),
     );
     expect(chen.stdout()).toMatch(/Online \(3\): ana, bruno, chen/);
