@@ -103,6 +103,7 @@ export class WarrenClient extends EventEmitter<ClientEvents> {
   private readonly joined = new Map<string, RoomInfo>();
   private readonly bindings = new Map<string, (channel: ConfirmChannel) => Promise<void>>();
   private readonly fetching = new Set<string>();
+  private readonly heldIds = new Set<string>();
   /** Rooms whose gap was reported again while a fetch was under way. */
   private readonly fetchAgain = new Set<string>();
   private readonly gapRetries = new Set<NodeJS.Timeout>();
@@ -296,6 +297,11 @@ export class WarrenClient extends EventEmitter<ClientEvents> {
     return this.sends.size;
   }
 
+  /** Messages sent whose fate is still open: neither accepted, refused, nor known to be held until activation. */
+  get unsettledCount(): number {
+    return this.sends.size - [...this.heldIds].filter((id) => this.sends.has(id)).length;
+  }
+
   private async memberAction(type: 'invite' | 'kick' | 'promote', user: string, room: string): Promise<string> {
     return (await this.request<Done>({ type, requestId: randomUUID(), token: this.token(), user, room, clientTs: now() }, `/${type}`)).message;
   }
@@ -421,7 +427,10 @@ export class WarrenClient extends EventEmitter<ClientEvents> {
         this.onActivated(parsed);
         return;
       case 'chat.held':
-        if (this.sends.hold(parsed.requestId)) this.emit('held', { clientMsgId: parsed.requestId, room: parsed.room });
+        if (this.sends.hold(parsed.requestId)) {
+          this.heldIds.add(parsed.requestId);
+          this.emit('held', { clientMsgId: parsed.requestId, room: parsed.room });
+        }
         return;
       case 'private.status':
         this.emit('privateStatus', parsed);
@@ -480,6 +489,7 @@ export class WarrenClient extends EventEmitter<ClientEvents> {
   private deliver(room: string, result: { deliver: ChatEvent[]; fetchAfter?: number }): void {
     for (const event of result.deliver) {
       this.sends.resolve(event.clientMsgId, event);
+      this.heldIds.delete(event.clientMsgId);
       this.emit('message', event);
     }
     if (result.fetchAfter !== undefined) void this.fillGap(room);

@@ -97,7 +97,21 @@ export class SessionController {
 
   /** Waits until every message sent so far is accepted or refused; resolves with how many were not accepted. */
   async settle(): Promise<number> {
-    await Promise.allSettled([...this.pendingSends]);
+    const all = Promise.allSettled([...this.pendingSends]);
+    // Messages held until the chat activates are kept by the coordinator: they count as settled.
+    const heldOnly = new Promise<void>((resolve) => {
+      const check = setInterval(() => {
+        if (this.client.unsettledCount === 0) {
+          clearInterval(check);
+          resolve();
+        }
+      }, 50);
+      void all.finally(() => {
+        clearInterval(check);
+        resolve();
+      });
+    });
+    await heldOnly;
     return this.failedSends;
   }
 
