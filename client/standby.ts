@@ -29,7 +29,6 @@ async function main(): Promise<number> {
   let settings;
   try {
     command.parse(process.argv.slice(2), { from: 'user' });
-    // eslint-disable-next-line no-restricted-properties -- an entry point, like client/main.ts
     settings = resolveSettings(STANDBY_SETTINGS, command.opts(), process.env);
   } catch (err) {
     if (err instanceof CommanderError) return err.exitCode;

@@ -1,0 +1,267 @@
+import { execFile, spawn } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { promisify } from 'node:util';
+import { parse } from 'yaml';
+import { amqpUrl, deleteNamespace, uniqueNamespace } from '../support/broker.js';
+import { ROOT } from '../support/programs.js';
+import { waitFor } from '../support/wait.js';
+
+/**
+ * The deployment files, checked without a Docker engine: `docker-compose config` must accept the
+ * compose file, its shape must allow `--scale client=N`, and every command the containers run must
+ * be an npm script that exists and works the way the image runs it.
+ */
+const run = promisify(execFile);
+const COMPOSE_FILE = join(ROOT, 'docker-compose.yml');
+const DOCKERFILE = join(ROOT, 'Dockerfile');
+const scripts = (JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { scripts: Record<string, string> }).scripts;
+const bin = (JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { bin: Record<string, string> }).bin;
+
+interface ComposeService {
+  image?: string;
+  build?: unknown;
+  command?: string | string[];
+  entrypoint?: string | string[];
+  container_name?: string;
+  ports?: unknown[];
+  volumes?: (string | { type?: string; source?: string; target?: string })[];
+  environment?: Record<string, string | null> | string[];
+  depends_on?: string[] | Record<string, { condition?: string }>;
+  healthcheck?: { test?: string | string[] };
+  tty?: boolean;
+  stdin_open?: boolean;
+}
+interface ComposeFile {
+  services: Record<string, ComposeService>;
+  volumes?: Record<string, unknown>;
+}
+
+/** `docker-compose` (v1, Debian's) or `docker compose` (v2), whichever answers; undefined if neither. */
+async function findCompose(): Promise<string[] | undefined> {
+  for (const candidate of [['docker-compose'], ['docker', 'compose']]) {
+    try {
+      await run(candidate[0]!, [...candidate.slice(1), 'version'], { timeout: 30_000 });
+      return candidate;
+    } catch {
+      /* try the next one */
+    }
+  }
+  return undefined;
+}
+
+/** The environment compose interpolates from: fixed, so the host's WARREN_* variables change nothing. */
+const composeEnv = { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/tmp' };
+
+function environmentOf(service: ComposeService): Record<string, string> {
+  const env = service.environment ?? {};
+  if (Array.isArray(env)) return Object.fromEntries(env.map((entry) => [entry.split('=')[0]!, entry.split('=').slice(1).join('=')]));
+  return Object.fromEntries(Object.entries(env).map(([key, value]) => [key, value ?? '']));
+}
+
+/** Volumes as {source, target}; v1 prints `src:dst:mode` strings, v2 objects, the file itself `src:dst`. */
+function volumesOf(service: ComposeService): { source: string; target: string; named: boolean }[] {
+  return (service.volumes ?? []).map((volume) => {
+    const [source, target] = typeof volume === 'string' ? volume.split(':') : [volume.source ?? '', volume.target ?? ''];
+    const named = !/^[./~]/.test(source ?? '');
+    return { source: named ? source! : resolve(ROOT, source!), target: target!, named };
+  });
+}
+
+/** The npm script a command runs, or a description of why it is not one. */
+function npmScriptOf(command: string | string[]): { script?: string; problem?: string } {
+  const words = Array.isArray(command) ? command : command.trim().split(/\s+/);
+  if (words[0] !== 'npm') return { problem: `${JSON.stringify(command)} is not an npm script` };
+  if (words[1] === 'start' || words[1] === 'test') return { script: words[1] };
+  if ((words[1] === 'run' || words[1] === 'run-script') && words[2]) return { script: words[2] };
+  return { problem: `${JSON.stringify(command)} runs npm but no script` };
+}
+
+/** Dockerfile instructions with their continuation lines joined. */
+function dockerInstructions(): { keyword: string; args: string }[] {
+  const joined = readFileSync(DOCKERFILE, 'utf8')
+    .split('\n')
+    .filter((line) => !/^\s*#/.test(line))
+    .join('\n')
+    .replace(/\\\n/g, ' ');
+  return joined
+    .split('\n')
+    .map((line) => line.trim())
+    .filter(Boolean)
+    .map((line) => {
+      const [keyword, ...rest] = line.split(/\s+/);
+      return { keyword: keyword!.toUpperCase(), args: rest.join(' ') };
+    });
+}
+
+function execForm(args: string): string | string[] {
+  return args.startsWith('[') ? (JSON.parse(args) as string[]) : args;
+}
+
+/** The instructions of the last stage: what the image runs with. */
+function runtimeStage(): { keyword: string; args: string }[] {
+  const all = dockerInstructions();
+  const lastFrom = all.map((instruction) => instruction.keyword).lastIndexOf('FROM');
+  return all.slice(lastFrom);
+}
+
+function runtimeEnv(): Record<string, string> {
+  const env: Record<string, string> = {};
+  for (const { args } of runtimeStage().filter((instruction) => instruction.keyword === 'ENV')) {
+    for (const pair of args.split(/\s+/)) {
+      const [key, ...value] = pair.split('=');
+      if (key && value.length > 0) env[key] = value.join('=');
+    }
+  }
+  return env;
+}
+
+describe('docker-compose.yml', () => {
+  let compose: string[] | undefined;
+  let config: ComposeFile;
+
+  beforeAll(async () => {
+    compose = await findCompose();
+    if (compose) {
+      const { stdout } = await run(compose[0]!, [...compose.slice(1), '-f', COMPOSE_FILE, 'config'], { cwd: ROOT, env: composeEnv, timeout: 60_000 });
+      config = parse(stdout) as ComposeFile;
+    } else {
+      // .ci/run sets WARREN_REQUIRE_COMPOSE once it has docker-compose: then its absence is a failure.
+      if (process.env.WARREN_REQUIRE_COMPOSE === '1') throw new Error('docker-compose is required (WARREN_REQUIRE_COMPOSE=1) but neither `docker-compose` nor `docker compose` runs');
+      process.stderr.write('SKIPPED: `docker-compose config` (neither docker-compose nor docker compose is installed); checking the raw file only\n');
+      config = parse(readFileSync(COMPOSE_FILE, 'utf8'), { merge: true }) as ComposeFile;
+    }
+  });
+
+  it('has the services rabbitmq, server and client', () => {
+    expect(Object.keys(config.services)).toEqual(expect.arrayContaining(['client', 'rabbitmq', 'server']));
+  });
+
+  it('gives RabbitMQ a health check and starts the coordinator only once it is healthy', () => {
+    const rabbitmq = config.services.rabbitmq!;
+    expect(rabbitmq.image).toMatch(/^rabbitmq:\d+\.\d+/);
+    expect([rabbitmq.healthcheck?.test].flat().join(' ')).toMatch(/rabbitmq-diagnostics/);
+    const dependsOn = config.services.server!.depends_on;
+    expect(Array.isArray(dependsOn)).toBe(false);
+    expect((dependsOn as Record<string, { condition?: string }>).rabbitmq?.condition).toBe('service_healthy');
+  });
+
+  it('lets the client service scale: no fixed container name, no host ports, a terminal to exec into', () => {
+    const client = config.services.client!;
+    expect(client.container_name).toBeUndefined();
+    expect(client.ports ?? []).toEqual([]);
+    expect(client.tty).toBe(true);
+    expect(client.stdin_open).toBe(true);
+    expect(config.services.server!.container_name).toBeUndefined();
+  });
+
+  it('mounts log/ from the host and keeps the data directory in a named volume', () => {
+    const server = config.services.server!;
+    const env = environmentOf(server);
+    const volumes = volumesOf(server);
+    expect(volumes).toContainEqual({ source: join(ROOT, 'log'), target: env.WARREN_LOG_DIR, named: false });
+    const data = volumes.find((volume) => volume.target === env.WARREN_DATA_DIR);
+    expect(data?.named).toBe(true);
+    expect(Object.keys(config.volumes ?? {})).toContain(data?.source);
+  });
+
+  it('points server and clients at the rabbitmq service, in one namespace', () => {
+    const server = environmentOf(config.services.server!);
+    const client = environmentOf(config.services.client!);
+    for (const env of [server, client]) expect(new URL(env.AMQP_URL ?? '').hostname).toBe('rabbitmq');
+    expect(server.WARREN_NAMESPACE).toBeTruthy();
+    expect(client.WARREN_NAMESPACE).toBe(server.WARREN_NAMESPACE);
+  });
+
+  it('runs only npm scripts that package.json defines', () => {
+    for (const [name, service] of Object.entries(config.services)) {
+      if (name === 'rabbitmq') continue;
+      expect(service.entrypoint).toBeUndefined();
+      expect(service.command).toBeDefined();
+      const { script, problem } = npmScriptOf(service.command!);
+      expect(problem).toBeUndefined();
+      expect(Object.keys(scripts)).toContain(script);
+    }
+  });
+
+  it('is accepted by `docker-compose config`', async () => {
+    if (!compose) {
+      process.stderr.write('SKIPPED: `docker-compose config -q` (docker-compose is not installed)\n');
+      return;
+    }
+    await expect(run(compose[0]!, [...compose.slice(1), '-f', COMPOSE_FILE, 'config', '-q'], { cwd: ROOT, env: composeEnv })).resolves.toBeDefined();
+  });
+});
+
+describe('Dockerfile', () => {
+  it('names only npm scripts that package.json defines, in RUN, CMD and ENTRYPOINT', () => {
+    const named: string[] = [];
+    for (const { keyword, args } of dockerInstructions()) {
+      if (keyword === 'CMD' || keyword === 'ENTRYPOINT') {
+        const { script, problem } = npmScriptOf(execForm(args));
+        expect(problem).toBeUndefined();
+        named.push(script!);
+      } else if (keyword === 'RUN') {
+        for (const match of args.matchAll(/\bnpm\s+(?:(?:run|run-script)\s+([\w:.-]+)|(start|test)\b)/g)) named.push(match[1] ?? match[2]!);
+      }
+    }
+    expect(named).toEqual(expect.arrayContaining(['build', 'start']));
+    for (const script of named) expect(Object.keys(scripts)).toContain(script);
+  });
+
+  it('installs production dependencies with npm ci and puts the warren bin on PATH', () => {
+    const text = dockerInstructions().map(({ keyword, args }) => `${keyword} ${args}`).join('\n');
+    expect(text).toMatch(/npm ci --omit=dev/);
+    expect(text).toContain(`ln -s /app/${bin.warren} /usr/local/bin/warren`);
+    expect(runtimeStage().some(({ keyword, args }) => keyword === 'USER' && args !== 'root')).toBe(true);
+  });
+
+  it('builds every program the npm scripts of the containers start', () => {
+    for (const script of ['start', 'client:standby', 'client']) {
+      const program = /^node\s+(\S+)/.exec(scripts[script] ?? '')?.[1];
+      expect(program).toBeDefined();
+      expect(existsSync(join(ROOT, program!))).toBe(true);
+    }
+  });
+});
+
+describe('`npm start` as the server container runs it', () => {
+  it('serves, and on SIGTERM shuts down gracefully through npm with exit code 0', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'warren-compose-'));
+    const namespace = uniqueNamespace('compose');
+    const child = spawn('npm', ['start'], {
+      cwd: ROOT,
+      env: {
+        ...composeEnv,
+        ...runtimeEnv(),
+        AMQP_URL: amqpUrl(),
+        WARREN_NAMESPACE: namespace,
+        WARREN_DATA_DIR: join(dir, 'data'),
+        WARREN_LOG_DIR: join(dir, 'log'),
+      },
+      stdio: ['ignore', 'pipe', 'pipe'],
+      // Its own process group, so a failed test can remove npm and node together.
+      detached: true,
+    });
+    let output = '';
+    child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString('utf8')));
+    child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString('utf8')));
+    const exited = new Promise<number | string>((resolveExit) => child.on('exit', (code, signal) => resolveExit(code ?? signal ?? -1)));
+    try {
+      await waitFor(() => output.includes('coordinator ready') || child.exitCode !== null, () => `the coordinator to serve; output:\n${output}`, 20_000);
+      expect(output).toContain('coordinator ready');
+      child.kill('SIGTERM');
+      expect(await exited).toBe(0);
+      // The coordinator itself got the signal (not only npm): it said so before exiting.
+      expect(output).toContain('SIGTERM received');
+    } finally {
+      try {
+        process.kill(-child.pid!, 'SIGKILL');
+      } catch {
+        /* the group is empty: npm and node have both exited */
+      }
+      await deleteNamespace(namespace);
+    }
+  });
+});
