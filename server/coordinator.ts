@@ -17,10 +17,12 @@ import {
 import { Activation } from './activation.js';
 import { ChatLog } from './chat-log.js';
 import { ExpiryScheduler } from './expiry.js';
+import type { CoordinatorExtension, ExtensionHost } from './extension.js';
 import { handleChat } from './handlers/chat-handler.js';
 import { departure, handleCommand } from './handlers/command-handler.js';
 import type { HandlerContext } from './handlers/context.js';
 import { refusal } from './handlers/refusal.js';
+import { LegacyBridge } from './legacy/bridge.js';
 import type { Logger } from './logger.js';
 import { emptyOutcome, type Outcome } from './outcome.js';
 import { recoverUnlogged } from './recovery.js';
@@ -39,6 +41,8 @@ export interface CoordinatorOptions {
   prefetch: number;
   /** Users that must have been online at once before anyone sees the chat (1: always active). */
   minUsers?: number;
+  /** Also serve the Actividad 2 wire protocol (server/legacy/, docs/LEGACY.md). */
+  legacy?: boolean;
 }
 
 /** Replacements for what the coordinator builds itself; tests use it to inject faults. */
@@ -59,6 +63,7 @@ export class Coordinator extends EventEmitter<{ status: [ConnectionStatus]; serv
   private readonly registry: Registry;
   private readonly activation: Activation;
   private readonly expiry: ExpiryScheduler;
+  private readonly extension: CoordinatorExtension | undefined;
   private connection: BrokerConnection | undefined;
   private channel: ChannelWrapper | undefined;
   private consumers: { channel: ConfirmChannel; tags: string[] } | undefined;
@@ -80,6 +85,7 @@ export class Coordinator extends EventEmitter<{ status: [ConnectionStatus]; serv
     this.registry = new Registry(this.store, options.sessionTimeoutMs, Date.now());
     this.activation = new Activation(this.store, options.minUsers ?? 1);
     this.expiry = new ExpiryScheduler((nums) => this.expireMessages(nums));
+    this.extension = options.legacy ? new LegacyBridge() : undefined;
   }
 
   get chatLogPath(): string {
@@ -104,6 +110,7 @@ export class Coordinator extends EventEmitter<{ status: [ConnectionStatus]; serv
     this.channel = connection.createChannel((channel: ConfirmChannel) => this.setup(channel), 'coordinator');
     this.channel.on('error', (err) => this.logger.error(`channel error: ${err instanceof Error ? err.message : String(err)}`));
     await Promise.race([serving, connection.waitForConnect().then(() => serving)]);
+    if (this.extension) await this.extension.start(this.extensionHost(connection));
     for (const { num, expiresAt } of this.store.expiringMessages()) this.expiry.schedule(num, expiresAt);
     const sweepEvery = Math.max(200, Math.min(1000, Math.floor(this.options.sessionTimeoutMs / 5)));
     this.sweepTimer = setInterval(() => this.sweepExpiredSessions(), sweepEvery);
@@ -123,6 +130,7 @@ export class Coordinator extends EventEmitter<{ status: [ConnectionStatus]; serv
     if (consumers) {
       await Promise.all(consumers.tags.map((tag) => consumers.channel.cancel(tag).catch(() => undefined)));
     }
+    await this.extension?.stop();
     await Promise.race([Promise.allSettled([...this.inFlight]), delay(5000)]);
     await this.channel?.close().catch(() => undefined);
     await this.connection?.close();
@@ -221,6 +229,7 @@ export class Coordinator extends EventEmitter<{ status: [ConnectionStatus]; serv
   private async carryOut(outcome: Outcome, kind: InputKind | 'sweep', msg?: ConsumeMessage): Promise<void> {
     for (const entry of outcome.log) this.chatLog.append(entry);
     outcome.afterLog?.();
+    this.extension?.onOutcome(outcome);
     const channel = this.channel;
     if (!channel) return;
     const json = (body: unknown): Buffer => Buffer.from(JSON.stringify(body));
@@ -259,6 +268,7 @@ export class Coordinator extends EventEmitter<{ status: [ConnectionStatus]; serv
     if (connectedSince === undefined || Date.now() - connectedSince < this.options.sessionTimeoutMs) return;
     const now = new Date();
     for (const session of this.registry.expired(now)) {
+      if (this.extension?.keepsAlive(session)) continue;
       this.logger.info(`session of ${session.name} timed out`);
       this.track(this.carryOut(departure(session, 'timeout', { registry: this.registry, now }), 'sweep'));
     }
@@ -296,6 +306,18 @@ export class Coordinator extends EventEmitter<{ status: [ConnectionStatus]; serv
         sessionTimeoutMs: this.options.sessionTimeoutMs,
         heartbeatIntervalMs: Math.max(100, Math.floor(this.options.sessionTimeoutMs / 3)),
       },
+    };
+  }
+
+  private extensionHost(connection: BrokerConnection): ExtensionHost {
+    return {
+      connection,
+      topology: this.topology,
+      logger: this.logger,
+      prefetch: this.options.prefetch,
+      sessionTimeoutMs: this.options.sessionTimeoutMs,
+      context: (now) => this.context(now, undefined),
+      carryOut: (outcome) => this.carryOut(outcome, 'sweep'),
     };
   }
 

@@ -1,5 +1,6 @@
 import { EventEmitter } from 'node:events';
 import amqp, { type AmqpConnectionManager, type ChannelWrapper, type SetupFunc } from 'amqp-connection-manager';
+import type { Channel } from 'amqplib';
 import { ERROR_CODES, WarrenError } from './errors.js';
 
 /**
@@ -63,6 +64,16 @@ export class BrokerConnection extends EventEmitter<{ status: [ConnectionStatus] 
 
   createChannel(setup: SetupFunc, name: string): ChannelWrapper {
     return this.manager.createChannel({ name, setup, confirm: true, json: false });
+  }
+
+  /**
+   * A bare channel on the current connection, for one-off operations that may make the broker
+   * close it (a passive check of a queue that is gone); undefined while disconnected. The caller
+   * closes it; it is not re-created after a reconnect.
+   */
+  async openThrowawayChannel(): Promise<Channel | undefined> {
+    const connection = this.manager.connection;
+    return connection ? connection.createChannel() : undefined;
   }
 
   /** Resolves once connected; rejects if the connection fails for good or is closed first. */

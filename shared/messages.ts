@@ -10,6 +10,11 @@ import { DEFAULT_ROOM, LIMITS } from './limits.js';
 
 export const isoTimestamp = z.iso.datetime({ offset: false, precision: 3 });
 const id = z.string().min(1).max(64).regex(/^[A-Za-z0-9_-]+$/, 'letters, digits, _ and - only');
+/**
+ * Text people typed. JSON's \u escapes can carry a lone surrogate, which is not Unicode: SQLite
+ * would store U+FFFD instead, and history would differ from what was delivered. Refused.
+ */
+const typedText = z.string().refine((value) => !/\p{Cs}/u.test(value), 'not valid Unicode (a lone surrogate)');
 const token = z.string().min(16).max(128);
 /** Room names on the wire: user rooms (see rooms.ts) or `dm:a:b` private conversations. */
 const roomName = z.string().min(1).max(80);
@@ -32,7 +37,7 @@ export const chatSendSchema = z.strictObject({
   to: userName.optional(),
   /** The message disappears this long after the coordinator accepts it. */
   ttlMs: ttlMs.optional(),
-  text: z.string(),
+  text: typedText,
   clientTs: isoTimestamp,
 });
 
@@ -89,7 +94,7 @@ export const inviteRequestSchema = memberRequest('invite');
 export const kickRequestSchema = memberRequest('kick');
 export const promoteRequestSchema = memberRequest('promote');
 export const whoisRequestSchema = z.strictObject({ type: z.literal('whois'), requestId: id, token, user: userName });
-export const editRequestSchema = z.strictObject({ type: z.literal('edit'), requestId: id, token, num, text: z.string(), clientTs });
+export const editRequestSchema = z.strictObject({ type: z.literal('edit'), requestId: id, token, num, text: typedText, clientTs });
 export const deleteRequestSchema = z.strictObject({ type: z.literal('delete'), requestId: id, token, num, clientTs });
 export const roomTtlRequestSchema = z.strictObject({
   type: z.literal('room_ttl'),

@@ -62,9 +62,10 @@ function withSession(ctx: HandlerContext, token: string): Session {
   return session;
 }
 
-function answer(ctx: HandlerContext, session: Session, build: () => Outcome['replies'][number]['body']): Outcome {
+/** Answers on the session's own queue, never on a replyTo the request names: a token must not redirect replies to another client. */
+function answer(_ctx: HandlerContext, session: Session, build: () => Outcome['replies'][number]['body']): Outcome {
   const outcome = emptyOutcome();
-  outcome.replies.push({ queue: ctx.replyTo ?? session.replyQueue, body: build() });
+  outcome.replies.push({ queue: session.replyQueue, body: build() });
   return outcome;
 }
 
@@ -92,7 +93,8 @@ function login(request: RequestOf<'login'>, ctx: HandlerContext): Outcome {
   const activatedNow = ctx.activation.observe(ctx.registry.size);
   if (activatedNow) activate(outcome, ctx, session);
   const active = ctx.activation.active;
-  const privateBacklog = active && !activatedNow ? ctx.store.undeliveredPrivate(session.nameKey) : [];
+  // The newcomer who activates the chat gets what was held for them here; activate() serves the others.
+  const privateBacklog = active ? ctx.store.undeliveredPrivate(session.nameKey) : [];
   for (const event of privateBacklog) ctx.store.markDelivered(event.room, session.nameKey, event.seq);
   outcome.replies.push({
     queue: replyTo,
@@ -171,7 +173,7 @@ function history(request: RequestOf<'history'>, ctx: HandlerContext): Outcome {
 function logout(request: RequestOf<'logout'>, ctx: HandlerContext): Outcome {
   const session = ctx.registry.authenticate(request.token);
   const outcome = departure(session, 'exit', ctx);
-  outcome.replies.push({ queue: ctx.replyTo ?? session.replyQueue, body: { type: 'logout.ok', requestId: request.requestId } });
+  outcome.replies.push({ queue: session.replyQueue, body: { type: 'logout.ok', requestId: request.requestId } });
   return outcome;
 }
 

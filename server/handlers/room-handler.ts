@@ -157,8 +157,11 @@ export function whois(request: RequestOf<'whois'>, session: Session, ctx: Handle
 
 function roomOk(requestId: string, room: RoomRecord, session: Session, ctx: HandlerContext): Outcome {
   const outcome = emptyOutcome();
-  const history = ctx.activation.active ? ctx.store.history(room.name, { limit: Math.min(ctx.limits.historyOnJoin, LIMITS.maxHistoryPage) }) : [];
-  outcome.replies.push({ queue: session.replyQueue, body: { type: 'room.ok', requestId, room: roomInfo(ctx, existing(ctx, room.name), session.nameKey), history } });
+  const active = ctx.activation.active;
+  const history = active ? ctx.store.history(room.name, { limit: Math.min(ctx.limits.historyOnJoin, LIMITS.maxHistoryPage) }) : [];
+  const info = roomInfo(ctx, existing(ctx, room.name), session.nameKey);
+  // Before activation nothing has been shown: the room's held messages all come after seq 0 (as at login).
+  outcome.replies.push({ queue: session.replyQueue, body: { type: 'room.ok', requestId, room: active ? info : { ...info, lastSeq: 0 }, history } });
   return outcome;
 }
 

@@ -219,7 +219,7 @@ describe('Dockerfile', () => {
 
   it('builds every program the npm scripts of the containers start', () => {
     for (const script of ['start', 'client:standby', 'client']) {
-      const program = /^node\s+(\S+)/.exec(scripts[script] ?? '')?.[1];
+      const program = /^(?:exec\s+)?node\s+(\S+)/.exec(scripts[script] ?? '')?.[1];
       expect(program).toBeDefined();
       expect(existsSync(join(ROOT, program!))).toBe(true);
     }
