@@ -1,5 +1,6 @@
 import { closeSync, mkdirSync, openSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
+import type { ChatEvent } from '../shared/index.js';
 
 /**
  * The chat's record, `chat.log`: one line per event, in the order the coordinator accepted them.
@@ -14,6 +15,8 @@ export type LogEntry =
       clientTs: string;
       room: string;
       seq: number;
+      /** The short number people type in /edit and /delete; EDIT, DELETE and EXPIRE lines name it too. */
+      num?: number;
       id: string;
       from: string;
       text: string;
@@ -39,6 +42,23 @@ export type LogEntry =
   | { kind: 'REJECTED'; serverTs: string; queue: string; code: string; reason: string; from?: string; requestId?: string }
   | { kind: 'START' | 'STOP'; serverTs: string; detail: string };
 
+/** The log line of an accepted message: the same from the live path and from crash recovery. */
+export function messageLogEntry(event: ChatEvent): LogEntry {
+  return {
+    kind: 'MESSAGE',
+    serverTs: event.serverTs,
+    clientTs: event.clientTs,
+    room: event.room,
+    seq: event.seq,
+    num: event.num,
+    id: event.id,
+    from: event.from,
+    text: event.text,
+    ...(event.to === undefined ? {} : { to: event.to }),
+    ...(event.expiresAt === undefined ? {} : { expiresAt: event.expiresAt }),
+  };
+}
+
 const PLAIN = /^[\p{L}\p{N}._:@+-]+$/u;
 
 /**
@@ -61,6 +81,7 @@ export function formatLogLine(entry: LogEntry): string {
       fields.push(
         ['room', entry.room],
         ['seq', entry.seq],
+        ['num', entry.num],
         ['from', entry.from],
         ['client_ts', entry.clientTs],
         ['server_ts', entry.serverTs],

@@ -16,6 +16,7 @@ import {
 } from '../shared/index.js';
 import { Activation } from './activation.js';
 import { ChatLog } from './chat-log.js';
+import { deadLetterBody } from './dead-letter.js';
 import { ExpiryScheduler } from './expiry.js';
 import type { CoordinatorExtension, ExtensionHost } from './extension.js';
 import { handleChat } from './handlers/chat-handler.js';
@@ -245,9 +246,11 @@ export class Coordinator extends EventEmitter<{ status: [ConnectionStatus]; serv
     }
     if (outcome.deadLetter && msg) {
       publishes.push(
-        channel.publish(this.topology.deadLetterExchange, '', msg.content, {
+        channel.publish(this.topology.deadLetterExchange, '', deadLetterBody(msg.content), {
           persistent: true,
           contentType: msg.properties.contentType,
+          // The sender's own message id, if it set one, so a dead letter can be traced back.
+          ...(typeof msg.properties.messageId === 'string' ? { messageId: msg.properties.messageId } : {}),
           headers: {
             'x-warren-error-code': outcome.deadLetter.code,
             'x-warren-error-reason': outcome.deadLetter.reason,

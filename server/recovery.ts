@@ -1,5 +1,5 @@
 import { closeSync, openSync, readSync, statSync } from 'node:fs';
-import type { ChatLog } from './chat-log.js';
+import { messageLogEntry, type ChatLog } from './chat-log.js';
 import type { Store } from './store/store.js';
 
 /** How far back from the end of the log to look for lines of messages the store says are unlogged. */
@@ -16,16 +16,7 @@ export function recoverUnlogged(store: Store, chatLog: ChatLog): number {
   let written = 0;
   for (const event of pending) {
     if (!tail.includes(` id=${event.id} `)) {
-      chatLog.append({
-        kind: 'MESSAGE',
-        serverTs: event.serverTs,
-        clientTs: event.clientTs,
-        room: event.room,
-        seq: event.seq,
-        id: event.id,
-        from: event.from,
-        text: event.text,
-      });
+      chatLog.append(messageLogEntry(event));
       written += 1;
     }
     store.markLogged(event.id);

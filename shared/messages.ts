@@ -17,7 +17,7 @@ const id = z.string().min(1).max(64).regex(/^[A-Za-z0-9_-]+$/, 'letters, digits,
 const typedText = z.string().refine((value) => !/\p{Cs}/u.test(value), 'not valid Unicode (a lone surrogate)');
 const token = z.string().min(16).max(128);
 /** Room names on the wire: user rooms (see rooms.ts) or `dm:a:b` private conversations. */
-const roomName = z.string().min(1).max(80);
+const roomName = z.string().min(1).max(200);
 const userName = z.string().min(1).max(64);
 const ttlMs = z.number().int().min(MIN_TTL_MS).max(MAX_TTL_MS);
 const num = z.number().int().positive();

@@ -110,6 +110,9 @@ export class WarrenClient extends EventEmitter<ClientEvents> {
   private readonly outbox = new Outbox();
   private session: Session | undefined;
   private chatActive = true;
+  /** True from sending a login until its answer is applied; an 'activated' seen meanwhile waits in `lateActivation`. */
+  private loggingIn = false;
+  private lateActivation: ActivatedEvent | undefined;
   private heartbeatTimer: NodeJS.Timeout | undefined;
   private setups = 0;
   private closed = false;
@@ -159,14 +162,25 @@ export class WarrenClient extends EventEmitter<ClientEvents> {
   /** Claims a name. Rejects with NAME_TAKEN or NAME_INVALID (among others) and may be called again. */
   async login(name: string): Promise<LoginOk> {
     if (this.session) throw new WarrenError(ERROR_CODES.ALREADY_LOGGED_IN, `already logged in as ${this.session.name}`);
-    const reply = await this.request<LoginOk>({ type: 'login', requestId: randomUUID(), name, clientId: this.clientId, clientTs: now() }, 'login');
-    this.session = { name: reply.name, token: reply.token };
-    this.chatActive = reply.active;
-    this.startHeartbeat(reply.heartbeatIntervalMs);
-    const rooms = reply.rooms.length > 0 ? reply.rooms : [generalPlaceholder(reply)];
-    for (const room of rooms) await this.track(room, room.name === DEFAULT_ROOM ? reply.history : []);
-    if (!this.sequencers.has(DEFAULT_ROOM)) this.deliver(DEFAULT_ROOM, this.sequencerFor(DEFAULT_ROOM).start(reply.lastSeq, reply.history));
-    for (const event of reply.privateBacklog) this.acceptLive(event);
+    this.loggingIn = true;
+    this.lateActivation = undefined;
+    let reply: LoginOk;
+    try {
+      reply = await this.request<LoginOk>({ type: 'login', requestId: randomUUID(), name, clientId: this.clientId, clientTs: now() }, 'login');
+      this.session = { name: reply.name, token: reply.token };
+      this.chatActive = reply.active;
+      this.startHeartbeat(reply.heartbeatIntervalMs);
+      const rooms = reply.rooms.length > 0 ? reply.rooms : [generalPlaceholder(reply)];
+      for (const room of rooms) await this.track(room, room.name === DEFAULT_ROOM ? reply.history : []);
+      if (!this.sequencers.has(DEFAULT_ROOM)) this.deliver(DEFAULT_ROOM, this.sequencerFor(DEFAULT_ROOM).start(reply.lastSeq, reply.history));
+      for (const event of reply.privateBacklog) this.acceptLive(event);
+    } finally {
+      this.loggingIn = false;
+    }
+    // The login that activates the chat is answered as waiting; its 'activated' may have come first.
+    const late = this.lateActivation;
+    this.lateActivation = undefined;
+    if (late && !reply.active) this.onActivated(late);
     return reply;
   }
 
@@ -429,6 +443,9 @@ export class WarrenClient extends EventEmitter<ClientEvents> {
       case 'chat.held':
         if (this.sends.hold(parsed.requestId)) {
           this.heldIds.add(parsed.requestId);
+          // A private chat starts being followed here, so activation fetches (and shows) the held message.
+          const sequencer = this.sequencerFor(parsed.room);
+          if (sequencer.lastSeq === undefined) sequencer.start(parsed.seq - 1, []);
           this.emit('held', { clientMsgId: parsed.requestId, room: parsed.room });
         }
         return;
@@ -464,6 +481,10 @@ export class WarrenClient extends EventEmitter<ClientEvents> {
   }
 
   private onActivated(event: ActivatedEvent): void {
+    if (this.loggingIn) {
+      this.lateActivation = event;
+      return;
+    }
     if (this.chatActive) return;
     this.chatActive = true;
     if (this.session) this.emit('activated', event);

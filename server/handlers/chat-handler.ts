@@ -10,6 +10,7 @@ import {
   type ChatEvent,
   type ChatSend,
 } from '../../shared/index.js';
+import { messageLogEntry } from '../chat-log.js';
 import { emptyOutcome, type Outcome } from '../outcome.js';
 import type { Session } from '../registry.js';
 import { deliverToRoom } from '../room-delivery.js';
@@ -48,18 +49,7 @@ export function handleChat(message: ChatSend, ctx: HandlerContext): Outcome {
   });
   const outcome = emptyOutcome();
   if (!logged) {
-    outcome.log.push({
-      kind: 'MESSAGE',
-      serverTs: event.serverTs,
-      clientTs: event.clientTs,
-      room: event.room,
-      seq: event.seq,
-      id: event.id,
-      from: event.from,
-      text: event.text,
-      ...(event.to === undefined ? {} : { to: event.to }),
-      ...(event.expiresAt === undefined ? {} : { expiresAt: event.expiresAt }),
-    });
+    outcome.log.push(messageLogEntry(event));
     outcome.afterLog = () => ctx.store.markLogged(event.id);
   }
   if (!duplicate && event.expiresAt !== undefined) ctx.expiry.schedule(event.num, event.expiresAt);

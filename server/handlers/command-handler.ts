@@ -91,9 +91,9 @@ function login(request: RequestOf<'login'>, ctx: HandlerContext): Outcome {
     });
   }
   const activatedNow = ctx.activation.observe(ctx.registry.size);
-  if (activatedNow) activate(outcome, ctx, session);
-  const active = ctx.activation.active;
-  // The newcomer who activates the chat gets what was held for them here; activate() serves the others.
+  // The login that reaches MIN_USERS is answered as if still waiting and told of the activation
+  // right after, so its client, like every client that waited, fetches each room's whole backlog.
+  const active = ctx.activation.active && !activatedNow;
   const privateBacklog = active ? ctx.store.undeliveredPrivate(session.nameKey) : [];
   for (const event of privateBacklog) ctx.store.markDelivered(event.room, session.nameKey, event.seq);
   outcome.replies.push({
@@ -117,6 +117,7 @@ function login(request: RequestOf<'login'>, ctx: HandlerContext): Outcome {
       minUsers: ctx.activation.minUsers,
     },
   });
+  if (activatedNow) activate(outcome, ctx, replyTo);
   return outcome;
 }
 
@@ -124,13 +125,16 @@ function login(request: RequestOf<'login'>, ctx: HandlerContext): Outcome {
  * The threshold was just reached: tell everyone (clients then fetch each room's backlog in
  * order) and hand the private messages held so far to their online recipients.
  */
-function activate(outcome: Outcome, ctx: HandlerContext, newcomer: Session): void {
+function activate(outcome: Outcome, ctx: HandlerContext, newcomerQueue: string): void {
   const serverTs = ctx.now.toISOString();
+  const activated = { type: 'activated' as const, serverTs, online: ctx.registry.size };
   outcome.log.push({ kind: 'ACTIVATED', serverTs, online: ctx.registry.size });
-  outcome.events.push({ routingKey: PRESENCE_ROUTING_KEY, body: { type: 'activated', serverTs, online: ctx.registry.size } });
+  outcome.events.push({ routingKey: PRESENCE_ROUTING_KEY, body: activated });
+  // The newcomer's copy through the exchange may overtake its login.ok: this one follows it.
+  outcome.replies.push({ queue: newcomerQueue, body: activated });
   for (const user of ctx.registry.online()) {
     const session = ctx.registry.find(nameKey(user.name));
-    if (!session || session === newcomer) continue;
+    if (!session) continue;
     for (const event of ctx.store.undeliveredPrivate(session.nameKey)) {
       outcome.replies.push({ queue: session.replyQueue, body: event });
       ctx.store.markDelivered(event.room, session.nameKey, event.seq);

@@ -40,7 +40,9 @@ export function joinRoom(request: RequestOf<'join_room'>, session: Session, ctx:
     return roomOk(request.requestId, room, session, ctx);
   }
   if (room.kind === 'secret') throw new WarrenError(ERROR_CODES.NOT_INVITED, `#${room.name} is invite-only; ask an admin of it to /invite you`);
-  ctx.store.addMember({ room: room.name, nameKey: session.nameKey, name: session.name, role: 'member' });
+  // A room keeps an admin: one its last admin left empty is taken over by whoever joins it next.
+  const role = ctx.store.members(room.name).some((member) => member.role === 'admin') ? 'member' : 'admin';
+  ctx.store.addMember({ room: room.name, nameKey: session.nameKey, name: session.name, role });
   const outcome = roomOk(request.requestId, room, session, ctx);
   announce(outcome, ctx, room, 'joined', session.name, undefined, request.clientTs);
   return outcome;

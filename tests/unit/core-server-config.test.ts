@@ -1,0 +1,72 @@
+import { SERVER_SETTINGS, coordinatorOptions, parseServerSettings } from '../../server/config.js';
+import { ERROR_CODES, isWarrenError } from '../../shared/index.js';
+
+function configError(parse: () => unknown): Error & { code: string } {
+  try {
+    parse();
+  } catch (err) {
+    if (isWarrenError(err)) return err;
+    throw err;
+  }
+  throw new Error('expected CONFIG_INVALID, but the settings were accepted');
+}
+
+/** One value each setting must refuse, and one just inside its range. */
+const BOUNDS: { key: keyof typeof SERVER_SETTINGS; bad: string; good: string; expected: unknown }[] = [
+  { key: 'amqpUrl', bad: 'localhost:5672', good: 'amqps://user:pw@broker:5671/vhost', expected: 'amqps://user:pw@broker:5671/vhost' },
+  { key: 'namespace', bad: 'Warren', good: 'team-2_chat', expected: 'team-2_chat' },
+  { key: 'sessionTimeout', bad: '3601', good: '3600', expected: 3600 },
+  { key: 'historySize', bad: '501', good: '0', expected: 0 },
+  { key: 'minUsers', bad: '0', good: '2', expected: 2 },
+  { key: 'prefetch', bad: '1.5', good: '1', expected: 1 },
+];
+
+describe('coordinator settings: every variable and flag is validated', () => {
+  it.each(BOUNDS)('refuses $key=$bad from its variable, naming the variable', ({ key, bad }) => {
+    const variable = SERVER_SETTINGS[key].env ?? '';
+    const error = configError(() => parseServerSettings([], { [variable]: bad }));
+    expect(error.code).toBe(ERROR_CODES.CONFIG_INVALID);
+    expect(error.message.startsWith(`${variable}:`)).toBe(true);
+    expect(error.message).toContain(JSON.stringify(bad));
+  });
+
+  it.each(BOUNDS)('refuses $key=$bad from its flag, naming the flag even when the variable is fine', ({ key, bad, good }) => {
+    const { env, flag } = SERVER_SETTINGS[key];
+    const error = configError(() => parseServerSettings([`--${flag}`, bad], { [env ?? '']: good }));
+    expect(error.code).toBe(ERROR_CODES.CONFIG_INVALID);
+    expect(error.message.startsWith(`--${flag}:`)).toBe(true);
+  });
+
+  it.each(BOUNDS)('accepts $key=$good', ({ key, good, expected }) => {
+    const variable = SERVER_SETTINGS[key].env ?? '';
+    expect(parseServerSettings([], { [variable]: good })[key]).toEqual(expected);
+  });
+
+  it('refuses an empty directory given as a flag', () => {
+    expect(configError(() => parseServerSettings(['--data-dir', ''], {})).message).toMatch(/^--data-dir:/);
+  });
+
+  it('hands the coordinator milliseconds and its own names for the settings', () => {
+    const options = coordinatorOptions(
+      parseServerSettings(['--history-size', '5'], {
+        AMQP_URL: 'amqp://u:p@rabbit:5672',
+        WARREN_NAMESPACE: 'ns1',
+        WARREN_DATA_DIR: '/var/lib/warren',
+        WARREN_LOG_DIR: '/var/log/warren',
+        WARREN_SESSION_TIMEOUT: '7',
+        MIN_USERS: '3',
+        WARREN_PREFETCH: '50',
+      }),
+    );
+    expect(options).toMatchObject({
+      amqpUrl: 'amqp://u:p@rabbit:5672',
+      namespace: 'ns1',
+      dataDir: '/var/lib/warren',
+      logDir: '/var/log/warren',
+      sessionTimeoutMs: 7000,
+      historyOnJoin: 5,
+      minUsers: 3,
+      prefetch: 50,
+    });
+  });
+});

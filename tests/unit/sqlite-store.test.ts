@@ -1,0 +1,192 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { SqliteStore } from '../../server/store/sqlite-store.js';
+import type { NewMessage, SessionRecord } from '../../server/store/store.js';
+
+let dir: string;
+let store: SqliteStore;
+let counter = 0;
+
+function newMessage(overrides: Partial<NewMessage> = {}): NewMessage {
+  counter += 1;
+  return {
+    id: `server-id-${counter}`,
+    sessionId: 'session-a',
+    clientMsgId: `client-msg-${counter}`,
+    room: 'general',
+    from: 'alice',
+    text: `message ${counter}`,
+    clientTs: '2024-05-01T12:00:00.000Z',
+    serverTs: `2024-05-01T12:00:${String(counter % 60).padStart(2, '0')}.500Z`,
+    ...overrides,
+  };
+}
+
+function session(overrides: Partial<SessionRecord> = {}): SessionRecord {
+  return {
+    sessionId: 'session-a',
+    token: 'token-of-alice-0123456789',
+    name: 'Alice',
+    nameKey: 'alice',
+    clientId: 'client-a',
+    replyQueue: 'ns.client.client-a',
+    since: '2024-05-01T12:00:00.000Z',
+    ...overrides,
+  };
+}
+
+beforeEach(() => {
+  dir = mkdtempSync(join(tmpdir(), 'warren-store-'));
+  store = new SqliteStore(join(dir, 'data'));
+});
+afterEach(() => {
+  store.close();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+describe('SqliteStore: messages', () => {
+  it('assigns sequence numbers 1, 2, 3 ... per room', () => {
+    store.createRoom({ name: 'lobby', kind: 'public', createdBy: 'alice', createdAt: '2024-05-01T12:00:00.000Z', ttlMs: null });
+    expect(store.appendMessage(newMessage()).event.seq).toBe(1);
+    expect(store.appendMessage(newMessage()).event.seq).toBe(2);
+    expect(store.appendMessage(newMessage({ room: 'lobby' })).event.seq).toBe(1);
+    expect(store.appendMessage(newMessage()).event.seq).toBe(3);
+    expect(store.lastSeq('general')).toBe(3);
+    expect(store.lastSeq('lobby')).toBe(1);
+  });
+
+  it('starts an empty room, and one it has never heard of, at 0', () => {
+    expect(store.lastSeq('general')).toBe(0);
+    expect(store.lastSeq('nowhere')).toBe(0);
+    expect(store.history('nowhere', { limit: 10 })).toEqual([]);
+  });
+
+  it('returns the stored message as the event clients receive', () => {
+    const input = newMessage({ text: 'hello' });
+    const { event, duplicate, logged } = store.appendMessage(input);
+    expect(duplicate).toBe(false);
+    expect(logged).toBe(false);
+    expect(event).toMatchObject({
+      type: 'message',
+      room: 'general',
+      seq: 1,
+      id: input.id,
+      clientMsgId: input.clientMsgId,
+      from: 'alice',
+      text: 'hello',
+      clientTs: input.clientTs,
+      serverTs: input.serverTs,
+    });
+    expect(store.history('general', { limit: 10 })).toEqual([event]);
+  });
+
+  it('recognises a repeated (session, client message id) and returns the first message without storing another', () => {
+    const first = store.appendMessage(newMessage({ clientMsgId: 'same' }));
+    const again = store.appendMessage(newMessage({ clientMsgId: 'same', text: 'a redelivery' }));
+    expect(again.duplicate).toBe(true);
+    expect(again.event).toEqual(first.event);
+    expect(store.lastSeq('general')).toBe(1);
+    expect(store.history('general', { limit: 10 })).toHaveLength(1);
+  });
+
+  it('tells whether the repeated message was logged already', () => {
+    const first = store.appendMessage(newMessage({ clientMsgId: 'same' }));
+    expect(store.appendMessage(newMessage({ clientMsgId: 'same' })).logged).toBe(false);
+    store.markLogged(first.event.id);
+    expect(store.appendMessage(newMessage({ clientMsgId: 'same' })).logged).toBe(true);
+  });
+
+  it('keeps the same client message id of two different sessions apart', () => {
+    store.appendMessage(newMessage({ sessionId: 'session-a', clientMsgId: 'm1' }));
+    const other = store.appendMessage(newMessage({ sessionId: 'session-b', clientMsgId: 'm1', from: 'bob' }));
+    expect(other.duplicate).toBe(false);
+    expect(other.event.seq).toBe(2);
+  });
+
+  it('stores text exactly: Unicode, emoji, newlines, escape sequences and NUL', () => {
+    const text = 'héllo 世界 👩‍👩‍👧\nline two\r\n\u001b[31mred\u001b[0m \u0000 end \u202e\u2028';
+    const { event } = store.appendMessage(newMessage({ text }));
+    expect(store.history('general', { limit: 1 })[0]?.text).toBe(text);
+    expect(event.text).toBe(text);
+  });
+
+  it('lists unlogged messages in order until they are marked logged', () => {
+    const a = store.appendMessage(newMessage()).event;
+    const b = store.appendMessage(newMessage()).event;
+    expect(store.unloggedMessages().map((event) => event.id)).toEqual([a.id, b.id]);
+    store.markLogged(a.id);
+    expect(store.unloggedMessages().map((event) => event.id)).toEqual([b.id]);
+  });
+});
+
+describe('SqliteStore: history', () => {
+  beforeEach(() => {
+    for (let index = 0; index < 10; index += 1) store.appendMessage(newMessage());
+  });
+
+  it('gives the latest messages, oldest first', () => {
+    expect(store.history('general', { limit: 3 }).map((event) => event.seq)).toEqual([8, 9, 10]);
+    expect(store.history('general', { limit: 100 }).map((event) => event.seq)).toEqual([1, 2, 3, 4, 5, 6, 7, 8, 9, 10]);
+  });
+
+  it('gives the messages after a sequence number, up to the limit', () => {
+    expect(store.history('general', { afterSeq: 4, limit: 3 }).map((event) => event.seq)).toEqual([5, 6, 7]);
+    expect(store.history('general', { afterSeq: 0, limit: 2 }).map((event) => event.seq)).toEqual([1, 2]);
+    expect(store.history('general', { afterSeq: 10, limit: 5 })).toEqual([]);
+  });
+
+  it('keeps rooms apart', () => {
+    store.createRoom({ name: 'lobby', kind: 'public', createdBy: 'alice', createdAt: '2024-05-01T12:00:00.000Z', ttlMs: null });
+    store.appendMessage(newMessage({ room: 'lobby', text: 'in the lobby' }));
+    expect(store.history('lobby', { limit: 10 }).map((event) => event.text)).toEqual(['in the lobby']);
+    expect(store.history('general', { limit: 100 }).every((event) => event.room === 'general')).toBe(true);
+  });
+});
+
+describe('SqliteStore: messages of a session', () => {
+  it('are only that session’s, in the order sent, the latest when limited', () => {
+    const mine = [1, 2, 3].map((n) => store.appendMessage(newMessage({ sessionId: 'session-a', text: `mine ${n}` })).event);
+    store.appendMessage(newMessage({ sessionId: 'session-b', from: 'bob', text: 'theirs' }));
+    expect(store.messagesOfSession('session-a', 100)).toEqual(mine);
+    expect(store.messagesOfSession('session-a', 2).map((event) => event.text)).toEqual(['mine 2', 'mine 3']);
+    expect(store.messagesOfSession('session-b', 100).map((event) => event.text)).toEqual(['theirs']);
+    expect(store.messagesOfSession('session-c', 100)).toEqual([]);
+  });
+});
+
+describe('SqliteStore: sessions', () => {
+  it('saves, lists and deletes sessions', () => {
+    const alice = session();
+    const bob = session({ sessionId: 'session-b', token: 'token-of-bob-0123456789', name: 'bob', nameKey: 'bob', since: '2024-05-01T12:01:00.000Z' });
+    store.saveSession(alice);
+    store.saveSession(bob);
+    expect(store.sessions()).toEqual([alice, bob]);
+    store.deleteSession(alice.sessionId);
+    expect(store.sessions()).toEqual([bob]);
+  });
+
+  it('never holds two sessions for one name key: the newer replaces the older', () => {
+    store.saveSession(session());
+    store.saveSession(session({ sessionId: 'session-x', token: 'another-token-0123456789' }));
+    expect(store.sessions().map((s) => s.sessionId)).toEqual(['session-x']);
+  });
+});
+
+describe('SqliteStore: persistence', () => {
+  it('keeps messages, sequence numbers and sessions across a restart', () => {
+    const first = store.appendMessage(newMessage({ clientMsgId: 'm1' })).event;
+    store.saveSession(session());
+    store.close();
+    store = new SqliteStore(join(dir, 'data'));
+    expect(store.history('general', { limit: 10 })).toEqual([first]);
+    expect(store.sessions()).toEqual([session()]);
+    expect(store.appendMessage(newMessage()).event.seq).toBe(2);
+    expect(store.appendMessage(newMessage({ clientMsgId: 'm1' })).duplicate).toBe(true);
+  });
+
+  it('closes idempotently', () => {
+    store.close();
+    expect(() => store.close()).not.toThrow();
+  });
+});
