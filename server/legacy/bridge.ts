@@ -9,7 +9,7 @@ import type { Outcome } from '../outcome.js';
 import type { Session } from '../registry.js';
 import { handleLegacyInput, type LegacyResult } from './handler.js';
 import { PresenceWatch, probeQueue } from './presence.js';
-import { LEGACY, LEGACY_DECLARATIONS, chatLine } from './protocol.js';
+import { LEGACY, LEGACY_DECLARATIONS, chatLine, legacyDeadLetterBody } from './protocol.js';
 import { isLegacyQueue, isLegacySession, legacySessions } from './sessions.js';
 
 /** How long a login reply waits for the client's queue to be bound before it is given up. */
@@ -186,7 +186,7 @@ export class LegacyBridge implements CoordinatorExtension {
     const deadLetter = result.outcome.deadLetter;
     if (deadLetter) {
       pending.push(
-        channel.publish(host.topology.deadLetterExchange, '', msg.content, {
+        channel.publish(host.topology.deadLetterExchange, '', legacyDeadLetterBody(msg.content), {
           persistent: true,
           contentType: msg.properties.contentType as string | undefined,
           headers: {

@@ -154,3 +154,20 @@ export function sentMessageEntry(event: ChatEvent, clientUuid: string): string {
   };
   return JSON.stringify(request);
 }
+
+/**
+ * The copy of a refused request for the dead-letter queue, with `client_uuid` blanked: it is the
+ * only credential a legacy client has, and whoever reads that queue must not be able to speak in
+ * its name (server/dead-letter.ts does the same for warren's tokens). Bodies that are not JSON
+ * objects are kept as they came.
+ */
+export function legacyDeadLetterBody(content: Buffer): Buffer {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(content.toString('utf8'));
+  } catch {
+    return content;
+  }
+  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed) || !('client_uuid' in parsed)) return content;
+  return Buffer.from(JSON.stringify({ ...parsed, client_uuid: '[redacted]' }));
+}
