@@ -19,7 +19,9 @@ export function deliverToRoom(outcome: Outcome, ctx: Ctx, room: RoomRecord, body
   const keys = new Set([...ctx.store.members(room.name).map((member) => member.nameKey), ...alsoTo.map(nameKey)]);
   for (const key of keys) {
     const session = ctx.registry.find(key);
-    if (!session) continue;
+    // Only warren clients have a queue to deliver to (a legacy client's session has none): the
+    // message stays undelivered and reaches that name when it next logs in with a warren client.
+    if (!session || !session.replyQueue.startsWith(ctx.topology.clientQueuePrefix)) continue;
     outcome.replies.push({ queue: session.replyQueue, body });
     reached.push(key);
   }

@@ -1,6 +1,7 @@
-import { DEFAULT_ROOM, ERROR_CODES, LIMITS, PRESENCE_ROUTING_KEY, WarrenError, checkRoomName, isDirectRoom, nameKey, type CommandRequest } from '../../shared/index.js';
+import { DEFAULT_ROOM, ERROR_CODES, LIMITS, PRESENCE_ROUTING_KEY, WarrenError, checkRoomName, isDirectRoom, type CommandRequest } from '../../shared/index.js';
 import { emptyOutcome, presence, type Outcome } from '../outcome.js';
 import type { Session } from '../registry.js';
+import { announceActivation } from '../activation.js';
 import { roomsOfUser } from '../room-delivery.js';
 import type { HandlerContext } from './context.js';
 import { deleteMessage, editMessage } from './message-handler.js';
@@ -117,29 +118,8 @@ function login(request: RequestOf<'login'>, ctx: HandlerContext): Outcome {
       minUsers: ctx.activation.minUsers,
     },
   });
-  if (activatedNow) activate(outcome, ctx, replyTo);
+  if (activatedNow) announceActivation(outcome, ctx, replyTo);
   return outcome;
-}
-
-/**
- * The threshold was just reached: tell everyone (clients then fetch each room's backlog in
- * order) and hand the private messages held so far to their online recipients.
- */
-function activate(outcome: Outcome, ctx: HandlerContext, newcomerQueue: string): void {
-  const serverTs = ctx.now.toISOString();
-  const activated = { type: 'activated' as const, serverTs, online: ctx.registry.size };
-  outcome.log.push({ kind: 'ACTIVATED', serverTs, online: ctx.registry.size });
-  outcome.events.push({ routingKey: PRESENCE_ROUTING_KEY, body: activated });
-  // The newcomer's copy through the exchange may overtake its login.ok: this one follows it.
-  outcome.replies.push({ queue: newcomerQueue, body: activated });
-  for (const user of ctx.registry.online()) {
-    const session = ctx.registry.find(nameKey(user.name));
-    if (!session) continue;
-    for (const event of ctx.store.undeliveredPrivate(session.nameKey)) {
-      outcome.replies.push({ queue: session.replyQueue, body: event });
-      ctx.store.markDelivered(event.room, session.nameKey, event.seq);
-    }
-  }
 }
 
 function myMessages(request: RequestOf<'mymsgs'>, ctx: HandlerContext): Outcome {

@@ -10,6 +10,7 @@ import {
   type ChatSend,
   type ErrorCode,
 } from '../../shared/index.js';
+import { announceActivation } from '../activation.js';
 import { handleChat } from '../handlers/chat-handler.js';
 import { departure } from '../handlers/command-handler.js';
 import type { HandlerContext } from '../handlers/context.js';
@@ -116,26 +117,8 @@ function login(request: Extract<LegacyRequest, { type: 'login' }>, ctx: HandlerC
     outcome.log.push({ kind: 'JOIN', serverTs, name: session.name });
     outcome.events.push({ routingKey: PRESENCE_ROUTING_KEY, body: presence('joined', session.name, serverTs, ctx.registry.size) });
   }
-  if (ctx.activation.observe(ctx.registry.size)) activate(outcome, ctx, session);
+  if (ctx.activation.observe(ctx.registry.size)) announceActivation(outcome, ctx);
   return { outcome, reply: { clientUuid: request.client_uuid, body: { type: 'login', response: 'ok' }, waitForQueue: true } };
-}
-
-/**
- * A legacy login reached the MIN_USERS threshold: the same as a warren login does in
- * command-handler.ts (announce it, hand held private messages to their online recipients).
- */
-function activate(outcome: Outcome, ctx: HandlerContext, newcomer: Session): void {
-  const serverTs = ctx.now.toISOString();
-  outcome.log.push({ kind: 'ACTIVATED', serverTs, online: ctx.registry.size });
-  outcome.events.push({ routingKey: PRESENCE_ROUTING_KEY, body: { type: 'activated', serverTs, online: ctx.registry.size } });
-  for (const user of ctx.registry.online()) {
-    const session = ctx.registry.find(nameKey(user.name));
-    if (!session || session === newcomer || isLegacySession(session)) continue;
-    for (const event of ctx.store.undeliveredPrivate(session.nameKey)) {
-      outcome.replies.push({ queue: session.replyQueue, body: event });
-      ctx.store.markDelivered(event.room, session.nameKey, event.seq);
-    }
-  }
 }
 
 /** The session of the client that sent this request, if any; the name it claims must be the one it holds. */
