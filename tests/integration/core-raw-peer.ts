@@ -89,6 +89,26 @@ export function body(value: unknown): Buffer {
   return Buffer.from(typeof value === 'string' ? value : JSON.stringify(value), 'utf8');
 }
 
+/**
+ * The dead-letter copy must be the refused input as it came, except that a session token in it is
+ * blanked (whoever reads the dead-letter queue must not be able to send as its owner).
+ */
+export function expectDeadLetterOf(copy: Buffer, sent: Buffer): void {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(sent.toString('utf8'));
+  } catch {
+    parsed = undefined;
+  }
+  if (typeof parsed === 'object' && parsed !== null && !Array.isArray(parsed) && 'token' in parsed) {
+    expect(JSON.parse(copy.toString('utf8'))).toEqual({ ...parsed, token: '[redacted]' });
+    const { token } = parsed as { token: unknown };
+    if (typeof token === 'string' && token.length >= 16) expect(copy.toString('utf8')).not.toContain(token);
+  } else {
+    expect(copy.equals(sent)).toBe(true);
+  }
+}
+
 export function isoNow(): string {
   return new Date().toISOString();
 }

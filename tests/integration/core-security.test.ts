@@ -5,7 +5,7 @@ import { rawChannel } from '../support/broker.js';
 import { startCoordinator, type RunningCoordinator } from '../support/coordinator.js';
 import { linesOfKind } from '../support/log-lines.js';
 import { waitFor } from '../support/wait.js';
-import { RawPeer, body, isoNow } from './core-raw-peer.js';
+import { RawPeer, body, expectDeadLetterOf, isoNow } from './core-raw-peer.js';
 
 describe('private reply paths', () => {
   let running: RunningCoordinator;
@@ -59,6 +59,22 @@ describe('private reply paths', () => {
     const types = published.map(({ content }) => (JSON.parse(content.toString('utf8')) as ServerMessage).type);
     expect(new Set(types)).toEqual(new Set(['presence', 'message']));
     for (const { content } of published) expect(content.toString('utf8')).not.toContain(aliceLogin.token);
+  });
+
+  it("answers a session's requests on that session's own queue, whatever replyTo the request names", async () => {
+    const alice = await running.client();
+    await alice.login('alice');
+    const clientId = carol.replyQueue.slice(carol.topology.clientQueuePrefix.length);
+    await carol.send('command', body({ type: 'login', requestId: 'carol-login', name: 'carol', clientId }));
+    await carol.reply((reply) => reply.body.type === 'login.ok', "carol's login");
+    const token = tokenOf(carol, 'carol-login');
+
+    // Pointing replyTo at alice's queue does not make alice receive carol's answers.
+    const aliceQueue = alice.topology.clientQueue(alice.clientId);
+    await carol.send('command', body({ type: 'users', requestId: 'redirected', token }), aliceQueue);
+    await carol.send('command', body({ type: 'mymsgs', requestId: 'redirected-too', token }), aliceQueue);
+    await carol.reply((reply) => reply.body.type === 'mymsgs.list', 'the /mymsgs answer on carol\'s own queue');
+    expect(carol.replies.map((reply) => requestIdOf(reply.body))).toEqual(['carol-login', 'redirected', 'redirected-too']);
   });
 
   it("keeps a client's queue to that client alone: another connection cannot consume it", async () => {
@@ -120,7 +136,8 @@ describe('forged sender', () => {
     expect(rejected?.fields.reason).toContain('bob');
 
     const copy = await raw.nextDeadLetter('the forged message');
-    expect(copy.content.equals(forged)).toBe(true);
+    expectDeadLetterOf(copy.content, forged);
+    expect(copy.content.toString('utf8')).not.toContain(bobToken);
     expect(copy.headers['x-warren-error-code']).toBe(ERROR_CODES.FORGED_SENDER);
 
     // The same token with bob's own name is accepted: the claim was the only fault.

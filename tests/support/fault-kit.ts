@@ -99,6 +99,14 @@ export function zeroes(values: Record<string, number>): Record<string, number> {
   return Object.fromEntries(Object.keys(values).map((key) => [key, 0]));
 }
 
+/** `Promise.allSettled`, but failing with a count of what is still unsettled after `timeoutMs`. */
+export async function settleWithin<T>(promises: Promise<T>[], what: string, timeoutMs = 60_000): Promise<PromiseSettledResult<T>[]> {
+  let settled = 0;
+  const all = Promise.allSettled(promises.map((promise) => promise.finally(() => (settled += 1))));
+  await waitFor(() => settled === promises.length, () => `${what}: ${promises.length - settled} of ${promises.length} still unsettled`, timeoutMs);
+  return all;
+}
+
 /** How many messages each client showed, as report counts. */
 export function delivered(clients: ClientRecord[]): Record<string, number> {
   return Object.fromEntries(clients.map((entry) => [`delivered.${entry.name}`, entry.view.length]));
