@@ -1,0 +1,49 @@
+import { Command } from 'commander';
+import { z } from 'zod';
+import { addSettingFlags, booleanFromText, resolveSettings, setting, type SettingsOf } from '../shared/index.js';
+
+const count = (min: number, max: number) => z.coerce.number().int().min(min).max(max);
+const rateList = z
+  .union([z.string(), z.array(z.number())])
+  .transform((raw) => (typeof raw === 'string' ? raw.split(',').filter((part) => part.trim() !== '').map(Number) : raw))
+  .pipe(z.array(z.number().int().min(1).max(100_000)).max(8));
+const sectionList = z
+  .union([z.string(), z.array(z.string())])
+  .transform((raw) => (typeof raw === 'string' ? raw.split(',').map((part) => part.trim()).filter(Boolean) : raw))
+  .pipe(z.array(z.enum(['messaging', 'scale', 'startup'])).min(1));
+
+/** Every size of the benchmark, from BENCH_* variables with flags overriding them. */
+export const BENCH_SETTINGS = {
+  amqpUrl: setting({ env: 'AMQP_URL', flag: 'amqp-url', description: 'RabbitMQ to measure against', default: 'amqp://guest:guest@127.0.0.1:5672', schema: z.string().regex(/^amqps?:\/\/\S+$/) }),
+  messages: setting({ env: 'BENCH_N', flag: 'n', description: 'messages per measured phase (N)', default: 5000, schema: count(1, 1_000_000) }),
+  participants: setting({ env: 'BENCH_K', flag: 'k', description: 'clients that send and receive in the messaging phases (K); each receives every message', default: 10, schema: count(1, 200) }),
+  scaleClients: setting({ env: 'BENCH_CLIENTS', flag: 'clients', description: 'clients connected at once in the scale phase (C)', default: 1000, schema: count(1, 20_000) }),
+  rates: setting({ env: 'BENCH_RATES', flag: 'rates', description: 'fixed send rates in msg/s, comma-separated', default: [500, 1000], schema: rateList }),
+  size: setting({ env: 'BENCH_SIZE', flag: 'size', description: 'characters of text per message', default: 128, schema: count(16, 2000) }),
+  rounds: setting({ env: 'BENCH_ROUNDS', flag: 'rounds', description: 'times each messaging phase runs on each system, interleaved; figures are medians', default: 1, schema: count(1, 20) }),
+  window: setting({ env: 'BENCH_WINDOW', flag: 'window', description: 'unaccepted messages each client keeps in flight in the throughput phase', default: 50, schema: count(1, 10_000) }),
+  prefetch: setting({ env: 'BENCH_PREFETCH', flag: 'prefetch', description: 'prefetch of the coordinator and of the ceiling relay', default: 200, schema: count(1, 10_000) }),
+  joinConcurrency: setting({ env: 'BENCH_JOIN_CONCURRENCY', flag: 'join-concurrency', description: 'scale phase: clients connecting at the same time', default: 50, schema: count(1, 1000) }),
+  joinStallSeconds: setting({ env: 'BENCH_JOIN_STALL', flag: 'join-stall', description: 'scale phase: a client not joined after this many seconds stops the joining (broker out of sockets)', default: 15, schema: count(1, 600) }),
+  startupRuns: setting({ env: 'BENCH_STARTUP_RUNS', flag: 'startup-runs', description: 'start-up phase: starts of each program', default: 3, schema: count(1, 20) }),
+  sections: setting({ env: 'BENCH_SECTIONS', flag: 'sections', description: 'sections to run: messaging,scale,startup', default: ['messaging', 'scale', 'startup'] as ('messaging' | 'scale' | 'startup')[], schema: sectionList }),
+  server: setting({ env: 'BENCH_SERVER', flag: 'server', description: 'coordinator program to run (another build of it, to compare a change)', default: 'dist/server/main.js', schema: z.string().min(1) }),
+  cpuProf: setting({ env: 'BENCH_CPU_PROF', flag: 'cpu-prof', description: "profile the messaging phases' coordinator with node --cpu-prof and summarise the profile", default: false, schema: booleanFromText, boolean: true }),
+  resultsDir: setting({ env: 'BENCH_RESULTS_DIR', flag: 'results-dir', description: 'directory of the JSON results (and profiles)', default: 'bench/results', schema: z.string().min(1) }),
+  out: setting<string | undefined>({ env: 'BENCH_OUT', flag: 'out', description: 'write the JSON here instead of <results-dir>/<timestamp>.json', default: undefined, schema: z.string().min(1).optional() }),
+};
+
+export type BenchOptions = SettingsOf<typeof BENCH_SETTINGS>;
+
+export function benchCommand(): Command {
+  return addSettingFlags(
+    new Command('warren-bench').description('warren against a raw amqplib relay on the same broker, plus scale and start-up figures'),
+    BENCH_SETTINGS,
+  );
+}
+
+export function parseBenchOptions(argv: string[], env: Record<string, string | undefined>): BenchOptions {
+  const command = benchCommand().exitOverride();
+  command.parse(argv, { from: 'user' });
+  return resolveSettings(BENCH_SETTINGS, command.opts(), env);
+}

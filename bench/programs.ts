@@ -1,0 +1,155 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+
+/** dist/bench/programs.js → the repository root. */
+export const ROOT = resolve(import.meta.dirname, '..', '..');
+export const SERVER_MAIN = join(ROOT, 'dist', 'server', 'main.js');
+export const CLIENT_MAIN = join(ROOT, 'dist', 'client', 'main.js');
+export const RELAY_MAIN = join(ROOT, 'dist', 'bench', 'ceiling-relay.js');
+
+/** Keeps only the tail of a stream: children may log a lot over a long run. */
+const KEEP_CHARS = 64 * 1024;
+
+export interface ChildProgram {
+  child: ChildProcess;
+  pid: number;
+  /** performance.now() just before spawning. */
+  spawnedAt: number;
+  stdout(): string;
+  stderr(): string;
+  exited: Promise<number | string>;
+  /** Resolves with performance.now() when `text` first appears on the stream, rejects on exit or timeout. */
+  waitFor(stream: 'stdout' | 'stderr', text: string, timeoutMs: number): Promise<number>;
+  /** SIGTERM, then SIGKILL if it has not exited after `graceMs`. */
+  stop(graceMs?: number): Promise<number | string>;
+}
+
+export function startProgram(script: string, args: string[], env: Record<string, string>, nodeArgs: string[] = []): ChildProgram {
+  const spawnedAt = performance.now();
+  const child = spawn(process.execPath, [...nodeArgs, script, ...args], {
+    cwd: ROOT,
+    env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/tmp', ...env },
+    stdio: ['pipe', 'pipe', 'pipe'],
+  });
+  const text = { stdout: '', stderr: '' };
+  const waiters: { stream: 'stdout' | 'stderr'; text: string; resolve(at: number): void }[] = [];
+  const onData = (stream: 'stdout' | 'stderr') => (chunk: Buffer) => {
+    const at = performance.now();
+    text[stream] = (text[stream] + chunk.toString('utf8')).slice(-KEEP_CHARS);
+    for (const waiter of [...waiters]) {
+      if (waiter.stream === stream && text[stream].includes(waiter.text)) {
+        waiters.splice(waiters.indexOf(waiter), 1);
+        waiter.resolve(at);
+      }
+    }
+  };
+  child.stdout?.on('data', onData('stdout'));
+  child.stderr?.on('data', onData('stderr'));
+  child.stdin?.on('error', () => undefined);
+  const exited = new Promise<number | string>((resolveExit) => child.on('exit', (code, signal) => resolveExit(code ?? signal ?? -1)));
+
+  const waitFor = (stream: 'stdout' | 'stderr', wanted: string, timeoutMs: number): Promise<number> =>
+    new Promise<number>((resolveWait, reject) => {
+      if (text[stream].includes(wanted)) {
+        resolveWait(performance.now());
+        return;
+      }
+      const timer = setTimeout(() => reject(new Error(`no "${wanted}" from ${script} within ${timeoutMs} ms; stderr: ${text.stderr.slice(-2000)}`)), timeoutMs);
+      void exited.then((code) => {
+        clearTimeout(timer);
+        reject(new Error(`${script} exited (${code}) before "${wanted}"; stderr: ${text.stderr.slice(-2000)}`));
+      });
+      waiters.push({
+        stream,
+        text: wanted,
+        resolve: (at) => {
+          clearTimeout(timer);
+          resolveWait(at);
+        },
+      });
+    });
+
+  const stop = async (graceMs = 10_000): Promise<number | string> => {
+    if (child.exitCode === null && child.signalCode === null) {
+      child.kill('SIGTERM');
+      const killer = setTimeout(() => child.kill('SIGKILL'), graceMs);
+      const code = await exited;
+      clearTimeout(killer);
+      return code;
+    }
+    return exited;
+  };
+
+  if (child.pid === undefined) throw new Error(`could not start ${script}`);
+  return { child, pid: child.pid, spawnedAt, stdout: () => text.stdout, stderr: () => text.stderr, exited, waitFor, stop };
+}
+
+export interface CoordinatorChild extends ChildProgram {
+  namespace: string;
+  env: Record<string, string>;
+  /** Spawn to "coordinator ready" on stderr. */
+  readyMs: number;
+  /** Stops the program and removes its temp directory; the profile (if any) is in profileDir. */
+  shutdown(): Promise<void>;
+}
+
+/**
+ * The real coordinator program, with its own namespace and temp data and log directories (the
+ * real SQLite store and chat.log). With `profileDir`, it runs under `node --cpu-prof`.
+ */
+export async function startCoordinator(options: {
+  amqpUrl: string;
+  namespace: string;
+  prefetch: number;
+  profileDir?: string;
+  /** Another build of the coordinator program; dist/server/main.js by default. */
+  serverMain?: string;
+}): Promise<CoordinatorChild> {
+  const main = options.serverMain ?? SERVER_MAIN;
+  if (!existsSync(main)) throw new Error(`${main} is missing: run npm run build first`);
+  const dir = mkdtempSync(join(tmpdir(), 'warren-bench-'));
+  const env = {
+    AMQP_URL: options.amqpUrl,
+    WARREN_NAMESPACE: options.namespace,
+    WARREN_DATA_DIR: join(dir, 'data'),
+    WARREN_LOG_DIR: join(dir, 'log'),
+    WARREN_PREFETCH: String(options.prefetch),
+    // The chat is visible from the first user on; the benchmark measures traffic, not the threshold.
+    MIN_USERS: '1',
+  };
+  const nodeArgs = options.profileDir ? ['--cpu-prof', `--cpu-prof-dir=${options.profileDir}`] : [];
+  const program = startProgram(main, [], env, nodeArgs);
+  let readyAt: number;
+  try {
+    readyAt = await program.waitFor('stderr', 'coordinator ready', 30_000);
+  } catch (err) {
+    await program.stop(1000);
+    rmSync(dir, { recursive: true, force: true });
+    throw err;
+  }
+  return {
+    ...program,
+    namespace: options.namespace,
+    env,
+    readyMs: readyAt - program.spawnedAt,
+    shutdown: async () => {
+      await program.stop();
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+/** The bench's own relay program (the ceiling), in its namespace. */
+export async function startRelay(options: { amqpUrl: string; namespace: string; prefetch: number }): Promise<ChildProgram & { readyMs: number }> {
+  if (!existsSync(RELAY_MAIN)) throw new Error(`${RELAY_MAIN} is missing: run npm run build first`);
+  const program = startProgram(RELAY_MAIN, ['--namespace', options.namespace, '--prefetch', String(options.prefetch)], { AMQP_URL: options.amqpUrl });
+  try {
+    const readyAt = await program.waitFor('stderr', 'relay ready', 30_000);
+    return { ...program, readyMs: readyAt - program.spawnedAt };
+  } catch (err) {
+    await program.stop(1000);
+    throw err;
+  }
+}
