@@ -1,11 +1,11 @@
 import { Command } from 'commander';
 import { z } from 'zod';
-import { addSettingFlags, booleanFromText, isValidNamespace, resolveSettings, setting, type SettingsOf } from '../shared/index.js';
+import { addSettingFlags, booleanFromText, isValidNamespace, resolveSettings, setting, wholeNumber, type SettingsOf } from '../shared/index.js';
 import type { CoordinatorOptions } from './coordinator.js';
 
 const amqpUrl = z.string().regex(/^amqps?:\/\/[^\s]+$/, 'must be an amqp:// or amqps:// URL');
 const namespace = z.string().refine(isValidNamespace, 'lowercase letters, digits, _ and -, at most 64, starting with a letter or digit');
-const positiveInt = (max: number) => z.coerce.number().int().min(1).max(max);
+const positiveInt = (max: number) => wholeNumber(1, max);
 
 export const SERVER_SETTINGS = {
   amqpUrl: setting({ env: 'AMQP_URL', flag: 'amqp-url', description: 'RabbitMQ to connect to', default: 'amqp://guest:guest@localhost:5672', schema: amqpUrl }),
@@ -13,7 +13,7 @@ export const SERVER_SETTINGS = {
   dataDir: setting({ env: 'WARREN_DATA_DIR', flag: 'data-dir', description: 'directory of the SQLite store', default: './data', schema: z.string().min(1) }),
   logDir: setting({ env: 'WARREN_LOG_DIR', flag: 'log-dir', description: 'directory of chat.log', default: './log', schema: z.string().min(1) }),
   sessionTimeout: setting({ env: 'WARREN_SESSION_TIMEOUT', flag: 'session-timeout', description: 'seconds without a heartbeat before a client is logged out and its name freed', default: 15, schema: positiveInt(3600) }),
-  historySize: setting({ env: 'WARREN_HISTORY_SIZE', flag: 'history-size', description: 'messages of history shown on joining', default: 20, schema: z.coerce.number().int().min(0).max(500) }),
+  historySize: setting({ env: 'WARREN_HISTORY_SIZE', flag: 'history-size', description: 'messages of history shown on joining', default: 20, schema: wholeNumber(0, 500) }),
   minUsers: setting({ env: 'MIN_USERS', flag: 'min-users', description: 'users that must have been online at once before anyone sees the chat (then it stays active); the older Chat App used 2', default: 1, schema: positiveInt(10_000) }),
   legacy: setting({ env: 'WARREN_LEGACY', flag: 'legacy', description: 'also serve the Actividad 2 clients (fixed queue and exchange names, one deployment per broker; docs/LEGACY.md)', default: false, schema: booleanFromText, boolean: true }),
   prefetch: setting({ env: 'WARREN_PREFETCH', flag: 'prefetch', description: 'unacknowledged inputs the coordinator works on at once', default: 200, schema: positiveInt(10_000) }),

@@ -44,7 +44,9 @@ export class BrokerConnection extends EventEmitter<{ status: [ConnectionStatus] 
     this.manager = amqp.connect([options.url], {
       heartbeatIntervalInSeconds: heartbeat,
       reconnectTimeInSeconds: this.backoff.initialMs / 1000,
-      connectionOptions: { clientProperties: { connection_name: options.connectionName } },
+      // The timeout covers the AMQP handshake too: a stuck one fails and the backoff retries it,
+      // instead of leaving close() waiting on it.
+      connectionOptions: { timeout: 10_000, clientProperties: { connection_name: options.connectionName } },
     });
     this.manager.on('connect', () => {
       this.attempt = 0;

@@ -31,6 +31,13 @@ export const booleanFromText = z.union([
   z.enum(['0', 'false', 'no', 'off', '']).transform(() => false),
 ]);
 
+/** A whole number typed as digits (a blank or `0x10` is refused, not read as 0 or 16), within bounds. */
+export function wholeNumber(min: number, max: number): z.ZodType<number, unknown> {
+  return z
+    .union([z.number(), z.string().trim().regex(/^\d+$/, 'must be a whole number').transform(Number)])
+    .pipe(z.number().int('must be a whole number').min(min).max(max));
+}
+
 /** Adds one flag per setting; help shows the variable and the default. */
 export function addSettingFlags(command: Command, table: SettingsTable): Command {
   for (const [key, spec] of Object.entries(table)) {

@@ -3,7 +3,7 @@
  * every bidirectional override is shown as a visible placeholder instead of being interpreted,
  * so no message or name can move the cursor, change colours, set the title or reorder text.
  */
-const UNSAFE = /[\u0000-\u001f\u007f-\u009f\u200e\u200f\u202a-\u202e\u2066-\u2069]/gu;
+const UNSAFE = /[\u0000-\u001f\u007f-\u009f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]/gu;
 
 export function neutralize(text: string): string {
   return text.replace(UNSAFE, (char) => {

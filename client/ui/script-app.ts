@@ -56,7 +56,7 @@ export async function runScriptApp(settings: ClientSettings, io: AppIo): Promise
     if ((await controller.handleLine(line)) === 'exit') break;
   }
   lines.close();
-  const notAccepted = await controller.settle();
+  const notAccepted = await controller.settle(settings.requestTimeout * 1000);
   await client.close();
   if (notAccepted > 0) io.errorOutput.write(`${format.error(ERROR_CODES.NOT_ACCEPTED, `${notAccepted} message(s) were not accepted`)}\n`);
   return notAccepted > 0 ? 1 : 0;

@@ -95,24 +95,44 @@ export class SessionController {
     return 'continue';
   }
 
-  /** Waits until every message sent so far is accepted or refused; resolves with how many were not accepted. */
-  async settle(): Promise<number> {
+  /**
+   * Waits until every message sent so far is accepted or refused, and resolves with how many were
+   * not accepted. Messages held until the chat activates count as settled (the coordinator keeps
+   * them). If nothing moves for `idleLimitMs` (the coordinator is away), it stops waiting and says
+   * how many are still queued: they may yet be delivered, but the user is not left hanging.
+   */
+  async settle(idleLimitMs = Number.POSITIVE_INFINITY): Promise<number> {
     const all = Promise.allSettled([...this.pendingSends]);
-    // Messages held until the chat activates are kept by the coordinator: they count as settled.
-    const heldOnly = new Promise<void>((resolve) => {
-      const check = setInterval(() => {
-        if (this.client.unsettledCount === 0) {
-          clearInterval(check);
-          resolve();
-        }
-      }, 50);
-      void all.finally(() => {
+    let stalled = 0;
+    await new Promise<void>((resolve) => {
+      let last = this.client.unsettledCount;
+      let lastChange = Date.now();
+      const done = (): void => {
         clearInterval(check);
         resolve();
-      });
+      };
+      const check = setInterval(() => {
+        const open = this.client.unsettledCount;
+        if (open === 0) return done();
+        if (open !== last) {
+          last = open;
+          lastChange = Date.now();
+        } else if (Date.now() - lastChange > idleLimitMs) {
+          stalled = open;
+          done();
+        }
+      }, 50);
+      void all.finally(done);
     });
-    await heldOnly;
-    return this.failedSends;
+    if (stalled > 0) {
+      this.output.printError(
+        this.format.error(
+          ERROR_CODES.NOT_ACCEPTED,
+          `${stalled} message(s) not accepted after ${Math.round(idleLimitMs / 1000)} s without an answer; they stay queued and may still be delivered`,
+        ),
+      );
+    }
+    return this.failedSends + stalled;
   }
 
   private async run(input: ParsedInput): Promise<void> {

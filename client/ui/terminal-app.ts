@@ -86,7 +86,7 @@ export async function runTerminalApp(settings: ClientSettings, io: AppIo): Promi
       if (leaving) return;
       leaving = true;
       screen.print(format.info('Leaving…'));
-      await controller.settle();
+      await controller.settle(settings.requestTimeout * 1000);
       await client.close();
       screen.close();
       io.output.write('Bye.\n');

@@ -80,6 +80,12 @@ const toMember = (row: MemberRow): MemberRecord => ({ room: row.room, nameKey: r
 export class SqliteStore implements Store {
   private readonly db: Database.Database;
   private readonly sql;
+  // Built once: db.transaction() compiles wrapper functions on every call.
+  private readonly appendTx: Database.Transaction<(message: NewMessage) => AppendResult>;
+  private readonly batchTx: Database.Transaction<(fn: () => unknown) => unknown>;
+  private readonly markAll: Database.Transaction<(ids: string[]) => void>;
+  private toMark = new Set<string>();
+  private markScheduled = false;
 
   constructor(dataDir: string) {
     mkdirSync(dataDir, { recursive: true });
@@ -143,47 +149,70 @@ export class SqliteStore implements Store {
       getFlag: db.prepare<[string], { value: string }>('SELECT value FROM flags WHERE key = ?'),
       setFlag: db.prepare<[string, string]>('INSERT OR REPLACE INTO flags (key, value) VALUES (?, ?)'),
     };
+    this.appendTx = db.transaction((message: NewMessage) => this.insertMessage(message));
+    this.batchTx = db.transaction((fn: () => unknown) => fn());
+    this.markAll = db.transaction((ids: string[]) => {
+      for (const id of ids) this.sql.markLogged.run(id);
+    });
     this.createRoom({ name: DEFAULT_ROOM, kind: 'public', createdBy: null, createdAt: new Date(0).toISOString(), ttlMs: null });
   }
 
   appendMessage(message: NewMessage): AppendResult {
-    return this.db.transaction((): AppendResult => {
-      const existing = this.sql.findByClientId.get(message.sessionId, message.clientMsgId);
-      if (existing) return { event: toEvent(existing), duplicate: true, logged: existing.logged === 1 };
-      this.createRoom({ name: message.room, kind: 'direct', createdBy: null, createdAt: message.serverTs, ttlMs: null });
-      const seq = this.sql.nextSeq.get(message.room)?.last_seq;
-      if (seq === undefined) throw new Error(`no room ${message.room}`);
-      const row = this.sql.insert.get({
-        ...message,
-        seq,
-        senderKey: nameKey(message.from),
-        to: message.to ?? null,
-        expiresAt: message.expiresAt ?? null,
-      });
-      if (!row) throw new Error('insert returned no row');
-      const event: ChatEvent = {
-        type: 'message',
-        room: message.room,
-        seq,
-        id: message.id,
-        num: row.num,
-        clientMsgId: message.clientMsgId,
-        from: message.from,
-        text: message.text,
-        clientTs: message.clientTs,
-        serverTs: message.serverTs,
-        ...(message.to === undefined ? {} : { to: message.to }),
-        ...(message.expiresAt === undefined ? {} : { expiresAt: message.expiresAt }),
-      };
-      return { event, duplicate: false, logged: false };
-    }).immediate();
+    return this.appendTx.immediate(message);
   }
 
+  batch<T>(fn: () => T): T {
+    return this.batchTx.immediate(fn) as T;
+  }
+
+  private insertMessage(message: NewMessage): AppendResult {
+    const existing = this.sql.findByClientId.get(message.sessionId, message.clientMsgId);
+    if (existing) return { event: toEvent(existing), duplicate: true, logged: existing.logged === 1 || this.toMark.has(existing.id) };
+    this.createRoom({ name: message.room, kind: 'direct', createdBy: null, createdAt: message.serverTs, ttlMs: null });
+    const seq = this.sql.nextSeq.get(message.room)?.last_seq;
+    if (seq === undefined) throw new Error(`no room ${message.room}`);
+    const row = this.sql.insert.get({
+      ...message,
+      seq,
+      senderKey: nameKey(message.from),
+      to: message.to ?? null,
+      expiresAt: message.expiresAt ?? null,
+    });
+    if (!row) throw new Error('insert returned no row');
+    const event: ChatEvent = {
+      type: 'message',
+      room: message.room,
+      seq,
+      id: message.id,
+      num: row.num,
+      clientMsgId: message.clientMsgId,
+      from: message.from,
+      text: message.text,
+      clientTs: message.clientTs,
+      serverTs: message.serverTs,
+      ...(message.to === undefined ? {} : { to: message.to }),
+      ...(message.expiresAt === undefined ? {} : { expiresAt: message.expiresAt }),
+    };
+    return { event, duplicate: false, logged: false };
+  }
+
+  /** One UPDATE transaction per turn of the event loop instead of one per message. */
   markLogged(messageId: string): void {
-    this.sql.markLogged.run(messageId);
+    this.toMark.add(messageId);
+    if (this.markScheduled) return;
+    this.markScheduled = true;
+    setImmediate(() => this.flushMarks());
+  }
+
+  private flushMarks(): void {
+    this.markScheduled = false;
+    const ids = [...this.toMark];
+    this.toMark.clear();
+    if (ids.length > 0 && this.db.open) this.markAll(ids);
   }
 
   unloggedMessages(): ChatEvent[] {
+    this.flushMarks();
     return this.sql.unlogged.all().map(toEvent);
   }
 
@@ -297,6 +326,7 @@ export class SqliteStore implements Store {
   }
 
   close(): void {
+    if (this.db.open) this.flushMarks();
     if (this.db.open) this.db.close();
   }
 }

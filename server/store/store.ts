@@ -60,6 +60,7 @@ export interface MemberRecord {
 export interface Store {
   // Messages
   appendMessage(message: NewMessage): AppendResult;
+  /** May be deferred to a later transaction: recovery finds lines already in the log by id. */
   markLogged(messageId: string): void;
   /** Messages stored but never written to the chat log (left behind by a crash). */
   unloggedMessages(): ChatEvent[];
@@ -93,5 +94,7 @@ export interface Store {
   // Settings that must survive a restart (the activation of the chat)
   getFlag(key: string): string | undefined;
   setFlag(key: string, value: string): void;
+  /** Runs `fn` as one transaction (nested ones become savepoints): its writes commit together. */
+  batch<T>(fn: () => T): T;
   close(): void;
 }

@@ -87,3 +87,35 @@ describe('three scripted clients and the real coordinator', () => {
     expect(bad.stderr()).toMatch(/AMQP_URL: must be an amqp:\/\/ or amqps:\/\/ URL.*\[CONFIG_INVALID\]/);
   });
 });
+
+describe('a scripted client whose coordinator goes away', () => {
+  it('does not hang at the end of its input: it says what was not accepted and exits 1', async () => {
+    const coordinator = await spawnCoordinator();
+    try {
+      const bot = spawnScriptedClient(coordinator, 'lonely', ['--request-timeout', '1']);
+      await waitFor(() => bot.stdout().includes('Welcome to warren'), 'the bot to log in');
+      coordinator.child.kill('SIGTERM');
+      await coordinator.exited;
+      bot.child.stdin?.write('is anyone there?\n');
+      bot.child.stdin?.end();
+      expect(await bot.exited).toBe(1);
+      expect(bot.stderr()).toMatch(/1 message\(s\) not accepted after 1 s without an answer; they stay queued and may still be delivered \[NOT_ACCEPTED\]/);
+    } finally {
+      await coordinator.stop();
+    }
+  });
+
+  it('gives up on a login nobody answers, saying so', async () => {
+    const coordinator = await spawnCoordinator();
+    coordinator.child.kill('SIGTERM');
+    await coordinator.exited;
+    try {
+      const bot = spawnScriptedClient(coordinator, 'early', ['--request-timeout', '1']);
+      bot.child.stdin?.end();
+      expect(await bot.exited).toBe(1);
+      expect(bot.stderr()).toMatch(/no answer to login within 1000 ms \[REQUEST_TIMEOUT\]/);
+    } finally {
+      await coordinator.stop();
+    }
+  });
+});

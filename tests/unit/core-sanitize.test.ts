@@ -73,3 +73,10 @@ describe('neutralize', () => {
     expect(neutralize(once)).toBe(once);
   });
 });
+
+describe('neutralize, directional marks', () => {
+  it('shows the Arabic letter mark like the other directional marks', async () => {
+    const { neutralize } = await import('../../client/ui/sanitize.js');
+    expect(neutralize('a\u061cb')).toBe('a<U+061C>b');
+  });
+});

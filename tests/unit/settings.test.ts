@@ -130,3 +130,13 @@ describe('server settings', () => {
     }
   });
 });
+
+describe('whole-number settings', () => {
+  it('refuse a blank, hex, a fraction or a sign instead of reading them as numbers', async () => {
+    const { wholeNumber } = await import('../../shared/settings.js');
+    const schema = wholeNumber(0, 500);
+    for (const bad of [' ', '', '0x10', '1.5', '-1', '1e2', '501']) expect(schema.safeParse(bad).success).toBe(false);
+    expect(schema.parse(' 42 ')).toBe(42);
+    expect(schema.parse(0)).toBe(0);
+  });
+});
