@@ -5,6 +5,7 @@ import {
   BrokerConnection,
   ERROR_CODES,
   MAX_DELIVERIES,
+  PRESENCE_ROUTING_KEY,
   decodeChat,
   decodeCommand,
   declareSharedTopology,
@@ -26,6 +27,7 @@ import { refusal } from './handlers/refusal.js';
 import { LegacyBridge } from './legacy/bridge.js';
 import type { Logger } from './logger.js';
 import { emptyOutcome, type Outcome } from './outcome.js';
+import { PresenceBatcher } from './presence-batcher.js';
 import { recoverUnlogged } from './recovery.js';
 import { Registry } from './registry.js';
 import { deliverToRoom } from './room-delivery.js';
@@ -65,6 +67,7 @@ export class Coordinator extends EventEmitter<{ status: [ConnectionStatus]; serv
   private readonly activation: Activation;
   private readonly expiry: ExpiryScheduler;
   private readonly extension: CoordinatorExtension | undefined;
+  private readonly presence: PresenceBatcher;
   private connection: BrokerConnection | undefined;
   private channel: ChannelWrapper | undefined;
   private consumers: { channel: ConfirmChannel; tags: string[] } | undefined;
@@ -88,6 +91,9 @@ export class Coordinator extends EventEmitter<{ status: [ConnectionStatus]; serv
     this.activation = new Activation(this.store, options.minUsers ?? 1);
     this.expiry = new ExpiryScheduler((nums) => this.expireMessages(nums));
     this.extension = options.legacy ? new LegacyBridge() : undefined;
+    this.presence = new PresenceBatcher((body) =>
+      this.channel ? this.channel.publish(this.topology.eventsExchange, PRESENCE_ROUTING_KEY, Buffer.from(JSON.stringify(body)), { contentType: 'application/json' }) : Promise.resolve(),
+    );
   }
 
   get chatLogPath(): string {
@@ -127,6 +133,8 @@ export class Coordinator extends EventEmitter<{ status: [ConnectionStatus]; serv
   private async shutdown(): Promise<void> {
     if (this.sweepTimer) clearInterval(this.sweepTimer);
     this.expiry.stop();
+    // What waits is published now, and later changes (inputs still in hand) go out at once.
+    this.presence.stop();
     const consumers = this.consumers;
     this.consumers = undefined;
     if (consumers) {
@@ -274,6 +282,13 @@ export class Coordinator extends EventEmitter<{ status: [ConnectionStatus]; serv
     const json = (body: unknown): Buffer => Buffer.from(JSON.stringify(body));
     const publishes: Promise<unknown>[] = [];
     for (const event of outcome.events) {
+      if (event.body.type === 'presence') {
+        // Coalesced with other changes close in time; the ack still waits for its confirm.
+        publishes.push(this.presence.add(event.body));
+        continue;
+      }
+      // Anything else on the presence key (activation) must not overtake the changes before it.
+      if (event.routingKey === PRESENCE_ROUTING_KEY) this.presence.flush();
       publishes.push(channel.publish(this.topology.eventsExchange, event.routingKey, json(event.body), { contentType: 'application/json' }));
     }
     for (const reply of outcome.replies) {

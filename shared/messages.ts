@@ -227,6 +227,17 @@ export const presenceEventSchema = z.object({
   online: z.number().int().nonnegative(),
 });
 
+/**
+ * Several presence changes in one message, oldest first; the coordinator sends one when changes
+ * come close together (server/presence-batcher.ts). `serverTs` and `online` are the last change's.
+ */
+export const presenceBatchSchema = z.object({
+  type: z.literal('presence.batch'),
+  changes: z.array(presenceEventSchema).min(1),
+  serverTs: isoTimestamp,
+  online: z.number().int().nonnegative(),
+});
+
 export const userInfoSchema = z.object({ name: z.string(), since: isoTimestamp });
 
 export const loginOkSchema = z.object({
@@ -303,6 +314,7 @@ export const errorReplySchema = z.object({
 export const serverMessageSchema = z.discriminatedUnion('type', [
   chatEventSchema,
   presenceEventSchema,
+  presenceBatchSchema,
   loginOkSchema,
   usersListSchema,
   myMessagesListSchema,
@@ -327,6 +339,7 @@ export type CommandRequest = z.infer<typeof commandRequestSchema>;
 export type LoginRequest = z.infer<typeof loginRequestSchema>;
 export type ChatEvent = z.infer<typeof chatEventSchema>;
 export type PresenceEvent = z.infer<typeof presenceEventSchema>;
+export type PresenceBatch = z.infer<typeof presenceBatchSchema>;
 export type UserInfo = z.infer<typeof userInfoSchema>;
 export type LoginOk = z.infer<typeof loginOkSchema>;
 export type UsersList = z.infer<typeof usersListSchema>;
@@ -349,4 +362,4 @@ export type Role = z.infer<typeof roleSchema>;
 export type RoomKind = z.infer<typeof roomKindSchema>;
 /** Everything that concerns a room's content or membership, pushed to members. */
 export type RoomBroadcast = ChatEvent | MessageUpdated | MessageRemoved | RoomEvent;
-export type Reply = Exclude<ServerMessage, ChatEvent | PresenceEvent | RoomBroadcast | ActivatedEvent>;
+export type Reply = Exclude<ServerMessage, ChatEvent | PresenceEvent | PresenceBatch | RoomBroadcast | ActivatedEvent>;

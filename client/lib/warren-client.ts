@@ -437,6 +437,10 @@ export class WarrenClient extends EventEmitter<ClientEvents> {
       case 'presence':
         if (this.session) this.emit('presence', parsed);
         return;
+      case 'presence.batch':
+        // Coalesced by the coordinator; listeners still get one event per change, in order.
+        if (this.session) for (const change of parsed.changes) this.emit('presence', change);
+        return;
       case 'activated':
         this.onActivated(parsed);
         return;
