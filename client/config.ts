@@ -12,15 +12,14 @@ export const CLIENT_SETTINGS = {
 
 export type ClientSettings = SettingsOf<typeof CLIENT_SETTINGS>;
 
+/** The program's name and description; the flags come from CLIENT_SETTINGS. */
 export function clientCommand(): Command {
-  return addSettingFlags(
-    new Command('warren').description('warren chat client. Type lines to chat; /help lists the commands.'),
-    CLIENT_SETTINGS,
-  );
+  return new Command('warren').description('warren chat client. Type lines to chat; /help lists the commands.');
 }
 
+/** Throws CONFIG_INVALID (or commander's error for --help and unknown flags); for tests and tools. */
 export function parseClientSettings(argv: string[], env: Record<string, string | undefined>): ClientSettings {
-  const command = clientCommand().exitOverride();
+  const command = addSettingFlags(clientCommand(), CLIENT_SETTINGS).exitOverride();
   command.parse(argv, { from: 'user' });
   return resolveSettings(CLIENT_SETTINGS, command.opts(), env);
 }

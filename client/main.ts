@@ -1,23 +1,17 @@
 #!/usr/bin/env node
 import { Chalk } from 'chalk';
-import { CommanderError } from 'commander';
-import { isWarrenError } from '../shared/index.js';
-import { parseClientSettings } from './config.js';
+import { settingsForEntryPoint } from '../shared/index.js';
+import { CLIENT_SETTINGS, clientCommand } from './config.js';
 import { runScriptApp } from './ui/script-app.js';
 import { runTerminalApp } from './ui/terminal-app.js';
 
 async function main(): Promise<number> {
-  let settings;
-  try {
-    settings = parseClientSettings(process.argv.slice(2), process.env);
-  } catch (err) {
-    if (err instanceof CommanderError) return err.exitCode;
-    if (isWarrenError(err)) {
-      process.stderr.write(`✗ ${err.message} [${err.code}]\n`);
-      return 2;
-    }
-    throw err;
+  const parsed = settingsForEntryPoint(clientCommand(), CLIENT_SETTINGS, process.argv.slice(2), process.env);
+  if (!parsed.ok) {
+    if (parsed.message) process.stderr.write(`${parsed.message}\n`);
+    return parsed.exitCode;
   }
+  const settings = parsed.settings;
   const interactive = Boolean(process.stdin.isTTY && process.stdout.isTTY);
   const stop = new AbortController();
   process.on('SIGTERM', () => stop.abort());

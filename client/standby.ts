@@ -4,8 +4,8 @@
  * `docker-compose logs client` shows when the stack is usable, says how to start a chat, and then
  * idles until the container is stopped. People chat with `docker-compose exec client warren`.
  */
-import { Command, CommanderError } from 'commander';
-import { BrokerConnection, addSettingFlags, isWarrenError, redactUrl, resolveSettings, type ConnectionStatus } from '../shared/index.js';
+import { Command } from 'commander';
+import { BrokerConnection, isWarrenError, redactUrl, settingsForEntryPoint, type ConnectionStatus } from '../shared/index.js';
 import { CLIENT_SETTINGS } from './config.js';
 
 const STANDBY_SETTINGS = { amqpUrl: CLIENT_SETTINGS.amqpUrl, namespace: CLIENT_SETTINGS.namespace };
@@ -22,22 +22,12 @@ function describeStatus(status: ConnectionStatus, url: string): string | undefin
 }
 
 async function main(): Promise<number> {
-  const command = addSettingFlags(
-    new Command('warren-standby').description('Keeps a warren client container up: waits for the broker, then idles until stopped.'),
-    STANDBY_SETTINGS,
-  ).exitOverride();
-  let settings;
-  try {
-    command.parse(process.argv.slice(2), { from: 'user' });
-    settings = resolveSettings(STANDBY_SETTINGS, command.opts(), process.env);
-  } catch (err) {
-    if (err instanceof CommanderError) return err.exitCode;
-    if (isWarrenError(err)) {
-      process.stderr.write(`✗ ${err.message} [${err.code}]\n`);
-      return 2;
-    }
-    throw err;
+  const parsed = settingsForEntryPoint(new Command('warren-standby').description('Keeps a warren client container up: waits for the broker, then idles until stopped.'), STANDBY_SETTINGS, process.argv.slice(2), process.env);
+  if (!parsed.ok) {
+    if (parsed.message) process.stderr.write(`${parsed.message}\n`);
+    return parsed.exitCode;
   }
+  const settings = parsed.settings;
 
   const url = redactUrl(settings.amqpUrl);
   const stopped = new Promise<NodeJS.Signals>((resolve) => {

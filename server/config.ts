@@ -21,15 +21,14 @@ export const SERVER_SETTINGS = {
 
 export type ServerSettings = SettingsOf<typeof SERVER_SETTINGS>;
 
+/** The program's name and description; the flags come from SERVER_SETTINGS. */
 export function serverCommand(): Command {
-  return addSettingFlags(
-    new Command('warren-server').description('warren coordinator: registry, history, chat log and fan-out over RabbitMQ'),
-    SERVER_SETTINGS,
-  );
+  return new Command('warren-server').description('warren coordinator: registry, history, chat log and fan-out over RabbitMQ');
 }
 
+/** Throws CONFIG_INVALID (or commander's error for --help and unknown flags); for tests and tools. */
 export function parseServerSettings(argv: string[], env: Record<string, string | undefined>): ServerSettings {
-  const command = serverCommand().exitOverride();
+  const command = addSettingFlags(serverCommand(), SERVER_SETTINGS).exitOverride();
   command.parse(argv, { from: 'user' });
   return resolveSettings(SERVER_SETTINGS, command.opts(), env);
 }

@@ -5,10 +5,10 @@
  * is the same afterwards (the shown messages are marked redelivered). Bodies are printed escaped:
  * a dead letter is hostile input by definition and must not reach the terminal raw.
  */
-import { Command, CommanderError } from 'commander';
+import { Command } from 'commander';
 import amqplib from 'amqplib';
 import { z } from 'zod';
-import { addSettingFlags, isWarrenError, redactUrl, resolveSettings, setting, topologyFor } from '../shared/index.js';
+import { redactUrl, setting, settingsForEntryPoint, topologyFor } from '../shared/index.js';
 import { SERVER_SETTINGS } from './config.js';
 
 const SETTINGS = {
@@ -29,19 +29,12 @@ function showHeader(value: unknown): string {
 }
 
 async function main(): Promise<number> {
-  const command = addSettingFlags(new Command('warren-dead-letters').description('Show the dead-letter queue of a warren namespace, leaving it as it is.'), SETTINGS).exitOverride();
-  let settings;
-  try {
-    command.parse(process.argv.slice(2), { from: 'user' });
-    settings = resolveSettings(SETTINGS, command.opts(), process.env);
-  } catch (err) {
-    if (err instanceof CommanderError) return err.exitCode;
-    if (isWarrenError(err)) {
-      process.stderr.write(`${err.code}: ${err.message}\n`);
-      return 2;
-    }
-    throw err;
+  const parsed = settingsForEntryPoint(new Command('warren-dead-letters').description('Show the dead-letter queue of a warren namespace, leaving it as it is.'), SETTINGS, process.argv.slice(2), process.env);
+  if (!parsed.ok) {
+    if (parsed.message) process.stderr.write(`${parsed.message}\n`);
+    return parsed.exitCode;
   }
+  const settings = parsed.settings;
   const queue = topologyFor(settings.namespace).deadLetterQueue;
   const connection = await amqplib.connect(settings.amqpUrl);
   try {

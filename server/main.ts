@@ -1,25 +1,18 @@
 #!/usr/bin/env node
-import { CommanderError } from 'commander';
-import { isWarrenError } from '../shared/index.js';
-import { coordinatorOptions, parseServerSettings } from './config.js';
+import { isWarrenError, settingsForEntryPoint } from '../shared/index.js';
+import { SERVER_SETTINGS, coordinatorOptions, serverCommand } from './config.js';
 import { Coordinator } from './coordinator.js';
 import { streamLogger } from './logger.js';
 
 const logger = streamLogger(process.stderr);
 
 async function main(): Promise<number> {
-  let settings;
-  try {
-    settings = parseServerSettings(process.argv.slice(2), process.env);
-  } catch (err) {
-    if (err instanceof CommanderError) return err.exitCode;
-    if (isWarrenError(err)) {
-      logger.error(`${err.code}: ${err.message}`);
-      return 2;
-    }
-    throw err;
+  const parsed = settingsForEntryPoint(serverCommand(), SERVER_SETTINGS, process.argv.slice(2), process.env);
+  if (!parsed.ok) {
+    if (parsed.message) logger.error(parsed.message);
+    return parsed.exitCode;
   }
-  const coordinator = new Coordinator(coordinatorOptions(settings), logger);
+  const coordinator = new Coordinator(coordinatorOptions(parsed.settings), logger);
   let signalled = false;
   const onSignal = (signal: NodeJS.Signals): void => {
     if (signalled) return;

@@ -1,5 +1,4 @@
-import type { Command} from 'commander';
-import { Option } from 'commander';
+import { CommanderError, Option, type Command } from 'commander';
 import { z } from 'zod';
 import { ERROR_CODES, WarrenError } from './errors.js';
 
@@ -34,8 +33,14 @@ export const booleanFromText = z.union([
 /** A whole number typed as digits (a blank or `0x10` is refused, not read as 0 or 16), within bounds. */
 export function wholeNumber(min: number, max: number): z.ZodType<number, unknown> {
   return z
-    .union([z.number(), z.string().trim().regex(/^\d+$/, 'must be a whole number').transform(Number)])
-    .pipe(z.number().int('must be a whole number').min(min).max(max));
+    .unknown()
+    .transform((value, ctx) => {
+      if (typeof value === 'number') return value;
+      if (typeof value === 'string' && /^\s*\d+\s*$/.test(value)) return Number(value);
+      ctx.addIssue({ code: 'custom', message: 'must be a whole number' });
+      return z.NEVER;
+    })
+    .pipe(z.number().int('must be a whole number').min(min, `must be at least ${min}`).max(max, `must be at most ${max}`));
 }
 
 /** Adds one flag per setting; help shows the variable and the default. */
@@ -69,4 +74,28 @@ export function resolveSettings<T extends SettingsTable>(
     resolved[key] = result.data;
   }
   return resolved as SettingsOf<T>;
+}
+
+export type EntryPointSettings<T> = { ok: true; settings: T } | { ok: false; exitCode: number; message?: string };
+
+/**
+ * For the entry points: flags and environment to validated settings. `--help` and a bad value
+ * come back as an exit code (2 for a bad value, with a message naming the variable or flag)
+ * instead of being thrown, so every program reports them the same way.
+ */
+export function settingsForEntryPoint<T extends SettingsTable>(
+  command: Command,
+  table: T,
+  argv: string[],
+  env: Record<string, string | undefined>,
+): EntryPointSettings<SettingsOf<T>> {
+  const parser = addSettingFlags(command, table).exitOverride();
+  try {
+    parser.parse(argv, { from: 'user' });
+    return { ok: true, settings: resolveSettings(table, parser.opts(), env) };
+  } catch (err) {
+    if (err instanceof CommanderError) return { ok: false, exitCode: err.exitCode };
+    if (err instanceof WarrenError) return { ok: false, exitCode: 2, message: `✗ ${err.message} [${err.code}]` };
+    throw err;
+  }
 }

@@ -1,7 +1,7 @@
 import { Command } from 'commander';
 import { z } from 'zod';
 import { ERROR_CODES, WarrenError, addSettingFlags, booleanFromText, resolveSettings, setting } from '../../shared/index.js';
-import { coordinatorOptions, parseServerSettings, serverCommand } from '../../server/config.js';
+import { SERVER_SETTINGS, coordinatorOptions, parseServerSettings, serverCommand } from '../../server/config.js';
 
 const TABLE = {
   port: setting({ env: 'TEST_PORT', flag: 'port', description: 'a port', default: 5672, schema: z.coerce.number().int().min(1).max(65535) }),
@@ -124,7 +124,7 @@ describe('server settings', () => {
   });
 
   it('list every variable in --help', () => {
-    const help = serverCommand().helpInformation();
+    const help = addSettingFlags(serverCommand(), SERVER_SETTINGS).helpInformation();
     for (const variable of ['AMQP_URL', 'WARREN_NAMESPACE', 'WARREN_DATA_DIR', 'WARREN_LOG_DIR', 'WARREN_SESSION_TIMEOUT']) {
       expect(help).toContain(variable);
     }
