@@ -227,7 +227,7 @@ async function measure(spec: ScaleSpec, startMs: number, watch: ProcessWatch, cl
 }
 
 /**
- * Closes without logging out (C departures would fan out C² presence events), a batch at a time,
+ * Closes without logging out (C logouts would add C requests and their presence traffic), a batch at a time,
  * giving up on a client after CLOSE_TIMEOUT_MS: its socket goes when this process exits.
  */
 async function closeAll(clients: WarrenClient[], concurrency: number): Promise<void> {

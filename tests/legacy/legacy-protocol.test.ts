@@ -1,10 +1,10 @@
 import { randomUUID } from 'node:crypto';
-import { coordinatorOptions, parseServerSettings, serverCommand } from '../../server/config.js';
+import { SERVER_SETTINGS, coordinatorOptions, parseServerSettings, serverCommand } from '../../server/config.js';
 import { PresenceWatch, type QueueState } from '../../server/legacy/presence.js';
 import { chatLine, decodeLegacy, epochSecondsFromIso, isoFromEpochSeconds, legacyDeadLetterBody, sentMessageEntry } from '../../server/legacy/protocol.js';
 import { isLegacyQueue, isLegacySession, legacyReplyQueue } from '../../server/legacy/sessions.js';
 import type { Session } from '../../server/registry.js';
-import { ERROR_CODES, WarrenError, type ErrorCode } from '../../shared/index.js';
+import { ERROR_CODES, WarrenError, addSettingFlags, type ErrorCode } from '../../shared/index.js';
 import { chatEvent } from '../support/samples.js';
 import { waitFor } from '../support/wait.js';
 
@@ -147,7 +147,7 @@ describe('the legacy setting', () => {
   });
 
   it('is documented in --help', () => {
-    expect(serverCommand().helpInformation()).toContain('WARREN_LEGACY');
+    expect(addSettingFlags(serverCommand(), SERVER_SETTINGS).helpInformation()).toContain('WARREN_LEGACY');
   });
 });
 
