@@ -6,7 +6,6 @@ import {
   BrokerConnection,
   DEFAULT_ROOM,
   ERROR_CODES,
-  LIMITS,
   PRESENCE_ROUTING_KEY,
   WarrenError,
   declareSharedTopology,
@@ -39,7 +38,7 @@ import {
 } from '../../shared/index.js';
 import { Outbox } from './outbox.js';
 import { PendingRequests } from './pending-requests.js';
-import { RoomSequencer } from './room-sequencer.js';
+import { RoomFeed } from './room-feed.js';
 
 export interface WarrenClientOptions {
   amqpUrl: string;
@@ -53,7 +52,6 @@ export interface WarrenClientOptions {
 }
 
 /** After a history fetch went unanswered (coordinator away), wait this long before asking again. */
-const GAP_RETRY_MS = 1000;
 
 export interface ClientEvents {
   status: [ConnectionStatus];
@@ -99,14 +97,8 @@ export class WarrenClient extends EventEmitter<ClientEvents> {
   private readonly channel: ChannelWrapper;
   private readonly requests: PendingRequests;
   private readonly sends: PendingRequests;
-  private readonly sequencers = new Map<string, RoomSequencer>();
-  private readonly joined = new Map<string, RoomInfo>();
-  private readonly bindings = new Map<string, (channel: ConfirmChannel) => Promise<void>>();
-  private readonly fetching = new Set<string>();
+  private readonly feed: RoomFeed;
   private readonly heldIds = new Set<string>();
-  /** Rooms whose gap was reported again while a fetch was under way. */
-  private readonly fetchAgain = new Set<string>();
-  private readonly gapRetries = new Set<NodeJS.Timeout>();
   private readonly outbox = new Outbox();
   private session: Session | undefined;
   private chatActive = true;
@@ -133,6 +125,14 @@ export class WarrenClient extends EventEmitter<ClientEvents> {
     this.connection.on('status', (status) => this.emit('status', status));
     this.channel = this.connection.createChannel((channel: ConfirmChannel) => this.setup(channel), 'client');
     this.channel.on('error', (err) => this.emit('protocolError', new WarrenError(ERROR_CODES.INTERNAL, String(err))));
+    this.feed = new RoomFeed({
+      channel: this.channel,
+      topology: this.topology,
+      queue: this.queue,
+      fetchHistory: (room, afterSeq, limit) => this.history({ room, afterSeq, limit }),
+      show: (event) => this.show(event),
+      canFetch: () => this.session !== undefined && !this.closed,
+    });
   }
 
   get name(): string | undefined {
@@ -150,7 +150,7 @@ export class WarrenClient extends EventEmitter<ClientEvents> {
 
   /** Rooms I am in, general first. */
   get rooms(): RoomInfo[] {
-    return [...this.joined.values()];
+    return this.feed.rooms;
   }
 
   /** Resolves once connected with the client's queue ready to receive (waits through retries). */
@@ -171,9 +171,8 @@ export class WarrenClient extends EventEmitter<ClientEvents> {
       this.chatActive = reply.active;
       this.startHeartbeat(reply.heartbeatIntervalMs);
       const rooms = reply.rooms.length > 0 ? reply.rooms : [generalPlaceholder(reply)];
-      for (const room of rooms) await this.track(room, room.name === DEFAULT_ROOM ? reply.history : []);
-      if (!this.sequencers.has(DEFAULT_ROOM)) this.deliver(DEFAULT_ROOM, this.sequencerFor(DEFAULT_ROOM).start(reply.lastSeq, reply.history));
-      for (const event of reply.privateBacklog) this.acceptLive(event);
+      for (const room of rooms) await this.feed.follow(room, room.name === DEFAULT_ROOM ? reply.history : []);
+      for (const event of reply.privateBacklog) this.feed.acceptLive(event);
     } finally {
       this.loggingIn = false;
     }
@@ -224,20 +223,20 @@ export class WarrenClient extends EventEmitter<ClientEvents> {
 
   async createRoom(room: string, options: { secret?: boolean } = {}): Promise<RoomInfo> {
     const reply = await this.request<RoomOk>({ type: 'create_room', requestId: randomUUID(), token: this.token(), room, secret: options.secret ?? false, clientTs: now() }, '/create');
-    await this.track(reply.room, reply.history);
+    await this.feed.follow(reply.room, reply.history);
     return reply.room;
   }
 
   /** Joins a room; its recent history arrives as 'message' events before this resolves. */
   async joinRoom(room: string): Promise<RoomInfo> {
     const reply = await this.request<RoomOk>({ type: 'join_room', requestId: randomUUID(), token: this.token(), room, clientTs: now() }, '/join');
-    await this.track(reply.room, reply.history);
+    await this.feed.follow(reply.room, reply.history);
     return reply.room;
   }
 
   async leaveRoom(room: string): Promise<string> {
     const reply = await this.request<Done>({ type: 'leave_room', requestId: randomUUID(), token: this.token(), room, clientTs: now() }, '/leave');
-    await this.untrack(room);
+    await this.feed.unfollow(room);
     return reply.message;
   }
 
@@ -300,8 +299,7 @@ export class WarrenClient extends EventEmitter<ClientEvents> {
     this.requests.rejectAll(error);
     this.sends.rejectAll(error);
     this.outbox.close();
-    for (const timer of this.gapRetries) clearTimeout(timer);
-    this.gapRetries.clear();
+    this.feed.stop();
     await this.channel.close().catch(() => undefined);
     await this.connection.close();
   }
@@ -367,47 +365,7 @@ export class WarrenClient extends EventEmitter<ClientEvents> {
     // Answers can reach us now: send (again) everything unanswered, in the order it was sent.
     this.outbox.attach(channel);
     // After a reconnect, anything published while we were away was dropped with our old queue.
-    if (this.setups > 1 && this.session) for (const room of this.sequencers.keys()) void this.fillGap(room);
-  }
-
-  /** Starts following a room: bind its routing key (public rooms) and show its history in order. */
-  private async track(room: RoomInfo, history: ChatEvent[]): Promise<void> {
-    this.joined.set(room.name, room);
-    if (room.routingKey && room.name !== DEFAULT_ROOM && !this.bindings.has(room.name)) {
-      const routingKey = room.routingKey;
-      const bind = async (channel: ConfirmChannel): Promise<void> => {
-        await channel.bindQueue(this.queue, this.topology.eventsExchange, routingKey);
-      };
-      this.bindings.set(room.name, bind);
-      // addSetup runs now and again after every reconnect.
-      await this.channel.addSetup(bind);
-    }
-    const sequencer = this.sequencers.get(room.name);
-    if (sequencer && sequencer.lastSeq !== undefined) this.deliver(room.name, sequencer.accept(history));
-    else this.deliver(room.name, this.sequencerFor(room.name).start(room.lastSeq, history));
-  }
-
-  private async untrack(room: string): Promise<void> {
-    this.joined.delete(room);
-    this.sequencers.delete(room);
-    const bind = this.bindings.get(room);
-    if (!bind) return;
-    this.bindings.delete(room);
-    const routingKey = this.topology.roomRoutingKey(room);
-    await this.channel
-      .removeSetup(bind, async (channel: ConfirmChannel) => {
-        await channel.unbindQueue(this.queue, this.topology.eventsExchange, routingKey);
-      })
-      .catch(() => undefined);
-  }
-
-  private sequencerFor(room: string): RoomSequencer {
-    let sequencer = this.sequencers.get(room);
-    if (!sequencer) {
-      sequencer = new RoomSequencer();
-      this.sequencers.set(room, sequencer);
-    }
-    return sequencer;
+    if (this.setups > 1 && this.session) this.feed.fillAll();
   }
 
   private onMessage(msg: ConsumeMessage | null): void {
@@ -423,7 +381,7 @@ export class WarrenClient extends EventEmitter<ClientEvents> {
     }
     switch (parsed.type) {
       case 'message':
-        this.acceptLive(parsed);
+        this.feed.acceptLive(parsed);
         return;
       case 'message.updated':
         if (this.session) this.emit('messageUpdated', parsed);
@@ -448,8 +406,7 @@ export class WarrenClient extends EventEmitter<ClientEvents> {
         if (this.sends.hold(parsed.requestId)) {
           this.heldIds.add(parsed.requestId);
           // A private chat starts being followed here, so activation fetches (and shows) the held message.
-          const sequencer = this.sequencerFor(parsed.room);
-          if (sequencer.lastSeq === undefined) sequencer.start(parsed.seq - 1, []);
+          this.feed.followFrom(parsed.room, parsed.seq);
           this.emit('held', { clientMsgId: parsed.requestId, room: parsed.room });
         }
         return;
@@ -464,23 +421,13 @@ export class WarrenClient extends EventEmitter<ClientEvents> {
     }
   }
 
-  private acceptLive(event: ChatEvent): void {
-    const sequencer = this.sequencerFor(event.room);
-    // A private chat is followed from its first message seen here on.
-    if (sequencer.lastSeq === undefined && event.to !== undefined) {
-      this.deliver(event.room, sequencer.start(event.seq - 1, [event]));
-      return;
-    }
-    this.deliver(event.room, sequencer.accept([event]));
-  }
-
   private onRoomEvent(event: RoomEvent): void {
     if (!this.session) return;
     const aboutMe = nameKey(event.name) === nameKey(this.session.name);
-    if (aboutMe && event.event === 'invited' && !this.joined.has(event.room)) {
+    if (aboutMe && event.event === 'invited' && !this.feed.isFollowing(event.room)) {
       void this.joinRoom(event.room).catch(() => undefined);
     }
-    if (aboutMe && event.event === 'kicked') void this.untrack(event.room);
+    if (aboutMe && event.event === 'kicked') void this.feed.unfollow(event.room);
     this.emit('roomEvent', event);
   }
 
@@ -492,7 +439,7 @@ export class WarrenClient extends EventEmitter<ClientEvents> {
     if (this.chatActive) return;
     this.chatActive = true;
     if (this.session) this.emit('activated', event);
-    for (const room of this.sequencers.keys()) void this.fillGap(room);
+    this.feed.fillAll();
   }
 
   private onError(reply: Extract<ServerMessage, { type: 'error' }>): void {
@@ -511,54 +458,11 @@ export class WarrenClient extends EventEmitter<ClientEvents> {
     this.requests.rejectAll(new WarrenError(ERROR_CODES.SESSION_UNKNOWN, `the session was lost (${message})`));
   }
 
-  private deliver(room: string, result: { deliver: ChatEvent[]; fetchAfter?: number }): void {
-    for (const event of result.deliver) {
-      this.sends.resolve(event.clientMsgId, event);
-      this.heldIds.delete(event.clientMsgId);
-      this.emit('message', event);
-    }
-    if (result.fetchAfter !== undefined) void this.fillGap(room);
-  }
-
-  /** Fetches everything after the last message shown in a room, page by page, and shows it in order, once. */
-  private async fillGap(room: string): Promise<void> {
-    if (!this.session || this.closed) return;
-    if (this.fetching.has(room)) {
-      // Asked again while a fetch is out (a reconnect, a new gap): fetch once more when it is done.
-      this.fetchAgain.add(room);
-      return;
-    }
-    this.fetching.add(room);
-    let retry = false;
-    try {
-      for (;;) {
-        this.fetchAgain.delete(room);
-        const sequencer = this.sequencers.get(room);
-        const afterSeq = sequencer?.lastSeq;
-        if (!sequencer || afterSeq === undefined) return;
-        const page = await this.history({ room, afterSeq, limit: LIMITS.maxHistoryPage });
-        const full = page.messages.length === LIMITS.maxHistoryPage;
-        const coveredTo = full ? (page.messages.at(-1)?.seq ?? afterSeq) : page.lastSeq;
-        const result = sequencer.accept(page.messages, coveredTo);
-        for (const event of result.deliver) {
-          this.sends.resolve(event.clientMsgId, event);
-          this.emit('message', event);
-        }
-        if (!full && !this.fetchAgain.has(room)) return;
-      }
-    } catch (err) {
-      // Unanswered (the coordinator is away): ask again. Any other refusal ends the fetch.
-      retry = isWarrenError(err, ERROR_CODES.REQUEST_TIMEOUT);
-    } finally {
-      this.fetching.delete(room);
-    }
-    if (retry) {
-      const timer = setTimeout(() => {
-        this.gapRetries.delete(timer);
-        void this.fillGap(room);
-      }, GAP_RETRY_MS);
-      this.gapRetries.add(timer);
-    }
+  /** Every message reaches the listeners through here, in its room's order, once. */
+  private show(event: ChatEvent): void {
+    this.sends.resolve(event.clientMsgId, event);
+    this.heldIds.delete(event.clientMsgId);
+    this.emit('message', event);
   }
 
   private startHeartbeat(intervalMs: number): void {
