@@ -4,7 +4,7 @@ import { uniqueNamespace } from '../support/broker.js';
 import { startCoordinator, type RunningCoordinator } from '../support/coordinator.js';
 import { linesOfKind } from '../support/log-lines.js';
 import { waitFor } from '../support/wait.js';
-import { RawPeer, body, expectDeadLetterOf, isoNow } from './core-raw-peer.js';
+import { RawPeer, body, expectDeadLetterOf, isoNow } from '../support/raw-peer.js';
 
 /**
  * Every kind of bad input, sent raw to the chat queue and to the command queue of one running

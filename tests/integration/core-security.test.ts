@@ -5,7 +5,7 @@ import { rawChannel } from '../support/broker.js';
 import { startCoordinator, type RunningCoordinator } from '../support/coordinator.js';
 import { linesOfKind } from '../support/log-lines.js';
 import { waitFor } from '../support/wait.js';
-import { RawPeer, body, expectDeadLetterOf, isoNow } from './core-raw-peer.js';
+import { RawPeer, body, expectDeadLetterOf, isoNow } from '../support/raw-peer.js';
 
 describe('private reply paths', () => {
   let running: RunningCoordinator;

@@ -3,7 +3,7 @@ import { ERROR_CODES, type ChatEvent, type PresenceEvent } from '../../shared/in
 import { startCoordinator, type RunningCoordinator } from '../support/coordinator.js';
 import { linesOfKind } from '../support/log-lines.js';
 import { waitFor } from '../support/wait.js';
-import { RawPeer, body } from './core-raw-peer.js';
+import { RawPeer, body } from '../support/raw-peer.js';
 
 const ISO_UTC_MS = /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/;
 

@@ -3,7 +3,7 @@ import { ERROR_CODES, LIMITS, type ChatEvent } from '../../shared/index.js';
 import { startCoordinator, type RunningCoordinator } from '../support/coordinator.js';
 import { linesOfKind } from '../support/log-lines.js';
 import { waitFor } from '../support/wait.js';
-import { RawPeer, body, isoNow } from './core-raw-peer.js';
+import { RawPeer, body, isoNow } from '../support/raw-peer.js';
 
 /**
  * The coordinator stores and delivers text exactly as sent; making it harmless on a screen is the

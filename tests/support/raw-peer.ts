@@ -1,8 +1,8 @@
 import { randomBytes } from 'node:crypto';
 import type amqplib from 'amqplib';
 import { topologyFor, type ServerMessage, type Topology } from '../../shared/index.js';
-import { rawChannel } from '../support/broker.js';
-import { waitFor } from '../support/wait.js';
+import { rawChannel } from './broker.js';
+import { waitFor } from './wait.js';
 
 export interface RawReply {
   body: ServerMessage;
