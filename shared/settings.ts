@@ -24,11 +24,14 @@ export function setting<T>(definition: Setting<T>): Setting<T> {
   return definition;
 }
 
-export const booleanFromText = z.union([
-  z.boolean(),
-  z.enum(['1', 'true', 'yes', 'on']).transform(() => true),
-  z.enum(['0', 'false', 'no', 'off', '']).transform(() => false),
-]);
+export const booleanFromText = z.union(
+  [
+    z.boolean(),
+    z.enum(['1', 'true', 'yes', 'on']).transform(() => true),
+    z.enum(['0', 'false', 'no', 'off', '']).transform(() => false),
+  ],
+  { error: 'must be one of 1, true, yes, on, 0, false, no, off' },
+);
 
 /** A whole number typed as digits (a blank or `0x10` is refused, not read as 0 or 16), within bounds. */
 export function wholeNumber(min: number, max: number): z.ZodType<number, unknown> {
@@ -46,7 +49,8 @@ export function wholeNumber(min: number, max: number): z.ZodType<number, unknown
 /** Adds one flag per setting; help shows the variable and the default. */
 export function addSettingFlags(command: Command, table: SettingsTable): Command {
   for (const [key, spec] of Object.entries(table)) {
-    const help = `${spec.description}${spec.env ? ` [env ${spec.env}]` : ''} (default: ${JSON.stringify(spec.default)})`;
+    const fallback = spec.default === undefined ? '' : ` (default: ${JSON.stringify(spec.default)})`;
+    const help = `${spec.description}${spec.env ? ` [env ${spec.env}]` : ''}${fallback}`;
     const option = new Option(spec.boolean ? `--${spec.flag}` : `--${spec.flag} <value>`, help);
     option.attributeName = () => key;
     command.addOption(option);
@@ -80,8 +84,8 @@ export type EntryPointSettings<T> = { ok: true; settings: T } | { ok: false; exi
 
 /**
  * For the entry points: flags and environment to validated settings. `--help` and a bad value
- * come back as an exit code (2 for a bad value, with a message naming the variable or flag)
- * instead of being thrown, so every program reports them the same way.
+ * come back as an exit code (2 for a bad value or an unknown flag, with a message naming the
+ * variable or flag) instead of being thrown, so every program reports them the same way.
  */
 export function settingsForEntryPoint<T extends SettingsTable>(
   command: Command,
@@ -94,7 +98,8 @@ export function settingsForEntryPoint<T extends SettingsTable>(
     parser.parse(argv, { from: 'user' });
     return { ok: true, settings: resolveSettings(table, parser.opts(), env) };
   } catch (err) {
-    if (err instanceof CommanderError) return { ok: false, exitCode: err.exitCode };
+    // Commander has printed its own message; 0 after --help, and bad usage is 2 like a bad value.
+    if (err instanceof CommanderError) return { ok: false, exitCode: err.exitCode === 0 ? 0 : 2 };
     if (err instanceof WarrenError) return { ok: false, exitCode: 2, message: `✗ ${err.message} [${err.code}]` };
     throw err;
   }

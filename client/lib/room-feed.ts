@@ -12,8 +12,8 @@ export interface RoomFeedDeps {
   /** The client's own queue, which public rooms' routing keys are bound to. */
   queue: string;
   fetchHistory(room: string, afterSeq: number, limit: number): Promise<HistoryList>;
-  /** Called once per message, in each room's order. */
-  show(event: ChatEvent): void;
+  /** Called once per message, in each room's order; `recent` is false for the history shown on login or join. */
+  show(event: ChatEvent, recent: boolean): void;
   /** False while logged out or closed: no history is fetched then. */
   canFetch(): boolean;
 }
@@ -56,8 +56,8 @@ export class RoomFeed {
       await this.deps.channel.addSetup(bind);
     }
     const sequencer = this.sequencers.get(room.name);
-    if (sequencer && sequencer.lastSeq !== undefined) this.deliver(room.name, sequencer.accept(history));
-    else this.deliver(room.name, this.sequencerFor(room.name).start(room.lastSeq, history));
+    if (sequencer && sequencer.lastSeq !== undefined) this.deliver(room.name, sequencer.accept(history), false);
+    else this.deliver(room.name, this.sequencerFor(room.name).start(room.lastSeq, history), false);
   }
 
   async unfollow(room: string): Promise<void> {
@@ -78,10 +78,10 @@ export class RoomFeed {
   acceptLive(event: ChatEvent): void {
     const sequencer = this.sequencerFor(event.room);
     if (sequencer.lastSeq === undefined && event.to !== undefined) {
-      this.deliver(event.room, sequencer.start(event.seq - 1, [event]));
+      this.deliver(event.room, sequencer.start(event.seq - 1, [event]), true);
       return;
     }
-    this.deliver(event.room, sequencer.accept([event]));
+    this.deliver(event.room, sequencer.accept([event]), true);
   }
 
   /** Follows a room from just before `seq` if not followed yet (a held private message), so a later fill shows it. */
@@ -109,8 +109,8 @@ export class RoomFeed {
     return sequencer;
   }
 
-  private deliver(room: string, result: { deliver: ChatEvent[]; fetchAfter?: number }): void {
-    for (const event of result.deliver) this.deps.show(event);
+  private deliver(room: string, result: { deliver: ChatEvent[]; fetchAfter?: number }, recent: boolean): void {
+    for (const event of result.deliver) this.deps.show(event, recent);
     if (result.fetchAfter !== undefined) void this.fillGap(room);
   }
 
@@ -133,7 +133,8 @@ export class RoomFeed {
         const page = await this.deps.fetchHistory(room, afterSeq, LIMITS.maxHistoryPage);
         const full = page.messages.length === LIMITS.maxHistoryPage;
         const coveredTo = full ? (page.messages.at(-1)?.seq ?? afterSeq) : page.lastSeq;
-        for (const event of sequencer.accept(page.messages, coveredTo).deliver) this.deps.show(event);
+        // Missed while away (or held until activation): new to the user, so shown as recent.
+        for (const event of sequencer.accept(page.messages, coveredTo).deliver) this.deps.show(event, true);
         if (!full && !this.fetchAgain.has(room)) return;
       }
     } catch (err) {

@@ -55,7 +55,8 @@ export interface WarrenClientOptions {
 
 export interface ClientEvents {
   status: [ConnectionStatus];
-  message: [ChatEvent];
+  /** `recent` is false for the history shown on login or on joining a room (old news: no bell). */
+  message: [ChatEvent, { recent: boolean }];
   messageUpdated: [MessageUpdated];
   messageRemoved: [MessageRemoved];
   roomEvent: [RoomEvent];
@@ -130,7 +131,7 @@ export class WarrenClient extends EventEmitter<ClientEvents> {
       topology: this.topology,
       queue: this.queue,
       fetchHistory: (room, afterSeq, limit) => this.history({ room, afterSeq, limit }),
-      show: (event) => this.show(event),
+      show: (event, recent) => this.show(event, recent),
       canFetch: () => this.session !== undefined && !this.closed,
     });
   }
@@ -459,10 +460,10 @@ export class WarrenClient extends EventEmitter<ClientEvents> {
   }
 
   /** Every message reaches the listeners through here, in its room's order, once. */
-  private show(event: ChatEvent): void {
+  private show(event: ChatEvent, recent: boolean): void {
     this.sends.resolve(event.clientMsgId, event);
     this.heldIds.delete(event.clientMsgId);
-    this.emit('message', event);
+    this.emit('message', event, { recent });
   }
 
   private startHeartbeat(intervalMs: number): void {

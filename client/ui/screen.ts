@@ -33,7 +33,10 @@ export class Screen {
       historySize: 500,
       removeHistoryDuplicates: true,
     });
+    // Ctrl+D or the end of input: take the prompt off the screen, so what follows (Leaving…,
+    // Bye.) starts on a clean line instead of after the prompt.
     this.rl.on('close', () => {
+      if (!this.closed) this.clearInputRows();
       this.closed = true;
     });
   }
@@ -92,6 +95,7 @@ export class Screen {
 
   close(): void {
     if (this.closed) return;
+    this.clearInputRows();
     this.closed = true;
     this.rl.close();
   }

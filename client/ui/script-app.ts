@@ -2,9 +2,10 @@ import { createInterface } from 'node:readline';
 import { ERROR_CODES, isWarrenError } from '../../shared/index.js';
 import type { ClientSettings } from '../config.js';
 import { WarrenClient } from '../lib/warren-client.js';
+import { BufferedOutput } from './buffered-output.js';
 import { createFormatter } from './format.js';
 import { SessionController } from './session-controller.js';
-import type { AppIo } from './terminal-app.js';
+import { aborted, type AppIo } from './terminal-app.js';
 
 /**
  * Without a terminal: lines from stdin are typed lines, output is plain text, errors go to
@@ -21,14 +22,17 @@ export async function runScriptApp(settings: ClientSettings, io: AppIo): Promise
   const print = (...lines: string[]): void => {
     for (const line of lines) io.output.write(`${line}\n`);
   };
+  const printError = (line: string): void => {
+    io.errorOutput.write(`${line}\n`);
+  };
+  // History delivered during login is held until the welcome is printed, as on the terminal;
+  // errors and connection notices (waiting for the broker) go out at once.
+  const buffered = new BufferedOutput();
   const controller = new SessionController(client, format, {
-    print,
-    printMessage: (_num, line) => print(line),
-    // A plain stream cannot take a line back: say what changed instead.
-    replaceMessage: (_num, _line, notice) => print(notice),
-    printError: (line) => {
-      io.errorOutput.write(`${line}\n`);
-    },
+    print: (...lines) => buffered.print(...lines),
+    printMessage: (num, line) => buffered.printMessage(num, line),
+    replaceMessage: (num, line, notice) => buffered.replaceMessage(num, line, notice),
+    printError,
     bell: () => undefined,
   });
   const fail = async (err: unknown): Promise<number> => {
@@ -37,7 +41,8 @@ export async function runScriptApp(settings: ClientSettings, io: AppIo): Promise
     return 1;
   };
   try {
-    await client.connect();
+    // A signal while the broker is still away ends the wait: main() has taken over SIGINT and SIGTERM.
+    await Promise.race([client.connect(), aborted(io.signal)]);
   } catch (err) {
     return fail(err);
   }
@@ -49,6 +54,14 @@ export async function runScriptApp(settings: ClientSettings, io: AppIo): Promise
   }
   print(...format.welcome(login.name, login.room, login.users, login.rooms));
   if (!login.active) print(format.waiting(login.minUsers, login.users.length));
+  buffered.attach({
+    print,
+    printMessage: (_num, line) => print(line),
+    // A plain stream cannot take a line back: say what changed instead.
+    replaceMessage: (_num, _line, notice) => print(notice),
+    printError,
+    bell: () => undefined,
+  });
 
   const lines = createInterface({ input: io.input, terminal: false });
   io.signal.addEventListener('abort', () => lines.close(), { once: true });

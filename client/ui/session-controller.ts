@@ -23,6 +23,7 @@ export interface Output {
 export class SessionController {
   private readonly pendingSends = new Set<Promise<unknown>>();
   private readonly shown = new Map<number, ChatEvent>();
+  private readonly seenRooms = new Set<string>();
   private failedSends = 0;
   private room = DEFAULT_ROOM;
   readonly online = new Set<string>();
@@ -32,7 +33,7 @@ export class SessionController {
     private readonly format: Formatter,
     private readonly output: Output,
   ) {
-    client.on('message', (event) => this.showMessage(event));
+    client.on('message', (event, { recent }) => this.showMessage(event, recent));
     client.on('messageUpdated', (update) => {
       const before = this.shown.get(update.num);
       if (!before) return;
@@ -47,6 +48,7 @@ export class SessionController {
       this.output.replaceMessage(removal.num, line, line);
     });
     client.on('roomEvent', (event) => {
+      this.seenRooms.add(event.room);
       this.output.print(this.format.roomEvent(event));
       if (event.event === 'kicked' && event.name === client.name && event.room === this.room) this.switchTo(DEFAULT_ROOM);
     });
@@ -79,8 +81,9 @@ export class SessionController {
     return this.room;
   }
 
+  /** Rooms for Tab completion: mine, and every room /rooms or a room notice has shown. */
   get roomNames(): string[] {
-    return this.client.rooms.map((room) => room.name);
+    return [...new Set([...this.client.rooms.map((room) => room.name), ...this.seenRooms])];
   }
 
   /** Returns 'exit' when the line asks to leave. Never throws: every failure is printed. */
@@ -163,8 +166,11 @@ export class SessionController {
         const page = await this.client.history({ room: this.room, ...(input.count === undefined ? {} : { limit: input.count }) });
         return print(...this.format.history(page.messages, { currentRoom: this.room, me: this.client.name }));
       }
-      case 'rooms':
-        return print(...this.format.rooms(await this.client.listRooms(), this.room));
+      case 'rooms': {
+        const rooms = await this.client.listRooms();
+        for (const room of rooms) this.seenRooms.add(room.name);
+        return print(...this.format.rooms(rooms, this.room));
+      }
       case 'create': {
         const room = await this.client.createRoom(input.room, { secret: input.secret });
         print(this.format.ok(`created #${room.name}${input.secret ? ' (secret: invite-only, unlisted)' : ''}; you are its admin`));
@@ -235,11 +241,12 @@ export class SessionController {
     return { currentRoom: this.room, me, mentionsMe: !mine && me !== undefined && mentions(event.text, me) };
   }
 
-  private showMessage(event: ChatEvent): void {
+  private showMessage(event: ChatEvent, recent: boolean): void {
     const view = this.view(event);
     this.shown.set(event.num, event);
     this.output.printMessage(event.num, this.format.message(event, view));
-    if (view.mentionsMe) this.output.bell();
+    // A mention in history is still highlighted, but only news rings the bell.
+    if (view.mentionsMe && recent) this.output.bell();
   }
 
   private reportError(err: unknown): void {

@@ -125,7 +125,8 @@ async function loginInteractively(
   return promptForName(client, { input: io.input, output: io.output });
 }
 
-function aborted(signal: AbortSignal): Promise<never> {
+/** Rejects when the signal aborts (SIGTERM, or Ctrl+C in script mode): waiting for the broker can be given up. */
+export function aborted(signal: AbortSignal): Promise<never> {
   return new Promise((_, reject) => {
     const fail = (): void => reject(new Error('interrupted while connecting'));
     if (signal.aborted) fail();

@@ -5,6 +5,7 @@ import {
   WarrenError,
   checkRoomName,
   checkUserName,
+  formatDuration,
   isDirectRoom,
   nameKey,
   type CommandRequest,
@@ -126,7 +127,7 @@ export function setRoomTtl(request: RequestOf<'room_ttl'>, session: Session, ctx
   announce(outcome, ctx, { ...room, ttlMs: request.ttlMs }, 'ttl', session.name, session.name, request.clientTs, request.ttlMs);
   outcome.replies.push({
     queue: session.replyQueue,
-    body: { type: 'done', requestId: request.requestId, message: request.ttlMs === null ? `Messages in #${room.name} no longer expire.` : `New messages in #${room.name} now expire.` },
+    body: { type: 'done', requestId: request.requestId, message: request.ttlMs === null ? `Messages in #${room.name} no longer expire.` : `New messages in #${room.name} now expire after ${formatDuration(request.ttlMs)}.` },
   });
   return outcome;
 }

@@ -62,6 +62,19 @@ describe('three scripted clients and the real coordinator', () => {
     await waitFor(() => coordinator.logLines().filter((line) => line.includes(' LEAVE ')).length === 3, 'three LEAVE lines');
   });
 
+  it('prints the history it gets on login after the welcome, as the terminal does', async () => {
+    const late = spawnScriptedClient(coordinator, 'lena');
+    clients.push(late);
+    await waitFor(() => messageLines(late.stdout()).length >= 3, () => `the history in:\n${late.stdout()}`);
+    late.child.stdin?.end();
+    expect(await late.exited).toBe(0);
+    const lines = late.stdout().split('\n');
+    const welcome = lines.findIndex((line) => line.startsWith('Welcome to warren, lena!'));
+    const firstMessage = lines.findIndex((line) => MESSAGE_LINE.test(line));
+    expect(welcome).toBeGreaterThanOrEqual(0);
+    expect(firstMessage).toBeGreaterThan(welcome);
+  });
+
   it('refuses to run without --user when there is no terminal, and says why', async () => {
     const bare = runProgram(CLIENT_MAIN, [], { AMQP_URL: coordinator.env.AMQP_URL ?? '', WARREN_NAMESPACE: coordinator.namespace });
     bare.child.stdin?.end();
@@ -86,13 +99,20 @@ describe('three scripted clients and the real coordinator', () => {
     expect(await bad.exited).toBe(2);
     expect(bad.stderr()).toMatch(/AMQP_URL: must be an amqp:\/\/ or amqps:\/\/ URL.*\[CONFIG_INVALID\]/);
   });
+
+  it('exits 2 on an unknown flag, as for any other bad usage', async () => {
+    const bad = runProgram(CLIENT_MAIN, ['--user', 'eve', '--bogus'], { AMQP_URL: coordinator.env.AMQP_URL ?? '', WARREN_NAMESPACE: coordinator.namespace });
+    bad.child.stdin?.end();
+    expect(await bad.exited).toBe(2);
+    expect(bad.stderr()).toContain("unknown option '--bogus'");
+  });
 });
 
 describe('a scripted client whose coordinator goes away', () => {
   it('does not hang at the end of its input: it says what was not accepted and exits 1', async () => {
     const coordinator = await spawnCoordinator();
+    const bot = spawnScriptedClient(coordinator, 'lonely', ['--request-timeout', '1']);
     try {
-      const bot = spawnScriptedClient(coordinator, 'lonely', ['--request-timeout', '1']);
       await waitFor(() => bot.stdout().includes('Welcome to warren'), 'the bot to log in');
       coordinator.child.kill('SIGTERM');
       await coordinator.exited;
@@ -101,20 +121,31 @@ describe('a scripted client whose coordinator goes away', () => {
       expect(await bot.exited).toBe(1);
       expect(bot.stderr()).toMatch(/1 message\(s\) not accepted after 1 s without an answer; they stay queued and may still be delivered \[NOT_ACCEPTED\]/);
     } finally {
+      if (bot.child.exitCode === null) bot.child.kill('SIGKILL');
       await coordinator.stop();
     }
+  });
+
+  it('stops waiting for a broker that is not there when it is told to stop', async () => {
+    // A port nothing listens on: the client retries with backoff until SIGTERM ends the wait.
+    const bot = runProgram(CLIENT_MAIN, ['--user', 'patient'], { AMQP_URL: 'amqp://guest:guest@127.0.0.1:1', WARREN_NAMESPACE: 'unused' });
+    await waitFor(() => bot.stderr().includes('reconnecting'), () => `a retry; stderr:\n${bot.stderr()}`);
+    bot.child.kill('SIGTERM');
+    expect(await bot.exited).toBe(1);
+    expect(bot.stderr()).toContain('interrupted while connecting');
   });
 
   it('gives up on a login nobody answers, saying so', async () => {
     const coordinator = await spawnCoordinator();
     coordinator.child.kill('SIGTERM');
     await coordinator.exited;
+    const bot = spawnScriptedClient(coordinator, 'early', ['--request-timeout', '1']);
     try {
-      const bot = spawnScriptedClient(coordinator, 'early', ['--request-timeout', '1']);
       bot.child.stdin?.end();
       expect(await bot.exited).toBe(1);
       expect(bot.stderr()).toMatch(/no answer to login within 1000 ms \[REQUEST_TIMEOUT\]/);
     } finally {
+      if (bot.child.exitCode === null) bot.child.kill('SIGKILL');
       await coordinator.stop();
     }
   });

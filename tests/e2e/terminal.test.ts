@@ -96,10 +96,16 @@ describe('the terminal client, typed into as a person would', () => {
     term.type('\x04');
     await term.waitForText('Bye.');
     expect(await term.exited).toBe(0);
+    // The prompt is taken off the screen: the goodbye starts on lines of its own.
+    expect(term.lines()).toEqual(expect.arrayContaining(['Leaving…', 'Bye.']));
+    expect(term.text()).not.toMatch(/xena> *(Leaving|Bye)/);
     const again = openTerminal(['--user', 'xena']);
     await again.waitForText('Welcome to warren, xena!');
-    again.enter('/exit');
+    again.type('half typed');
+    again.type('\x03');
+    await again.waitForText('Bye.');
     expect(await again.exited).toBe(0);
+    expect(again.lines()).toEqual(expect.arrayContaining(['Leaving…', 'Bye.']));
   });
 
   it('completes commands and names with Tab, and highlights and rings on a mention', async () => {
@@ -115,6 +121,17 @@ describe('the terminal client, typed into as a person would', () => {
     other.child.stdin?.write('ping @wanda\n');
     await term.waitForText('taken: ping @wanda');
     expect(term.rawOutput).toContain('\x07');
+    term.enter('/exit');
+    expect(await term.exited).toBe(0);
+  });
+
+  it('highlights a mention in the history shown at login without ringing the bell', async () => {
+    other.child.stdin?.write('earlier ping @vera\n');
+    await waitFor(() => other.stdout().includes('earlier ping @vera'), 'the mention to be accepted');
+    const term = openTerminal(['--user', 'vera']);
+    await term.waitForText('taken: earlier ping @vera');
+    await term.waitForText('Welcome to warren, vera!');
+    expect(term.rawOutput).not.toContain('\x07');
     term.enter('/exit');
     expect(await term.exited).toBe(0);
   });

@@ -1,6 +1,6 @@
 import { Command } from 'commander';
 import { z } from 'zod';
-import { ERROR_CODES, WarrenError, addSettingFlags, booleanFromText, resolveSettings, setting } from '../../shared/index.js';
+import { ERROR_CODES, WarrenError, addSettingFlags, booleanFromText, resolveSettings, setting, settingsForEntryPoint } from '../../shared/index.js';
 import { SERVER_SETTINGS, coordinatorOptions, parseServerSettings, serverCommand } from '../../server/config.js';
 
 const TABLE = {
@@ -70,8 +70,10 @@ describe('resolveSettings', () => {
     expect(resolveSettings(TABLE, {}, { TEST_VERBOSE: raw }).verbose).toBe(expected);
   });
 
-  it('refuses a boolean it cannot read', () => {
-    expect(configError(() => resolveSettings(TABLE, {}, { TEST_VERBOSE: 'maybe' })).message).toContain('TEST_VERBOSE');
+  it('refuses a boolean it cannot read, listing the words it can', () => {
+    const message = configError(() => resolveSettings(TABLE, {}, { TEST_VERBOSE: 'maybe' })).message;
+    expect(message).toContain('TEST_VERBOSE');
+    expect(message).toContain('must be one of 1, true, yes, on, 0, false, no, off');
   });
 });
 
@@ -82,6 +84,20 @@ describe('setting flags', () => {
     expect(help).toContain('[env TEST_PORT]');
     expect(help).toContain('(default: 5672)');
     expect(help).toMatch(/--verbose\s/);
+  });
+
+  it('show no default for a setting that has none', () => {
+    const table = { user: setting<string | undefined>({ env: 'TEST_USER', flag: 'user', description: 'a name', default: undefined, schema: z.string().optional() }) };
+    const help = addSettingFlags(new Command('test'), table).helpInformation();
+    expect(help).toContain('[env TEST_USER]');
+    expect(help).not.toContain('default');
+  });
+
+  it('make --help exit 0 and an unknown flag exit 2, like a bad value', () => {
+    const quiet = (command: Command): Command => command.configureOutput({ writeOut: () => undefined, writeErr: () => undefined });
+    expect(settingsForEntryPoint(quiet(new Command('test')), TABLE, ['--help'], {})).toEqual({ ok: false, exitCode: 0 });
+    expect(settingsForEntryPoint(quiet(new Command('test')), TABLE, ['--bogus'], {})).toEqual({ ok: false, exitCode: 2 });
+    expect(settingsForEntryPoint(quiet(new Command('test')), TABLE, [], { TEST_PORT: 'x' })).toMatchObject({ ok: false, exitCode: 2 });
   });
 
   it('land on the setting key, so resolveSettings finds them', () => {
