@@ -18,7 +18,13 @@ async function main(): Promise<number> {
     if (signalled) return;
     signalled = true;
     logger.info(`${signal} received; shutting down`);
-    void coordinator.stop().then(() => process.exit(0));
+    coordinator.stop().then(
+      () => process.exit(0),
+      (err: unknown) => {
+        logger.error(`shutdown failed: ${err instanceof Error ? err.message : String(err)}`);
+        process.exit(1);
+      },
+    );
   };
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
@@ -26,7 +32,7 @@ async function main(): Promise<number> {
     await coordinator.start();
   } catch (err) {
     logger.error(isWarrenError(err) ? `${err.code}: ${err.message}` : String(err));
-    await coordinator.stop();
+    await coordinator.stop().catch(() => undefined);
     return 1;
   }
   logger.info(`coordinator ready; chat log at ${coordinator.chatLogPath}`);
