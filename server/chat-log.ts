@@ -163,6 +163,15 @@ export class ChatLog {
     writeSync(this.fd, `${formatLogLine(entry)}\n`);
   }
 
+  /** Several lines in one write, in the order given (a batch of inputs, in acceptance order). */
+  appendMany(entries: readonly LogEntry[]): void {
+    if (entries.length === 0) return;
+    if (this.fd === undefined) throw new Error('chat log is closed');
+    let text = '';
+    for (const entry of entries) text += `${formatLogLine(entry)}\n`;
+    writeSync(this.fd, text);
+  }
+
   close(): void {
     if (this.fd === undefined) return;
     closeSync(this.fd);

@@ -188,6 +188,16 @@ export class Coordinator extends EventEmitter<{ status: [ConnectionStatus]; serv
       }
       return;
     }
+    // The batch's log lines in one write, in acceptance order; each input is then published and acked as before.
+    try {
+      this.chatLog.appendMany(outcomes.flatMap((outcome) => outcome?.log ?? []));
+    } catch (err) {
+      this.logger.warn(`input not finished, left for redelivery: could not write the chat log: ${err instanceof Error ? err.message : String(err)}`);
+      for (const [i, input] of batch.entries()) {
+        if (outcomes[i]) settle(() => input.channel.nack(input.msg, false, true));
+      }
+      return;
+    }
     for (const [i, input] of batch.entries()) {
       const outcome = outcomes[i];
       if (outcome) this.finish(outcome, input.kind, input.channel, input.msg);
@@ -217,7 +227,7 @@ export class Coordinator extends EventEmitter<{ status: [ConnectionStatus]; serv
 
   private finish(outcome: Outcome, kind: InputKind, channel: ConfirmChannel, msg: ConsumeMessage): void {
     this.track(
-      this.carryOut(outcome, kind, msg).then(
+      this.carryOut(outcome, kind, msg, true).then(
         () => settle(() => channel.ack(msg)),
         (err: unknown) => {
           // Not done: hand it back now rather than holding it until the channel closes.
@@ -272,9 +282,12 @@ export class Coordinator extends EventEmitter<{ status: [ConnectionStatus]; serv
     }
   }
 
-  /** Log first, then publish and wait for the broker's confirms; the caller acks after this. */
-  private async carryOut(outcome: Outcome, kind: InputKind | 'sweep', msg?: ConsumeMessage): Promise<void> {
-    for (const entry of outcome.log) this.chatLog.append(entry);
+  /**
+   * Log first (unless the caller wrote the lines already), then publish and wait for the broker's
+   * confirms; the caller acks after this.
+   */
+  private async carryOut(outcome: Outcome, kind: InputKind | 'sweep', msg?: ConsumeMessage, logged = false): Promise<void> {
+    if (!logged) this.chatLog.appendMany(outcome.log);
     outcome.afterLog?.();
     this.extension?.onOutcome(outcome);
     const channel = this.channel;

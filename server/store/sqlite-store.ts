@@ -76,6 +76,9 @@ const toRoom = (row: RoomRow): RoomRecord => ({
 
 const toMember = (row: MemberRow): MemberRecord => ({ room: row.room, nameKey: row.name_key, name: row.name, role: row.role });
 
+/** How long a mark may wait for a batch to carry it before it gets a transaction of its own. */
+const MARK_DELAY_MS = 50;
+
 /** SQLite in WAL mode: a commit survives the coordinator being killed at any instant. */
 export class SqliteStore implements Store {
   private readonly db: Database.Database;
@@ -83,9 +86,11 @@ export class SqliteStore implements Store {
   // Built once: db.transaction() compiles wrapper functions on every call.
   private readonly appendTx: Database.Transaction<(message: NewMessage) => AppendResult>;
   private readonly batchTx: Database.Transaction<(fn: () => unknown) => unknown>;
-  private readonly markAll: Database.Transaction<(ids: string[]) => void>;
+  private readonly markAll: Database.Transaction<() => void>;
   private toMark = new Set<string>();
-  private markScheduled = false;
+  private markTimer: NodeJS.Timeout | undefined;
+  /** Room rows by name, kept equal to the table: every write to `rooms` goes through this class. */
+  private readonly roomCache = new Map<string, RoomRecord>();
 
   constructor(dataDir: string) {
     mkdirSync(dataDir, { recursive: true });
@@ -150,25 +155,41 @@ export class SqliteStore implements Store {
       setFlag: db.prepare<[string, string]>('INSERT OR REPLACE INTO flags (key, value) VALUES (?, ?)'),
     };
     this.appendTx = db.transaction((message: NewMessage) => this.insertMessage(message));
-    this.batchTx = db.transaction((fn: () => unknown) => fn());
-    this.markAll = db.transaction((ids: string[]) => {
-      for (const id of ids) this.sql.markLogged.run(id);
+    // Marks left from earlier turns ride along in the next batch instead of a commit of their own.
+    this.batchTx = db.transaction((fn: () => unknown) => {
+      this.writeMarks();
+      return fn();
     });
+    this.markAll = db.transaction(() => this.writeMarks());
     this.createRoom({ name: DEFAULT_ROOM, kind: 'public', createdBy: null, createdAt: new Date(0).toISOString(), ttlMs: null });
   }
 
   appendMessage(message: NewMessage): AppendResult {
-    return this.appendTx.immediate(message);
+    try {
+      return this.appendTx.immediate(message);
+    } catch (err) {
+      this.roomCache.clear();
+      throw err;
+    }
   }
 
   batch<T>(fn: () => T): T {
-    return this.batchTx.immediate(fn) as T;
+    const marks = this.toMark.size > 0 ? [...this.toMark] : [];
+    try {
+      return this.batchTx.immediate(fn) as T;
+    } catch (err) {
+      // Rolled back: the cached rooms may hold sequence numbers that were never committed, and
+      // the marks written in it are undone too, so they wait for the next transaction.
+      this.roomCache.clear();
+      for (const id of marks) this.markLogged(id);
+      throw err;
+    }
   }
 
   private insertMessage(message: NewMessage): AppendResult {
     const existing = this.sql.findByClientId.get(message.sessionId, message.clientMsgId);
     if (existing) return { event: toEvent(existing), duplicate: true, logged: existing.logged === 1 || this.toMark.has(existing.id) };
-    this.createRoom({ name: message.room, kind: 'direct', createdBy: null, createdAt: message.serverTs, ttlMs: null });
+    // The room exists already: the handlers check or create it (private rooms) before they append.
     const seq = this.sql.nextSeq.get(message.room)?.last_seq;
     if (seq === undefined) throw new Error(`no room ${message.room}`);
     const row = this.sql.insert.get({
@@ -179,6 +200,8 @@ export class SqliteStore implements Store {
       expiresAt: message.expiresAt ?? null,
     });
     if (!row) throw new Error('insert returned no row');
+    const cached = this.roomCache.get(message.room);
+    if (cached) this.roomCache.set(message.room, { ...cached, lastSeq: seq });
     const event: ChatEvent = {
       type: 'message',
       room: message.room,
@@ -196,19 +219,31 @@ export class SqliteStore implements Store {
     return { event, duplicate: false, logged: false };
   }
 
-  /** One UPDATE transaction per turn of the event loop instead of one per message. */
+  /**
+   * Deferred: written with the next batch, or after MARK_DELAY_MS when no batch comes. A crash
+   * before that leaves the message unmarked, and recovery finds its line in the log by id.
+   */
   markLogged(messageId: string): void {
     this.toMark.add(messageId);
-    if (this.markScheduled) return;
-    this.markScheduled = true;
-    setImmediate(() => this.flushMarks());
+    this.markTimer ??= setTimeout(() => this.flushMarks(), MARK_DELAY_MS);
   }
 
   private flushMarks(): void {
-    this.markScheduled = false;
-    const ids = [...this.toMark];
+    if (this.toMark.size > 0 && this.db.open) this.markAll();
+    this.clearMarkTimer();
+  }
+
+  /** Inside a transaction: the pending marks as UPDATEs. */
+  private writeMarks(): void {
+    for (const id of this.toMark) this.sql.markLogged.run(id);
     this.toMark.clear();
-    if (ids.length > 0 && this.db.open) this.markAll(ids);
+    this.clearMarkTimer();
+  }
+
+  private clearMarkTimer(): void {
+    if (this.markTimer === undefined) return;
+    clearTimeout(this.markTimer);
+    this.markTimer = undefined;
   }
 
   unloggedMessages(): ChatEvent[] {
@@ -217,7 +252,7 @@ export class SqliteStore implements Store {
   }
 
   lastSeq(room: string): number {
-    return this.sql.room.get(room)?.last_seq ?? 0;
+    return this.room(room)?.lastSeq ?? 0;
   }
 
   history(room: string, query: { afterSeq?: number; limit: number }): ChatEvent[] {
@@ -248,12 +283,19 @@ export class SqliteStore implements Store {
   }
 
   createRoom(room: Omit<RoomRecord, 'lastSeq'>): void {
+    this.roomCache.delete(room.name);
     this.sql.createRoom.run(room);
   }
 
+  /** From the cache after the first read: every chat message looks its room up. */
   room(name: string): RoomRecord | undefined {
+    const cached = this.roomCache.get(name);
+    if (cached) return cached;
     const row = this.sql.room.get(name);
-    return row ? toRoom(row) : undefined;
+    if (!row) return undefined;
+    const room = toRoom(row);
+    this.roomCache.set(name, room);
+    return room;
   }
 
   rooms(): RoomRecord[] {
@@ -261,6 +303,7 @@ export class SqliteStore implements Store {
   }
 
   setRoomTtl(name: string, ttlMs: number | null): void {
+    this.roomCache.delete(name);
     this.sql.setTtl.run(ttlMs, name);
   }
 
