@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import amqplib from 'amqplib';
-import { topologyFor } from '../shared/index.js';
+import { deleteSharedTopology, topologyFor } from '../shared/index.js';
 
 /** Each part of a run gets a namespace of its own, so nothing it measures shares a queue with anything else. */
 export function benchNamespace(part: string): string {
@@ -9,12 +9,10 @@ export function benchNamespace(part: string): string {
 
 /** Removes the namespace's shared queues and exchanges (client queues went away with their connections). */
 export async function deleteNamespace(amqpUrl: string, namespace: string): Promise<void> {
-  const topology = topologyFor(namespace);
   const connection = await amqplib.connect(amqpUrl);
   try {
     const channel = await connection.createChannel();
-    for (const queue of [topology.chatQueue, topology.commandQueue, topology.deadLetterQueue]) await channel.deleteQueue(queue);
-    for (const exchange of [topology.eventsExchange, topology.deadLetterExchange]) await channel.deleteExchange(exchange);
+    await deleteSharedTopology(channel, topologyFor(namespace));
     await channel.close();
   } finally {
     await connection.close().catch(() => undefined);

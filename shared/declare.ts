@@ -36,3 +36,17 @@ export async function declareSharedTopology(channel: Declarer, topology: Topolog
   await channel.assertQueue(topology.chatQueue, inputQueueOptions(topology));
   await channel.assertQueue(topology.commandQueue, inputQueueOptions(topology));
 }
+
+interface Remover {
+  deleteQueue(queue: string): Promise<unknown>;
+  deleteExchange(exchange: string): Promise<unknown>;
+}
+
+/**
+ * Undoes `declareSharedTopology`: removes a namespace's shared queues and exchanges (for tests and
+ * the benchmark; client queues go away with their connections).
+ */
+export async function deleteSharedTopology(channel: Remover, topology: Topology): Promise<void> {
+  for (const queue of [topology.chatQueue, topology.commandQueue, topology.deadLetterQueue]) await channel.deleteQueue(queue);
+  for (const exchange of [topology.eventsExchange, topology.deadLetterExchange]) await channel.deleteExchange(exchange);
+}

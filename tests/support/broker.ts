@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import amqplib from 'amqplib';
-import { topologyFor } from '../../shared/index.js';
+import { deleteSharedTopology, topologyFor } from '../../shared/index.js';
 
 export function amqpUrl(): string {
   const url = process.env.AMQP_URL;
@@ -15,12 +15,10 @@ export function uniqueNamespace(prefix = 't'): string {
 
 /** Removes the shared exchanges and queues of a namespace (client queues go away with their connections). */
 export async function deleteNamespace(namespace: string): Promise<void> {
-  const topology = topologyFor(namespace);
   const connection = await amqplib.connect(amqpUrl());
   try {
     const channel = await connection.createChannel();
-    for (const queue of [topology.chatQueue, topology.commandQueue, topology.deadLetterQueue]) await channel.deleteQueue(queue);
-    for (const exchange of [topology.eventsExchange, topology.deadLetterExchange]) await channel.deleteExchange(exchange);
+    await deleteSharedTopology(channel, topologyFor(namespace));
     await channel.close();
   } finally {
     await connection.close();
