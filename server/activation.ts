@@ -1,6 +1,7 @@
-import { PRESENCE_ROUTING_KEY, nameKey } from '../shared/index.js';
+import { PRESENCE_ROUTING_KEY } from '../shared/index.js';
 import type { HandlerContext } from './handlers/context.js';
 import type { Outcome } from './outcome.js';
+import { hasClientQueue } from './room-delivery.js';
 import type { Store } from './store/store.js';
 
 const FLAG = 'active';
@@ -44,9 +45,8 @@ export function announceActivation(outcome: Outcome, ctx: Pick<HandlerContext, '
   outcome.log.push({ kind: 'ACTIVATED', serverTs, online: ctx.registry.size });
   outcome.events.push({ routingKey: PRESENCE_ROUTING_KEY, body: activated });
   if (newcomerQueue !== undefined) outcome.replies.push({ queue: newcomerQueue, body: activated });
-  for (const user of ctx.registry.online()) {
-    const session = ctx.registry.find(nameKey(user.name));
-    if (!session || !session.replyQueue.startsWith(ctx.topology.clientQueuePrefix)) continue;
+  for (const session of ctx.registry.sessions()) {
+    if (!hasClientQueue(session, ctx.topology)) continue;
     for (const event of ctx.store.undeliveredPrivate(session.nameKey)) {
       outcome.replies.push({ queue: session.replyQueue, body: event });
       ctx.store.markDelivered(event.room, session.nameKey, event.seq);

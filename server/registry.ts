@@ -87,6 +87,11 @@ export class Registry {
     return [...this.byToken.values()].filter((session) => session.lastSeenMs < cutoff);
   }
 
+  /** Every live session. */
+  sessions(): Session[] {
+    return [...this.byToken.values()];
+  }
+
   online(): UserInfo[] {
     return [...this.byToken.values()]
       .map((session) => ({ name: session.name, since: session.since }))

@@ -1,6 +1,7 @@
-import { DEFAULT_ROOM, nameKey, type RoomInfo, type ServerMessage } from '../shared/index.js';
+import { DEFAULT_ROOM, nameKey, type RoomInfo, type ServerMessage, type Topology } from '../shared/index.js';
 import type { HandlerContext } from './handlers/context.js';
 import type { Outcome } from './outcome.js';
+import type { Session } from './registry.js';
 import type { RoomRecord } from './store/store.js';
 
 type Ctx = Pick<HandlerContext, 'registry' | 'store' | 'topology'>;
@@ -19,13 +20,19 @@ export function deliverToRoom(outcome: Outcome, ctx: Ctx, room: RoomRecord, body
   const keys = new Set([...ctx.store.members(room.name).map((member) => member.nameKey), ...alsoTo.map(nameKey)]);
   for (const key of keys) {
     const session = ctx.registry.find(key);
-    // Only warren clients have a queue to deliver to (a legacy client's session has none): the
-    // message stays undelivered and reaches that name when it next logs in with a warren client.
-    if (!session || !session.replyQueue.startsWith(ctx.topology.clientQueuePrefix)) continue;
+    if (!session || !hasClientQueue(session, ctx.topology)) continue;
     outcome.replies.push({ queue: session.replyQueue, body });
     reached.push(key);
   }
   return reached;
+}
+
+/**
+ * Only warren clients have a queue to deliver to (a legacy client's session has none): what is
+ * meant for the others stays undelivered and reaches that name when it next logs in with a warren client.
+ */
+export function hasClientQueue(session: Session, topology: Topology): boolean {
+  return session.replyQueue.startsWith(topology.clientQueuePrefix);
 }
 
 /** A room as one user sees it. `general` has every user as a member and no admin. */

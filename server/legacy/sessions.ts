@@ -1,4 +1,3 @@
-import { nameKey } from '../../shared/index.js';
 import type { Registry, Session } from '../registry.js';
 
 /**
@@ -23,10 +22,7 @@ export function isLegacySession(session: Pick<Session, 'replyQueue'>): boolean {
 }
 
 export function legacySessions(registry: Registry): Session[] {
-  return registry
-    .online()
-    .map((user) => registry.find(nameKey(user.name)))
-    .filter((session): session is Session => session !== undefined && isLegacySession(session));
+  return registry.sessions().filter(isLegacySession);
 }
 
 /** The legacy session this client uuid holds, whatever its name. */
