@@ -244,9 +244,9 @@ export class Coordinator extends EventEmitter<{ status: [ConnectionStatus]; serv
    * ourselves, with the reason in the headers.
    */
   private giveUp(kind: InputKind, msg: ConsumeMessage, now: Date, reason: string): Outcome {
-    const decoded = kind === 'chat' ? decodeChat(msg.content) : decodeCommand(msg.content);
+    const decoded = decodeInput(kind, msg.content);
     const outcome = refusal({
-      queue: kind === 'chat' ? this.topology.chatQueue : this.topology.commandQueue,
+      queue: this.queueOf(kind),
       code: ERROR_CODES.INTERNAL,
       reason: `the coordinator failed to handle this message ${deliveryCount(msg) + 1} times; it was dead-lettered`,
       serverTs: now.toISOString(),
@@ -259,9 +259,9 @@ export class Coordinator extends EventEmitter<{ status: [ConnectionStatus]; serv
 
   private handle(kind: InputKind, msg: ConsumeMessage, now: Date): Outcome {
     const replyTo = this.validReplyTo(msg.properties.replyTo);
-    const queue = kind === 'chat' ? this.topology.chatQueue : this.topology.commandQueue;
+    const queue = this.queueOf(kind);
     const ctx = this.context(now, replyTo);
-    const decoded = kind === 'chat' ? decodeChat(msg.content) : decodeCommand(msg.content);
+    const decoded = decodeInput(kind, msg.content);
     if (!decoded.ok) {
       return refusal({ queue, code: decoded.code, reason: decoded.message, serverTs: now.toISOString(), replyTo, requestId: decoded.requestId });
     }
@@ -320,7 +320,7 @@ export class Coordinator extends EventEmitter<{ status: [ConnectionStatus]; serv
           headers: {
             'x-warren-error-code': outcome.deadLetter.code,
             'x-warren-error-reason': outcome.deadLetter.reason,
-            'x-warren-source-queue': kind === 'chat' ? this.topology.chatQueue : this.topology.commandQueue,
+            'x-warren-source-queue': this.queueOf(kind),
             'x-warren-rejected-at': new Date().toISOString(),
             'x-warren-attempts': deliveryCount(msg) + 1,
           },
@@ -390,6 +390,10 @@ export class Coordinator extends EventEmitter<{ status: [ConnectionStatus]; serv
     };
   }
 
+  private queueOf(kind: InputKind | 'sweep'): string {
+    return kind === 'chat' ? this.topology.chatQueue : this.topology.commandQueue;
+  }
+
   private validReplyTo(replyTo: unknown): string | undefined {
     if (typeof replyTo !== 'string') return undefined;
     const suffix = replyTo.slice(this.topology.clientQueuePrefix.length);
@@ -426,6 +430,10 @@ function inputId(value: object): string | undefined {
   const record = value as { id?: unknown; requestId?: unknown };
   if (typeof record.requestId === 'string') return record.requestId;
   return typeof record.id === 'string' ? record.id : undefined;
+}
+
+function decodeInput(kind: InputKind, content: Buffer): ReturnType<typeof decodeChat> | ReturnType<typeof decodeCommand> {
+  return kind === 'chat' ? decodeChat(content) : decodeCommand(content);
 }
 
 /** Acking on a channel that has since closed is harmless: the broker redelivers, and we deduplicate. */
