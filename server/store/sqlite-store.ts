@@ -89,8 +89,6 @@ export class SqliteStore implements Store {
   private readonly markAll: Database.Transaction<() => void>;
   private toMark = new Set<string>();
   private markTimer: NodeJS.Timeout | undefined;
-  /** Room rows by name, kept equal to the table: every write to `rooms` goes through this class. */
-  private readonly roomCache = new Map<string, RoomRecord>();
 
   constructor(dataDir: string) {
     mkdirSync(dataDir, { recursive: true });
@@ -165,12 +163,7 @@ export class SqliteStore implements Store {
   }
 
   appendMessage(message: NewMessage): AppendResult {
-    try {
-      return this.appendTx.immediate(message);
-    } catch (err) {
-      this.roomCache.clear();
-      throw err;
-    }
+    return this.appendTx.immediate(message);
   }
 
   batch<T>(fn: () => T): T {
@@ -178,9 +171,7 @@ export class SqliteStore implements Store {
     try {
       return this.batchTx.immediate(fn) as T;
     } catch (err) {
-      // Rolled back: the cached rooms may hold sequence numbers that were never committed, and
-      // the marks written in it are undone too, so they wait for the next transaction.
-      this.roomCache.clear();
+      // Rolled back: the marks written in it are undone too, so they wait for the next transaction.
       for (const id of marks) this.markLogged(id);
       throw err;
     }
@@ -200,8 +191,6 @@ export class SqliteStore implements Store {
       expiresAt: message.expiresAt ?? null,
     });
     if (!row) throw new Error('insert returned no row');
-    const cached = this.roomCache.get(message.room);
-    if (cached) this.roomCache.set(message.room, { ...cached, lastSeq: seq });
     const event: ChatEvent = {
       type: 'message',
       room: message.room,
@@ -283,19 +272,12 @@ export class SqliteStore implements Store {
   }
 
   createRoom(room: Omit<RoomRecord, 'lastSeq'>): void {
-    this.roomCache.delete(room.name);
     this.sql.createRoom.run(room);
   }
 
-  /** From the cache after the first read: every chat message looks its room up. */
   room(name: string): RoomRecord | undefined {
-    const cached = this.roomCache.get(name);
-    if (cached) return cached;
     const row = this.sql.room.get(name);
-    if (!row) return undefined;
-    const room = toRoom(row);
-    this.roomCache.set(name, room);
-    return room;
+    return row ? toRoom(row) : undefined;
   }
 
   rooms(): RoomRecord[] {
@@ -303,7 +285,6 @@ export class SqliteStore implements Store {
   }
 
   setRoomTtl(name: string, ttlMs: number | null): void {
-    this.roomCache.delete(name);
     this.sql.setTtl.run(ttlMs, name);
   }
 
