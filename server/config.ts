@@ -43,6 +43,5 @@ export function coordinatorOptions(settings: ServerSettings): CoordinatorOptions
     historyOnJoin: settings.historySize,
     prefetch: settings.prefetch,
     minUsers: settings.minUsers,
-    legacy: settings.legacy,
   };
 }

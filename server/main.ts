@@ -2,6 +2,7 @@
 import { isWarrenError, settingsForEntryPoint } from '../shared/index.js';
 import { SERVER_SETTINGS, coordinatorOptions, serverCommand } from './config.js';
 import { Coordinator } from './coordinator.js';
+import { LegacyBridge } from './legacy/bridge.js';
 import { streamLogger } from './logger.js';
 
 const logger = streamLogger(process.stderr);
@@ -12,7 +13,9 @@ async function main(): Promise<number> {
     if (parsed.message) logger.error(parsed.message);
     return parsed.exitCode;
   }
-  const coordinator = new Coordinator(coordinatorOptions(parsed.settings), logger);
+  // The core knows extensions only by their interface; the concrete one is chosen here.
+  const extension = parsed.settings.legacy ? new LegacyBridge() : undefined;
+  const coordinator = new Coordinator(coordinatorOptions(parsed.settings), logger, { extension });
   let signalled = false;
   const onSignal = (signal: NodeJS.Signals): void => {
     if (signalled) return;

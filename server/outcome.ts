@@ -1,5 +1,5 @@
 import type { ErrorCode, PresenceEvent, ServerMessage } from '../shared/index.js';
-import type { LogEntry } from './chat-log.js';
+import type { LogEntry } from './log/chat-log.js';
 
 /**
  * What handling one input produced. Handlers decide; the coordinator carries it out in a fixed

@@ -10,10 +10,10 @@ import {
   type ChatEvent,
   type ChatSend,
 } from '../../shared/index.js';
-import { messageLogEntry } from '../chat-log.js';
+import { messageLogEntry } from '../log/chat-log.js';
 import { emptyOutcome, type Outcome } from '../outcome.js';
-import type { Session } from '../registry.js';
-import { deliverToRoom } from '../room-delivery.js';
+import type { Session } from '../state/registry.js';
+import { deliverToRoom } from './room-delivery.js';
 import type { RoomRecord } from '../store/store.js';
 import type { HandlerContext } from './context.js';
 

@@ -1,10 +1,11 @@
 import { DEFAULT_ROOM, ERROR_CODES, LIMITS, PRESENCE_ROUTING_KEY, WarrenError, checkRoomName, isDirectRoom, type CommandRequest } from '../../shared/index.js';
 import { emptyOutcome, presence, type Outcome } from '../outcome.js';
-import type { Session } from '../registry.js';
-import { announceActivation } from '../activation.js';
-import { roomsOfUser } from '../room-delivery.js';
+import type { Session } from '../state/registry.js';
+import { announceActivation } from './activation-announcement.js';
+import { roomsOfUser } from './room-delivery.js';
 import type { HandlerContext } from './context.js';
-import { deleteMessage, editMessage } from './message-handler.js';
+import { departure } from './departure.js';
+import { deleteMessage, editMessage } from './edit-delete-handler.js';
 import { createRoom, joinRoom, leaveRoom, listRooms, memberAction, setRoomTtl, whois } from './room-handler.js';
 
 type RequestOf<T extends CommandRequest['type']> = Extract<CommandRequest, { type: T }>;
@@ -158,18 +159,5 @@ function logout(request: RequestOf<'logout'>, ctx: HandlerContext): Outcome {
   const session = ctx.registry.authenticate(request.token);
   const outcome = departure(session, 'exit', ctx);
   outcome.replies.push({ queue: session.replyQueue, body: { type: 'logout.ok', requestId: request.requestId } });
-  return outcome;
-}
-
-/** Frees the name and tells everyone; shared by /exit and the heartbeat timeout. */
-export function departure(session: Session, reason: 'exit' | 'timeout', ctx: Pick<HandlerContext, 'registry' | 'now'>): Outcome {
-  ctx.registry.remove(session);
-  const serverTs = ctx.now.toISOString();
-  const outcome = emptyOutcome();
-  outcome.log.push({ kind: 'LEAVE', serverTs, name: session.name, reason });
-  outcome.events.push({
-    routingKey: PRESENCE_ROUTING_KEY,
-    body: presence('left', session.name, serverTs, ctx.registry.size, reason),
-  });
   return outcome;
 }

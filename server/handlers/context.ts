@@ -1,6 +1,6 @@
 import type { Topology } from '../../shared/index.js';
-import type { Activation } from '../activation.js';
-import type { Registry } from '../registry.js';
+import type { Activation } from '../state/activation.js';
+import type { Registry } from '../state/registry.js';
 import type { Store } from '../store/store.js';
 
 export interface HandlerContext {

@@ -13,8 +13,8 @@ import {
   type RoomEvent,
 } from '../../shared/index.js';
 import { emptyOutcome, type Outcome } from '../outcome.js';
-import type { Session } from '../registry.js';
-import { deliverToRoom, roomInfo } from '../room-delivery.js';
+import type { Session } from '../state/registry.js';
+import { deliverToRoom, roomInfo } from './room-delivery.js';
 import type { MemberRecord, RoomRecord } from '../store/store.js';
 import type { HandlerContext } from './context.js';
 

@@ -2,11 +2,12 @@ import { randomUUID } from 'node:crypto';
 import type { ConfirmChannel, ConsumeMessage } from 'amqplib';
 import type { ChannelWrapper } from 'amqp-connection-manager';
 import { DEFAULT_ROOM, ERROR_CODES, LIMITS, WarrenError, nameKey, type ChatEvent } from '../../shared/index.js';
-import type { CoordinatorExtension, ExtensionHost } from '../extension.js';
-import { departure } from '../handlers/command-handler.js';
+import type { CoordinatorExtension, ExtensionHost, ExtensionWork } from '../extension.js';
+import { departure } from '../handlers/departure.js';
 import { refusal } from '../handlers/refusal.js';
+import { InFlight } from '../in-flight.js';
 import type { Outcome } from '../outcome.js';
-import type { Session } from '../registry.js';
+import type { Session } from '../state/registry.js';
 import { handleLegacyInput, type LegacyResult } from './handler.js';
 import { PresenceWatch, probeQueue } from './presence.js';
 import { LEGACY, LEGACY_DECLARATIONS, chatLine, legacyDeadLetterBody } from './protocol.js';
@@ -28,18 +29,25 @@ function presenceCheckMs(sessionTimeoutMs: number): number {
  */
 export class LegacyBridge implements CoordinatorExtension {
   private host: ExtensionHost | undefined;
+  private work: ((work: ExtensionWork) => void) | undefined;
   private channel: ChannelWrapper | undefined;
   private consumer: { channel: ConfirmChannel; tag: string } | undefined;
   private presence: PresenceWatch | undefined;
-  private readonly inFlight = new Set<Promise<void>>();
+  private inFlight: InFlight | undefined;
   /** Ids of our mandatory publishes the broker returned as unroutable. */
   private readonly returned = new Set<string>();
   /** Highest sequence number of general passed on to `broadcast`: a redelivery is not shown twice. */
   private lastBroadcastSeq: number | undefined;
   private stopping = false;
 
+  onWork(listener: (work: ExtensionWork) => void): void {
+    this.work = listener;
+  }
+
   async start(host: ExtensionHost): Promise<void> {
     this.host = host;
+    // A request whose work failed was nacked and comes back; a vanished client is checked again.
+    this.inFlight = new InFlight(host.logger, 'legacy work not finished');
     await this.refuseIfServedElsewhere(host);
     let served = false;
     await new Promise<void>((resolve, reject) => {
@@ -66,12 +74,16 @@ export class LegacyBridge implements CoordinatorExtension {
     this.presence.start();
   }
 
-  onOutcome(outcome: Outcome): void {
-    // Warren traffic to a legacy session (a private message, a held-message notice) has no way
-    // to reach those clients; it is not published at all.
-    for (let index = outcome.replies.length - 1; index >= 0; index -= 1) {
-      if (isLegacyQueue(outcome.replies[index]?.queue ?? '')) outcome.replies.splice(index, 1);
-    }
+  /**
+   * Warren traffic to a legacy session (a private message, a held-message notice) has no way to
+   * reach those clients: it is not published at all.
+   */
+  takesOver(queue: string): boolean {
+    return isLegacyQueue(queue);
+  }
+
+  /** The public chat of general, and the backlog once the chat activates, go on to `broadcast`. */
+  observe(outcome: Readonly<Outcome>): void {
     if (!this.channel || this.stopping) return;
     for (const { body } of outcome.events) {
       if (body.type === 'activated') this.broadcastBacklog();
@@ -90,7 +102,7 @@ export class LegacyBridge implements CoordinatorExtension {
     const consumer = this.consumer;
     this.consumer = undefined;
     if (consumer) await consumer.channel.cancel(consumer.tag).catch(() => undefined);
-    await Promise.allSettled([...this.inFlight]);
+    await this.inFlight?.settled();
     await this.channel?.close().catch(() => undefined);
   }
 
@@ -181,7 +193,7 @@ export class LegacyBridge implements CoordinatorExtension {
     const host = this.host;
     const channel = this.channel;
     if (!host || !channel) return;
-    await host.carryOut(result.outcome);
+    await this.submit(result.outcome);
     const pending: Promise<unknown>[] = [];
     const deadLetter = result.outcome.deadLetter;
     if (deadLetter) {
@@ -256,16 +268,18 @@ export class LegacyBridge implements CoordinatorExtension {
     const ctx = host.context(new Date());
     if (ctx.registry.find(session.nameKey) !== session) return;
     host.logger.info(`legacy client of ${session.name} is gone (its queue ${session.clientId} no longer exists); name freed`);
-    this.track(host.carryOut(departure(session, 'timeout', ctx)));
+    this.track(this.submit(departure(session, 'timeout', ctx)));
+  }
+
+  /** Hands an outcome to the coordinator's publisher; resolves once it is carried out (logged, published, confirmed). */
+  private submit(outcome: Outcome): Promise<void> {
+    const work = this.work;
+    if (!work) return Promise.reject(new Error('legacy bridge: nothing carries out its outcomes (onWork was not called)'));
+    return new Promise((resolve, reject) => work({ outcome, settled: (err) => (err === undefined ? resolve() : reject(err)) }));
   }
 
   private track(work: Promise<void>): void {
-    const tracked = work.catch((err: unknown) => {
-      // A request whose work failed was nacked and comes back; a vanished client is checked again.
-      this.host?.logger.warn(`legacy work not finished: ${err instanceof Error ? err.message : String(err)}`);
-    });
-    this.inFlight.add(tracked);
-    void tracked.finally(() => this.inFlight.delete(tracked));
+    this.inFlight?.track(work);
   }
 }
 

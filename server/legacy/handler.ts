@@ -10,13 +10,13 @@ import {
   type ChatSend,
   type ErrorCode,
 } from '../../shared/index.js';
-import { announceActivation } from '../activation.js';
+import { announceActivation } from '../handlers/activation-announcement.js';
 import { handleChat } from '../handlers/chat-handler.js';
-import { departure } from '../handlers/command-handler.js';
+import { departure } from '../handlers/departure.js';
 import type { HandlerContext } from '../handlers/context.js';
 import { refusal } from '../handlers/refusal.js';
 import { emptyOutcome, presence, type Outcome } from '../outcome.js';
-import type { Session } from '../registry.js';
+import type { Session } from '../state/registry.js';
 import { LEGACY, decodeLegacy, isoFromEpochSeconds, sentMessageEntry, type LegacyReply, type LegacyRequest } from './protocol.js';
 import { isLegacySession, legacyReplyQueue, sessionOfClient } from './sessions.js';
 

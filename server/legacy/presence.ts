@@ -1,5 +1,5 @@
 import type { BrokerConnection } from '../../shared/index.js';
-import type { Session } from '../registry.js';
+import type { Session } from '../state/registry.js';
 
 export type QueueState = 'present' | 'gone' | 'unknown';
 

@@ -1,4 +1,4 @@
-import type { Registry, Session } from '../registry.js';
+import type { Registry, Session } from '../state/registry.js';
 
 /**
  * Legacy users hold ordinary sessions in warren's registry, so names are unique across both kinds

@@ -1,80 +1,10 @@
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
-import { DEFAULT_ROOM, nameKey, type ChatEvent, type Role, type RoomKind } from '../../shared/index.js';
+import { DEFAULT_ROOM, nameKey, type ChatEvent, type Role } from '../../shared/index.js';
 import { SCHEMA } from './schema.js';
+import { toEvent, toMember, toRoom, type MemberRow, type MessageRow, type RoomRow, type SessionRow } from './rows.js';
 import type { AppendResult, MemberRecord, NewMessage, RoomRecord, SessionRecord, Store, StoredMessage } from './store.js';
-
-interface MessageRow {
-  num: number;
-  id: string;
-  room: string;
-  seq: number;
-  session_id: string;
-  sender_key: string;
-  client_msg_id: string;
-  sender: string;
-  recipient: string | null;
-  text: string;
-  client_ts: string;
-  server_ts: string;
-  edited_at: string | null;
-  expires_at: string | null;
-  logged: number;
-}
-
-interface RoomRow {
-  name: string;
-  kind: RoomKind;
-  created_by: string | null;
-  created_at: string;
-  ttl_ms: number | null;
-  last_seq: number;
-}
-
-interface MemberRow {
-  room: string;
-  name_key: string;
-  name: string;
-  role: Role;
-}
-
-interface SessionRow {
-  session_id: string;
-  token: string;
-  name: string;
-  name_key: string;
-  client_id: string;
-  reply_queue: string;
-  since: string;
-}
-
-const toEvent = (row: MessageRow): ChatEvent => ({
-  type: 'message',
-  room: row.room,
-  seq: row.seq,
-  id: row.id,
-  num: row.num,
-  clientMsgId: row.client_msg_id,
-  from: row.sender,
-  text: row.text,
-  clientTs: row.client_ts,
-  serverTs: row.server_ts,
-  ...(row.recipient === null ? {} : { to: row.recipient }),
-  ...(row.edited_at === null ? {} : { editedAt: row.edited_at }),
-  ...(row.expires_at === null ? {} : { expiresAt: row.expires_at }),
-});
-
-const toRoom = (row: RoomRow): RoomRecord => ({
-  name: row.name,
-  kind: row.kind,
-  createdBy: row.created_by,
-  createdAt: row.created_at,
-  ttlMs: row.ttl_ms,
-  lastSeq: row.last_seq,
-});
-
-const toMember = (row: MemberRow): MemberRecord => ({ room: row.room, nameKey: row.name_key, name: row.name, role: row.role });
 
 /** How long a mark may wait for a batch to carry it before it gets a transaction of its own. */
 const MARK_DELAY_MS = 50;

@@ -4,8 +4,8 @@ import { join } from 'node:path';
 import type { ConfirmChannel } from 'amqplib';
 import { Outbox } from '../../client/lib/outbox.js';
 import { PendingRequests } from '../../client/lib/pending-requests.js';
-import { ChatLog, messageLogEntry } from '../../server/chat-log.js';
-import { recoverUnlogged } from '../../server/recovery.js';
+import { ChatLog, messageLogEntry } from '../../server/log/chat-log.js';
+import { repairChatLog } from '../../server/log/chat-log-repair.js';
 import { SqliteStore } from '../../server/store/sqlite-store.js';
 import { DEFAULT_ROOM, ERROR_CODES, isWarrenError } from '../../shared/index.js';
 import { loggedMessages, report, zeroes } from '../support/fault-kit.js';
@@ -40,8 +40,8 @@ describe('the coordinator dies between storing a message and marking it logged',
     log.append(messageLogEntry(store.appendMessage(message(2)).event));
     store.appendMessage(message(3));
 
-    const written = recoverUnlogged(store, log);
-    const again = recoverUnlogged(store, log);
+    const written = repairChatLog(store, log);
+    const again = repairChatLog(store, log);
     log.close();
     const redelivered = store.appendMessage(message(3));
     const lines = loggedMessages(readFileSync(log.path, 'utf8').split('\n'));

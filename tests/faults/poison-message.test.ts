@@ -73,7 +73,7 @@ describe('a poison message', () => {
     try {
       await waitFor(async () => (await raw.channel.checkQueue(topology.deadLetterQueue)).messageCount > 0, 'the dead letter', 10_000);
       // What an operator sees with `npm run dead-letters` (it leaves the queue as it was).
-      const tool = runProgram(join(ROOT, 'dist', 'server', 'dead-letters.js'), ['--namespace', namespace], { AMQP_URL: amqpUrl() });
+      const tool = runProgram(join(ROOT, 'dist', 'server', 'dead-letters-cli.js'), ['--namespace', namespace], { AMQP_URL: amqpUrl() });
       toolExit = await tool.exited;
       toolOutput = tool.stdout();
       deadLetter = await waitFor(async () => raw.channel.get(topology.deadLetterQueue, { noAck: true }), 'the dead letter', 10_000);

@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { WarrenClient } from '../../client/lib/warren-client.js';
 import { Coordinator, type CoordinatorOptions } from '../../server/coordinator.js';
+import { LegacyBridge } from '../../server/legacy/bridge.js';
 import { silentLogger } from '../../server/logger.js';
 import { SqliteStore } from '../../server/store/sqlite-store.js';
 import { ERROR_CODES, topologyFor, type ChatEvent, type PresenceEvent } from '../../shared/index.js';
@@ -354,9 +355,9 @@ describe('legacy protocol (Actividad 2 clients)', () => {
       },
     });
     const coordinator = new Coordinator(
-      { amqpUrl: amqpUrl(), namespace, dataDir: join(dir, 'data'), logDir: join(dir, 'log'), sessionTimeoutMs: 15_000, historyOnJoin: 20, prefetch: 200, legacy: true },
+      { amqpUrl: amqpUrl(), namespace, dataDir: join(dir, 'data'), logDir: join(dir, 'log'), sessionTimeoutMs: 15_000, historyOnJoin: 20, prefetch: 200 },
       silentLogger,
-      { store: faulty },
+      { store: faulty, extension: new LegacyBridge() },
     );
     await coordinator.start();
     try {
@@ -382,8 +383,9 @@ describe('legacy protocol (Actividad 2 clients)', () => {
       const dir = mkdtempSync(join(tmpdir(), 'warren-legacy-'));
       const namespace = uniqueNamespace();
       const coordinator = new Coordinator(
-        { amqpUrl: amqpUrl(), namespace, dataDir: join(dir, 'data'), logDir: join(dir, 'log'), sessionTimeoutMs: 15_000, historyOnJoin: 20, prefetch: 200, legacy: true, ...options },
+        { amqpUrl: amqpUrl(), namespace, dataDir: join(dir, 'data'), logDir: join(dir, 'log'), sessionTimeoutMs: 15_000, historyOnJoin: 20, prefetch: 200, ...options },
         silentLogger,
+        { extension: new LegacyBridge() },
       );
       try {
         await coordinator.start();

@@ -1,9 +1,9 @@
 import { randomUUID } from 'node:crypto';
-import { SERVER_SETTINGS, coordinatorOptions, parseServerSettings, serverCommand } from '../../server/config.js';
+import { SERVER_SETTINGS, parseServerSettings, serverCommand } from '../../server/config.js';
 import { PresenceWatch, type QueueState } from '../../server/legacy/presence.js';
 import { chatLine, decodeLegacy, epochSecondsFromIso, isoFromEpochSeconds, legacyDeadLetterBody, sentMessageEntry } from '../../server/legacy/protocol.js';
 import { isLegacyQueue, isLegacySession, legacyReplyQueue } from '../../server/legacy/sessions.js';
-import type { Session } from '../../server/registry.js';
+import type { Session } from '../../server/state/registry.js';
 import { ERROR_CODES, WarrenError, addSettingFlags, type ErrorCode } from '../../shared/index.js';
 import { chatEvent } from '../support/samples.js';
 import { waitFor } from '../support/wait.js';
@@ -126,11 +126,10 @@ describe('legacy shapes', () => {
 describe('the legacy setting', () => {
   it('is off by default', () => {
     expect(parseServerSettings([], {}).legacy).toBe(false);
-    expect(coordinatorOptions(parseServerSettings([], {})).legacy).toBe(false);
   });
 
   it('is read from WARREN_LEGACY and from --legacy', () => {
-    expect(coordinatorOptions(parseServerSettings([], { WARREN_LEGACY: '1' })).legacy).toBe(true);
+    expect(parseServerSettings([], { WARREN_LEGACY: '1' }).legacy).toBe(true);
     expect(parseServerSettings([], { WARREN_LEGACY: 'off' }).legacy).toBe(false);
     expect(parseServerSettings(['--legacy'], {}).legacy).toBe(true);
   });

@@ -2,6 +2,7 @@ import { mkdtempSync, readFileSync, existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Coordinator, type CoordinatorOptions } from '../../server/coordinator.js';
+import { LegacyBridge } from '../../server/legacy/bridge.js';
 import { silentLogger } from '../../server/logger.js';
 import { WarrenClient } from '../../client/lib/warren-client.js';
 import { amqpUrl, deleteNamespace, uniqueNamespace } from './broker.js';
@@ -18,7 +19,10 @@ export interface RunningCoordinator {
   stop(): Promise<void>;
 }
 
-export async function startCoordinator(overrides: Partial<CoordinatorOptions> = {}): Promise<RunningCoordinator> {
+/** `legacy`: also serve the Actividad 2 protocol, as `main.ts` does with WARREN_LEGACY. */
+export type CoordinatorOverrides = Partial<CoordinatorOptions> & { legacy?: boolean };
+
+export async function startCoordinator({ legacy = false, ...overrides }: CoordinatorOverrides = {}): Promise<RunningCoordinator> {
   const dir = mkdtempSync(join(tmpdir(), 'warren-test-'));
   const namespace = overrides.namespace ?? uniqueNamespace();
   const options: CoordinatorOptions = {
@@ -31,7 +35,7 @@ export async function startCoordinator(overrides: Partial<CoordinatorOptions> = 
     prefetch: 200,
     ...overrides,
   };
-  const coordinator = new Coordinator(options, silentLogger);
+  const coordinator = new Coordinator(options, silentLogger, legacy ? { extension: new LegacyBridge() } : {});
   await coordinator.start();
   const clients: WarrenClient[] = [];
   return {

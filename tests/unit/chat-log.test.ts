@@ -1,7 +1,7 @@
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { ChatLog, formatLogLine, type LogEntry } from '../../server/chat-log.js';
+import { ChatLog, formatLogLine, type LogEntry } from '../../server/log/chat-log.js';
 import { parseLogLine } from '../support/log-lines.js';
 
 const ISO_UTC_MS = /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/;

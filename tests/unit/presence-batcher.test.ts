@@ -1,4 +1,4 @@
-import { PresenceBatcher } from '../../server/presence-batcher.js';
+import { PresenceBatcher } from '../../server/output/presence-batcher.js';
 import { presence } from '../../server/outcome.js';
 import { presenceBatchSchema, serverMessageSchema, type PresenceBatch, type PresenceEvent } from '../../shared/index.js';
 import { SAMPLE_TS } from '../support/samples.js';

@@ -2,7 +2,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ERROR_CODES, WarrenError, type ErrorCode } from '../../shared/index.js';
-import { Registry } from '../../server/registry.js';
+import { Registry } from '../../server/state/registry.js';
 import { SqliteStore } from '../../server/store/sqlite-store.js';
 
 const TIMEOUT_MS = 15_000;

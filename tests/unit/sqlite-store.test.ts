@@ -36,6 +36,12 @@ function session(overrides: Partial<SessionRecord> = {}): SessionRecord {
   };
 }
 
+const reopen = (): SqliteStore => {
+  store.close();
+  store = new SqliteStore(join(dir, 'data'));
+  return store;
+};
+
 beforeEach(() => {
   dir = mkdtempSync(join(tmpdir(), 'warren-store-'));
   store = new SqliteStore(join(dir, 'data'));
@@ -188,5 +194,52 @@ describe('SqliteStore: persistence', () => {
   it('closes idempotently', () => {
     store.close();
     expect(() => store.close()).not.toThrow();
+  });
+});
+
+/**
+ * Numbers people and clients rely on: `num` (typed in /edit and /delete) must never point at a
+ * different message later, and `seq` must never be handed out twice in a room, or clients would
+ * take a new message for one they already showed.
+ */
+describe('SqliteStore: numbers are never reused', () => {
+  it('gives a new message a num above that of the deleted latest one', () => {
+    const nums = [1, 2, 3].map(() => store.appendMessage(newMessage()).event.num);
+    const last = nums[2] ?? 0;
+    store.removeMessage(last);
+    expect(store.message(last)).toBeUndefined();
+    expect(store.appendMessage(newMessage()).event.num).toBeGreaterThan(last);
+  });
+
+  it('keeps that promise across a restart', () => {
+    const last = store.appendMessage(newMessage()).event.num;
+    store.removeMessage(last);
+    reopen();
+    expect(store.appendMessage(newMessage()).event.num).toBeGreaterThan(last);
+  });
+
+  it('keeps a room counting on after its latest message is deleted', () => {
+    [1, 2, 3].forEach(() => store.appendMessage(newMessage()));
+    const third = store.history('general', { limit: 1 })[0];
+    store.removeMessage(third?.num ?? 0);
+    expect(store.lastSeq('general')).toBe(3);
+    expect(store.appendMessage(newMessage()).event.seq).toBe(4);
+    expect(store.history('general', { limit: 10 }).map((event) => event.seq)).toEqual([1, 2, 4]);
+  });
+
+  it('keeps nums unique across rooms while seq counts per room', () => {
+    store.createRoom({ name: 'games', kind: 'public', createdBy: 'alice', createdAt: '2024-05-01T12:00:00.000Z', ttlMs: null });
+    const events = [newMessage(), newMessage({ room: 'games' }), newMessage(), newMessage({ room: 'games' })].map((each) => store.appendMessage(each).event);
+    expect(events.map((event) => [event.room, event.seq])).toEqual([['general', 1], ['games', 1], ['general', 2], ['games', 2]]);
+    expect(new Set(events.map((event) => event.num)).size).toBe(4);
+  });
+
+  it('still recognises a repeated (session, client message id) after a restart, without a new number', () => {
+    const first = store.appendMessage(newMessage({ clientMsgId: 'retry-me' }));
+    store.markLogged(first.event.id);
+    reopen();
+    const again = store.appendMessage(newMessage({ clientMsgId: 'retry-me' }));
+    expect(again).toEqual({ event: first.event, duplicate: true, logged: true });
+    expect(store.lastSeq('general')).toBe(1);
   });
 });

@@ -1,4 +1,4 @@
-import type { PresenceBatch, PresenceEvent } from '../shared/index.js';
+import type { PresenceBatch, PresenceEvent } from '../../shared/index.js';
 
 /** Presence changes that come less than this long after a publish are gathered into the next one. */
 export const PRESENCE_WINDOW_MS = 200;

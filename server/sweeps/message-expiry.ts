@@ -1,3 +1,7 @@
+import type { HandlerContext } from '../handlers/context.js';
+import { deliverToRoom } from '../handlers/room-delivery.js';
+import { emptyOutcome, type Outcome } from '../outcome.js';
+
 /** The longest delay setTimeout accepts; later expiries are re-armed when it fires. */
 const MAX_DELAY_MS = 2 ** 31 - 1;
 
@@ -39,4 +43,21 @@ export class ExpiryScheduler {
     if (expired.length > 0) this.onDue(expired);
     this.arm();
   }
+}
+
+/** Messages whose time is up: gone from the store and from every online member's view; the log keeps the event. */
+export function expireMessages(nums: readonly number[], ctx: HandlerContext): Outcome {
+  const outcome = emptyOutcome();
+  const serverTs = ctx.now.toISOString();
+  for (const num of nums) {
+    const message = ctx.store.message(num);
+    if (!message) continue;
+    ctx.store.removeMessage(num);
+    outcome.log.push({ kind: 'EXPIRE', serverTs, room: message.room, num });
+    const room = ctx.store.room(message.room);
+    if (room && ctx.activation.active) {
+      deliverToRoom(outcome, ctx, room, { type: 'message.removed', room: room.name, num, seq: message.seq, reason: 'expired', serverTs });
+    }
+  }
+  return outcome;
 }

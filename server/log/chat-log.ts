@@ -1,6 +1,6 @@
 import { closeSync, mkdirSync, openSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
-import type { ChatEvent } from '../shared/index.js';
+import type { ChatEvent } from '../../shared/index.js';
 
 /**
  * The chat's record, `chat.log`: one line per event, in the order the coordinator accepted them.

@@ -1,6 +1,6 @@
 import { randomBytes, randomUUID } from 'node:crypto';
-import { ERROR_CODES, WarrenError, checkUserName, nameKey, type UserInfo } from '../shared/index.js';
-import type { SessionRecord, Store } from './store/store.js';
+import { ERROR_CODES, WarrenError, checkUserName, nameKey, type UserInfo } from '../../shared/index.js';
+import type { SessionRecord, Store } from '../store/store.js';
 
 export interface Session extends SessionRecord {
   /** Milliseconds since the epoch of the last sign of life from this client. */

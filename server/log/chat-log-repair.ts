@@ -1,6 +1,6 @@
 import { closeSync, openSync, readSync, statSync } from 'node:fs';
 import { messageLogEntry, type ChatLog } from './chat-log.js';
-import type { Store } from './store/store.js';
+import type { Store } from '../store/store.js';
 
 /** How far back from the end of the log to look for lines of messages the store says are unlogged. */
 const TAIL_BYTES = 1024 * 1024;
@@ -9,7 +9,7 @@ const TAIL_BYTES = 1024 * 1024;
  * After a crash between storing a message and marking it logged, the store has messages whose
  * log line may or may not have been written. Write the missing ones; mark all as logged.
  */
-export function recoverUnlogged(store: Store, chatLog: ChatLog): number {
+export function repairChatLog(store: Store, chatLog: ChatLog): number {
   const pending = store.unloggedMessages();
   if (pending.length === 0) return 0;
   const tail = readTail(chatLog.path, TAIL_BYTES);

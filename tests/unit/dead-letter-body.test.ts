@@ -1,4 +1,4 @@
-import { deadLetterBody } from '../../server/dead-letter.js';
+import { deadLetterBody } from '../../server/output/dead-letter-body.js';
 
 describe('the dead-letter copy of a refused input', () => {
   it('blanks a session token so nobody reading the queue can send as its owner', () => {

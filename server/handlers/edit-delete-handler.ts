@@ -1,7 +1,7 @@
 import { DEFAULT_ROOM, ERROR_CODES, LIMITS, WarrenError, type CommandRequest } from '../../shared/index.js';
 import { emptyOutcome, type Outcome } from '../outcome.js';
-import type { Session } from '../registry.js';
-import { deliverToRoom } from '../room-delivery.js';
+import type { Session } from '../state/registry.js';
+import { deliverToRoom } from './room-delivery.js';
 import type { StoredMessage } from '../store/store.js';
 import type { HandlerContext } from './context.js';
 

@@ -1,8 +1,8 @@
-import { DEFAULT_ROOM, nameKey, type RoomInfo, type ServerMessage, type Topology } from '../shared/index.js';
-import type { HandlerContext } from './handlers/context.js';
-import type { Outcome } from './outcome.js';
-import type { Session } from './registry.js';
-import type { RoomRecord } from './store/store.js';
+import { DEFAULT_ROOM, nameKey, type RoomInfo, type ServerMessage, type Topology } from '../../shared/index.js';
+import type { HandlerContext } from './context.js';
+import type { Outcome } from '../outcome.js';
+import type { Session } from '../state/registry.js';
+import type { RoomRecord } from '../store/store.js';
 
 type Ctx = Pick<HandlerContext, 'registry' | 'store' | 'topology'>;
 

@@ -1,0 +1,83 @@
+import type { ConsumeMessage } from 'amqplib';
+import { ERROR_CODES, decodeChat, decodeCommand, isWarrenError, type Topology } from '../../shared/index.js';
+import { handleChat } from '../handlers/chat-handler.js';
+import { handleCommand } from '../handlers/command-handler.js';
+import type { HandlerContext } from '../handlers/context.js';
+import { refusal } from '../handlers/refusal.js';
+import type { Outcome } from '../outcome.js';
+
+export type InputKind = 'chat' | 'command';
+
+/** One delivery from an input queue. */
+export interface Input {
+  kind: InputKind;
+  queue: string;
+  msg: ConsumeMessage;
+}
+
+export type ContextFor = (now: Date, replyTo: string | undefined) => HandlerContext;
+
+/**
+ * Decode, then hand to the chat or command handler. Bad input and refused requests become a
+ * refusal (an error reply, a REJECTED line, maybe a dead-letter copy); only a fault of ours throws.
+ */
+export function handleInput(input: Input, now: Date, topology: Topology, contextFor: ContextFor): Outcome {
+  const { kind, queue, msg } = input;
+  const replyTo = validReplyTo(topology, msg.properties.replyTo);
+  const ctx = contextFor(now, replyTo);
+  const decoded = decodeInput(kind, msg.content);
+  if (!decoded.ok) {
+    return refusal({ queue, code: decoded.code, reason: decoded.message, serverTs: now.toISOString(), replyTo, requestId: decoded.requestId });
+  }
+  const value = decoded.value;
+  try {
+    return value.type === 'chat' ? handleChat(value, ctx) : handleCommand(value, ctx);
+  } catch (err) {
+    if (!isWarrenError(err)) throw err;
+    return refusal({
+      queue,
+      code: err.code,
+      reason: err.message,
+      serverTs: now.toISOString(),
+      replyTo,
+      requestId: value.type === 'chat' ? value.id : value.requestId,
+      from: value.type === 'chat' ? value.from : value.type === 'login' ? value.name : undefined,
+    });
+  }
+}
+
+/**
+ * Handling failed on every delivery the queue allows: tell the sender (if it can be reached) and
+ * dead-letter the input ourselves, with the reason, rather than let the broker drop it silently.
+ */
+export function gaveUpOutcome(input: Input, now: Date, topology: Topology, attempts: number, reason: string): Outcome {
+  const decoded = decodeInput(input.kind, input.msg.content);
+  const outcome = refusal({
+    queue: input.queue,
+    code: ERROR_CODES.INTERNAL,
+    reason: `the coordinator failed to handle this message ${attempts} times; it was dead-lettered`,
+    serverTs: now.toISOString(),
+    replyTo: validReplyTo(topology, input.msg.properties.replyTo),
+    requestId: decoded.ok ? inputId(decoded.value) : decoded.requestId,
+  });
+  outcome.deadLetter = { code: ERROR_CODES.INTERNAL, reason };
+  return outcome;
+}
+
+/** A delivery's `replyTo` if it names one of this namespace's client queues; anything else is ignored. */
+export function validReplyTo(topology: Topology, replyTo: unknown): string | undefined {
+  if (typeof replyTo !== 'string') return undefined;
+  const suffix = replyTo.slice(topology.clientQueuePrefix.length);
+  return replyTo.startsWith(topology.clientQueuePrefix) && /^[A-Za-z0-9_-]{1,64}$/.test(suffix) ? replyTo : undefined;
+}
+
+function decodeInput(kind: InputKind, content: Buffer): ReturnType<typeof decodeChat> | ReturnType<typeof decodeCommand> {
+  return kind === 'chat' ? decodeChat(content) : decodeCommand(content);
+}
+
+/** The id a client chose for an input (a chat message's `id`, a request's `requestId`), if any. */
+function inputId(value: object): string | undefined {
+  const record = value as { id?: unknown; requestId?: unknown };
+  if (typeof record.requestId === 'string') return record.requestId;
+  return typeof record.id === 'string' ? record.id : undefined;
+}

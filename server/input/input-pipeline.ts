@@ -1,0 +1,133 @@
+import type { ConfirmChannel, ConsumeMessage } from 'amqplib';
+import type { Topology } from '../../shared/index.js';
+import type { InFlight } from '../in-flight.js';
+import type { Logger } from '../logger.js';
+import type { Outcome } from '../outcome.js';
+import type { OutcomePublisher } from '../output/outcome-publisher.js';
+import type { Store } from '../store/store.js';
+import type { ContextFor, Input, InputKind } from './handle-input.js';
+import { attemptInput, attemptsOf } from './retry-or-dead-letter.js';
+
+/** An input with the channel it came on: its ack must go back on that channel. */
+interface Arrived extends Input {
+  channel: ConfirmChannel;
+}
+
+export interface InputPipelineDeps {
+  topology: Topology;
+  store: Store;
+  publisher: OutcomePublisher;
+  contextFor: ContextFor;
+  logger: Logger;
+  inFlight: InFlight;
+}
+
+/**
+ * The input path: consume the chat and command queues, handle what arrives (in one SQLite
+ * transaction per turn of the event loop), write the log lines, publish with confirms, then ack.
+ * Whatever fails before the ack hands the input back to the queue.
+ */
+export class InputPipeline {
+  private consumers: { channel: ConfirmChannel; tags: string[] } | undefined;
+  private arrived: Arrived[] = [];
+  private stopped = false;
+
+  constructor(private readonly deps: InputPipelineDeps) {}
+
+  /** Run on every (re)opened channel, after the topology is declared. */
+  async consume(channel: ConfirmChannel, prefetch: number): Promise<void> {
+    const { topology } = this.deps;
+    // Per consumer: enough unacked inputs to keep the pipeline busy while earlier ones wait for
+    // their publish confirms, few enough that a crash redelivers a bounded batch (deduplicated by id).
+    await channel.prefetch(prefetch);
+    const queueOf: Record<InputKind, string> = { chat: topology.chatQueue, command: topology.commandQueue };
+    const tags: string[] = [];
+    for (const kind of ['chat', 'command'] as const) {
+      const { consumerTag } = await channel.consume(queueOf[kind], (msg) => this.onDelivery(kind, queueOf[kind], channel, msg));
+      tags.push(consumerTag);
+    }
+    this.consumers = { channel, tags };
+  }
+
+  /** Stop taking input; what is in hand is finished (the caller waits for `inFlight`). */
+  async stop(): Promise<void> {
+    this.stopped = true;
+    const consumers = this.consumers;
+    this.consumers = undefined;
+    if (consumers) await Promise.all(consumers.tags.map((tag) => consumers.channel.cancel(tag).catch(() => undefined)));
+  }
+
+  /**
+   * Group commit: every input that arrives in one turn of the event loop (amqplib hands over a
+   * whole socket read at once) is handled inside one SQLite transaction, then logged, published
+   * and acked one by one exactly as before. One WAL append per batch instead of one per message.
+   */
+  private onDelivery(kind: InputKind, queue: string, channel: ConfirmChannel, msg: ConsumeMessage | null): void {
+    if (!msg || this.stopped) return;
+    this.arrived.push({ kind, queue, msg, channel });
+    if (this.arrived.length === 1) setImmediate(() => this.handleArrived());
+  }
+
+  private handleArrived(): void {
+    const batch = this.arrived;
+    this.arrived = [];
+    const { store, logger } = this.deps;
+    // One entry per input handled so far: its outcome, or undefined once handed back for a retry.
+    const outcomes: (Outcome | undefined)[] = [];
+    try {
+      store.batch(() => {
+        for (const input of batch) {
+          const result = attemptInput(input, new Date(), this.deps);
+          if (result === 'retry') {
+            settle(() => input.channel.nack(input.msg, false, true));
+            outcomes.push(undefined);
+          } else outcomes.push(result);
+        }
+      });
+    } catch (err) {
+      // The commit failed, so nothing of the batch is stored: hand back every input not handed back yet.
+      logger.error(`could not commit ${batch.length} input(s): ${err instanceof Error ? err.message : String(err)}`);
+      for (const [i, input] of batch.entries()) {
+        if (i >= outcomes.length || outcomes[i] !== undefined) settle(() => input.channel.nack(input.msg, false, true));
+      }
+      return;
+    }
+    // The batch's log lines in one write, in acceptance order; each input is then published and acked.
+    try {
+      this.deps.publisher.log(outcomes.filter((outcome): outcome is Outcome => outcome !== undefined));
+    } catch (err) {
+      logger.warn(`input not finished, left for redelivery: could not write the chat log: ${err instanceof Error ? err.message : String(err)}`);
+      for (const [i, input] of batch.entries()) {
+        if (outcomes[i]) settle(() => input.channel.nack(input.msg, false, true));
+      }
+      return;
+    }
+    for (const [i, input] of batch.entries()) {
+      const outcome = outcomes[i];
+      if (outcome) this.finish(outcome, input);
+    }
+  }
+
+  /** Publish with confirms, then ack; not done means handed back now rather than held until the channel closes. */
+  private finish(outcome: Outcome, input: Arrived): void {
+    const { channel } = input;
+    this.deps.inFlight.track(
+      this.deps.publisher.carryOut(outcome, { logged: true, source: { queue: input.queue, msg: input.msg, attempts: attemptsOf(input.msg) } }).then(
+        () => settle(() => channel.ack(input.msg)),
+        (err: unknown) => {
+          settle(() => channel.nack(input.msg, false, true));
+          throw err;
+        },
+      ),
+    );
+  }
+}
+
+/** Acking on a channel that has since closed is harmless: the broker redelivers, and we deduplicate. */
+function settle(action: () => void): void {
+  try {
+    action();
+  } catch {
+    /* channel gone */
+  }
+}

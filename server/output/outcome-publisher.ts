@@ -1,0 +1,98 @@
+import type { ConsumeMessage } from 'amqplib';
+import type { ChannelWrapper } from 'amqp-connection-manager';
+import { PRESENCE_ROUTING_KEY, type Topology } from '../../shared/index.js';
+import type { CoordinatorExtension } from '../extension.js';
+import type { ChatLog } from '../log/chat-log.js';
+import type { Outcome } from '../outcome.js';
+import { deadLetterBody } from './dead-letter-body.js';
+import { PresenceBatcher } from './presence-batcher.js';
+
+/** The input an outcome answers, for the dead-letter copy and its headers. */
+export interface OutcomeSource {
+  queue: string;
+  msg: ConsumeMessage;
+  /** Deliveries so far, this one included. */
+  attempts: number;
+}
+
+export interface OutcomePublisherOptions {
+  topology: Topology;
+  chatLog: ChatLog;
+  /** The coordinator's confirm channel; undefined before start (nothing is published then). */
+  channel: () => ChannelWrapper | undefined;
+  extension?: Pick<CoordinatorExtension, 'observe' | 'takesOver'> | undefined;
+}
+
+const json = (body: unknown): Buffer => Buffer.from(JSON.stringify(body));
+
+/**
+ * Carries out what a handler decided, always in the same order: the log lines, then `afterLog`,
+ * then every publish (events, replies, the dead-letter copy), waiting for the broker's confirms.
+ * The caller acks its input only after this resolves.
+ */
+export class OutcomePublisher {
+  private readonly presence: PresenceBatcher;
+
+  constructor(private readonly options: OutcomePublisherOptions) {
+    this.presence = new PresenceBatcher((body) => {
+      const channel = options.channel();
+      return channel ? channel.publish(options.topology.eventsExchange, PRESENCE_ROUTING_KEY, json(body), { contentType: 'application/json' }) : Promise.resolve();
+    });
+  }
+
+  /** The log lines of a batch of outcomes in one write, in acceptance order (then carry each out with `logged`). */
+  log(outcomes: readonly Outcome[]): void {
+    this.options.chatLog.appendMany(outcomes.flatMap((outcome) => outcome.log));
+  }
+
+  /** Log first (unless `logged`: the caller wrote the lines already), then publish and wait for the confirms. */
+  async carryOut(outcome: Outcome, { logged = false, source }: { logged?: boolean; source?: OutcomeSource } = {}): Promise<void> {
+    const { topology, extension } = this.options;
+    if (!logged) this.options.chatLog.appendMany(outcome.log);
+    outcome.afterLog?.();
+    extension?.observe(outcome);
+    const channel = this.options.channel();
+    if (!channel) return;
+    const publishes: Promise<unknown>[] = [];
+    for (const event of outcome.events) {
+      if (event.body.type === 'presence') {
+        // Coalesced with other changes close in time; the ack still waits for its confirm.
+        publishes.push(this.presence.add(event.body));
+        continue;
+      }
+      // Anything else on the presence key (activation) must not overtake the changes before it.
+      if (event.routingKey === PRESENCE_ROUTING_KEY) this.presence.flush();
+      publishes.push(channel.publish(topology.eventsExchange, event.routingKey, json(event.body), { contentType: 'application/json' }));
+    }
+    for (const reply of outcome.replies) {
+      // Traffic to an extension's own clients (a legacy session) has no warren queue to go to.
+      if (extension?.takesOver(reply.queue)) continue;
+      const correlationId = 'requestId' in reply.body ? reply.body.requestId : undefined;
+      publishes.push(channel.sendToQueue(reply.queue, json(reply.body), { contentType: 'application/json', ...(correlationId ? { correlationId } : {}) }));
+    }
+    if (outcome.deadLetter && source) {
+      const { msg } = source;
+      publishes.push(
+        channel.publish(topology.deadLetterExchange, '', deadLetterBody(msg.content), {
+          persistent: true,
+          contentType: msg.properties.contentType,
+          // The sender's own message id, if it set one, so a dead letter can be traced back.
+          ...(typeof msg.properties.messageId === 'string' ? { messageId: msg.properties.messageId } : {}),
+          headers: {
+            'x-warren-error-code': outcome.deadLetter.code,
+            'x-warren-error-reason': outcome.deadLetter.reason,
+            'x-warren-source-queue': source.queue,
+            'x-warren-rejected-at': new Date().toISOString(),
+            'x-warren-attempts': source.attempts,
+          },
+        }),
+      );
+    }
+    await Promise.all(publishes);
+  }
+
+  /** Publishes what waits now; later presence changes (inputs still in hand) go out at once. */
+  stop(): void {
+    this.presence.stop();
+  }
+}

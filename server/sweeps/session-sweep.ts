@@ -1,0 +1,45 @@
+import { departure } from '../handlers/departure.js';
+import type { Logger } from '../logger.js';
+import type { Outcome } from '../outcome.js';
+import type { Registry, Session } from '../state/registry.js';
+
+export interface SessionSweepOptions {
+  registry: Registry;
+  sessionTimeoutMs: number;
+  /** When the broker connection last came up; undefined while it is down. */
+  connectedSinceMs: () => number | undefined;
+  /** Sessions vouched for by other means (an extension's clients); never timed out here. */
+  keepsAlive: (session: Session) => boolean;
+  carryOut: (outcome: Outcome) => void;
+  logger: Logger;
+}
+
+/** Logs out the sessions whose heartbeat stopped: the name is freed and everyone is told. */
+export class SessionSweep {
+  private timer: NodeJS.Timeout | undefined;
+
+  constructor(private readonly options: SessionSweepOptions) {}
+
+  start(): void {
+    const every = Math.max(200, Math.min(1000, Math.floor(this.options.sessionTimeoutMs / 5)));
+    this.timer = setInterval(() => this.sweep(), every);
+  }
+
+  stop(): void {
+    if (this.timer) clearInterval(this.timer);
+    this.timer = undefined;
+  }
+
+  sweep(now = new Date()): void {
+    const { registry, sessionTimeoutMs, logger } = this.options;
+    // Nobody can reach us while the broker is away, so a session only expires after a full timeout
+    // of the coordinator being reachable (restored sessions get the same grace after a restart).
+    const connectedSince = this.options.connectedSinceMs();
+    if (connectedSince === undefined || now.getTime() - connectedSince < sessionTimeoutMs) return;
+    for (const session of registry.expired(now)) {
+      if (this.options.keepsAlive(session)) continue;
+      logger.info(`session of ${session.name} timed out`);
+      this.options.carryOut(departure(session, 'timeout', { registry, now }));
+    }
+  }
+}
