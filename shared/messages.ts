@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { ERROR_CODE_LIST } from './errors.js';
+import { WIRE_ERROR_CODE_LIST } from './errors.js';
 import { MAX_TTL_MS, MIN_TTL_MS } from './duration.js';
 import { DEFAULT_ROOM, LIMITS } from './limits.js';
 
@@ -125,26 +125,13 @@ export const commandRequestSchema = z.discriminatedUnion('type', [
   roomTtlRequestSchema,
 ]);
 
+export type CommandRequest = z.infer<typeof commandRequestSchema>;
+export type CommandType = CommandRequest['type'];
+export type CommandOf<T extends CommandType> = Extract<CommandRequest, { type: T }>;
+
 export const CHAT_QUEUE_TYPES = ['chat'] as const;
-export const COMMAND_QUEUE_TYPES = [
-  'login',
-  'users',
-  'mymsgs',
-  'history',
-  'logout',
-  'heartbeat',
-  'create_room',
-  'join_room',
-  'leave_room',
-  'rooms',
-  'invite',
-  'kick',
-  'promote',
-  'whois',
-  'edit',
-  'delete',
-  'room_ttl',
-] as const;
+/** The command names, read off the schema above: that union is the one place they are written. */
+export const COMMAND_QUEUE_TYPES: readonly CommandType[] = commandRequestSchema.options.map((option) => option.shape.type.value);
 
 // ------------------------------------------------------------------------ coordinator → clients
 
@@ -307,7 +294,7 @@ export const errorReplySchema = z.object({
   type: z.literal('error'),
   /** The requestId (or chat message id) of what was refused, when it could be read. */
   requestId: z.string().optional(),
-  code: z.enum(ERROR_CODE_LIST),
+  code: z.enum(WIRE_ERROR_CODE_LIST),
   message: z.string(),
 });
 
@@ -335,7 +322,6 @@ export const serverMessageSchema = z.discriminatedUnion('type', [
 ]);
 
 export type ChatSend = z.infer<typeof chatSendSchema>;
-export type CommandRequest = z.infer<typeof commandRequestSchema>;
 export type LoginRequest = z.infer<typeof loginRequestSchema>;
 export type ChatEvent = z.infer<typeof chatEventSchema>;
 export type PresenceEvent = z.infer<typeof presenceEventSchema>;
@@ -363,3 +349,35 @@ export type RoomKind = z.infer<typeof roomKindSchema>;
 /** Everything that concerns a room's content or membership, pushed to members. */
 export type RoomBroadcast = ChatEvent | MessageUpdated | MessageRemoved | RoomEvent;
 export type Reply = Exclude<ServerMessage, ChatEvent | PresenceEvent | PresenceBatch | RoomBroadcast | ActivatedEvent>;
+
+/**
+ * The successful answer to each command, by type (an `error` may answer any of them). The client
+ * derives each request's reply type from this map; `satisfies` makes a command without an answer,
+ * or an answer that is not a server message, a compile error.
+ */
+export const REPLY_TYPE_OF = {
+  login: 'login.ok',
+  users: 'users.list',
+  mymsgs: 'mymsgs.list',
+  history: 'history.list',
+  logout: 'logout.ok',
+  heartbeat: 'heartbeat.ok',
+  create_room: 'room.ok',
+  join_room: 'room.ok',
+  leave_room: 'done',
+  rooms: 'rooms.list',
+  invite: 'done',
+  kick: 'done',
+  promote: 'done',
+  whois: 'whois.info',
+  edit: 'done',
+  delete: 'done',
+  room_ttl: 'done',
+} as const satisfies Record<CommandType, Reply['type']>;
+
+export type ReplyOf<T extends CommandType> = Extract<ServerMessage, { type: (typeof REPLY_TYPE_OF)[T] }>;
+
+/** True when `message` is the successful answer a `type` command expects. */
+export function isReplyOf<T extends CommandType>(type: T, message: ServerMessage): message is ReplyOf<T> {
+  return message.type === REPLY_TYPE_OF[type];
+}
