@@ -6,7 +6,7 @@ function closedWith(code: number, message = `Connection closed: ${code}`): Error
 }
 
 describe('amqpReplyCode', () => {
-  it.each([
+  it.each<[unknown, string]>([
     [undefined, 'nothing'],
     ['403', 'a string, not an error'],
     [new Error('connect ECONNREFUSED 127.0.0.1:1'), 'a socket error'],
