@@ -127,7 +127,6 @@ export const commandRequestSchema = z.discriminatedUnion('type', [
 
 export type CommandRequest = z.infer<typeof commandRequestSchema>;
 export type CommandType = CommandRequest['type'];
-export type CommandOf<T extends CommandType> = Extract<CommandRequest, { type: T }>;
 
 export const CHAT_QUEUE_TYPES = ['chat'] as const;
 /** The command names, read off the schema above: that union is the one place they are written. */

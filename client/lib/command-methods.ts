@@ -29,7 +29,8 @@ export abstract class CommandMethods extends EventEmitter<ClientEvents> {
   }
 
   async history(options: { room?: string; afterSeq?: number; limit?: number } = {}): Promise<HistoryList> {
-    return this.command('history', { room: DEFAULT_ROOM, ...options });
+    const { room = DEFAULT_ROOM, ...rest } = options;
+    return this.command('history', { room, ...rest });
   }
 
   async createRoom(room: string, options: { secret?: boolean } = {}): Promise<RoomInfo> {
