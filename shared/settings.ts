@@ -1,6 +1,7 @@
 import { CommanderError, Option, type Command } from 'commander';
 import { z } from 'zod';
 import { ERROR_CODES, WarrenError } from './errors.js';
+import { isValidNamespace } from './topology.js';
 
 /**
  * One configuration setting: read from an environment variable, overridden by a flag, validated
@@ -60,6 +61,9 @@ export const amqpUrlSchema = z
       return false;
     }
   }, 'must be an amqp:// or amqps:// URL with a host and a valid port');
+
+/** The namespace setting's rule, shared by both entry points (each describes the setting its own way). */
+export const namespaceSchema = z.string().refine(isValidNamespace, 'lowercase letters, digits, _ and -, at most 64, starting with a letter or digit');
 
 /** The broker to connect to: one definition for both entry points (server/config.ts, client/config.ts). */
 export const AMQP_URL_SETTING = setting({

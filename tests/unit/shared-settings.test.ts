@@ -1,6 +1,6 @@
 import { CLIENT_SETTINGS } from '../../client/config.js';
 import { SERVER_SETTINGS } from '../../server/config.js';
-import { AMQP_URL_SETTING } from '../../shared/index.js';
+import { AMQP_URL_SETTING, namespaceSchema } from '../../shared/index.js';
 
 const accepts = (value: unknown): boolean => AMQP_URL_SETTING.schema.safeParse(value).success;
 
@@ -42,5 +42,20 @@ describe('the AMQP_URL setting', () => {
     expect(SERVER_SETTINGS.amqpUrl).toBe(AMQP_URL_SETTING);
     expect(CLIENT_SETTINGS.amqpUrl).toBe(AMQP_URL_SETTING);
     expect(AMQP_URL_SETTING).toMatchObject({ env: 'AMQP_URL', flag: 'amqp-url', default: 'amqp://guest:guest@localhost:5672' });
+  });
+});
+
+describe('the namespace setting', () => {
+  it.each(['', 'Warren', '-warren', '_warren', 'war.ren', 'war ren', 'a'.repeat(65), 'warren\n'])('refuses %j', (value) => {
+    expect(namespaceSchema.safeParse(value).success).toBe(false);
+  });
+
+  it.each(['warren', 'team-2_chat', '0', 'a'.repeat(64)])('accepts %j', (value) => {
+    expect(namespaceSchema.parse(value)).toBe(value);
+  });
+
+  it('has one rule for the coordinator and the client', () => {
+    expect(SERVER_SETTINGS.namespace.schema).toBe(namespaceSchema);
+    expect(CLIENT_SETTINGS.namespace.schema).toBe(namespaceSchema);
   });
 });
