@@ -8,7 +8,7 @@ import {
   commandRequestSchema,
   type ChatSend,
   type CommandRequest,
-} from './messages.js';
+} from './client-messages.js';
 
 const UTF8 = new TextDecoder('utf-8', { fatal: true });
 

@@ -13,7 +13,7 @@ export type CommandArgs<T extends CommandType> = Omit<CommandInput<T>, Filled>;
 /**
  * The one table of commands: how each is named to people (in a timeout message, "no answer to
  * /users within ..."). Everything else about a command (its fields, whether it carries the token
- * and the client's clock, its reply) is read from the protocol in shared/messages.ts.
+ * and the client's clock, its reply) is read from the protocol in shared/client-messages.ts.
  */
 export const COMMAND_LABELS = {
   login: 'login',

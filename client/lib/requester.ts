@@ -19,7 +19,7 @@ export interface RequestSink {
 /**
  * Commands sent and their answers: each request gets a fresh requestId, waits for the reply with
  * that id, and resolves with the reply type the protocol gives that command (REPLY_TYPE_OF in
- * shared/messages.ts), checked when it arrives; an `error` reply rejects it with its code.
+ * shared/replies.ts), checked when it arrives; an `error` reply rejects it with its code.
  */
 export class Requester {
   private readonly pending: PendingRequests;

@@ -1,138 +1,11 @@
 import { z } from 'zod';
 import { WIRE_ERROR_CODE_LIST } from './errors.js';
-import { MAX_TTL_MS, MIN_TTL_MS } from './duration.js';
-import { DEFAULT_ROOM, LIMITS } from './limits.js';
+import { isoTimestamp, num, roomName, seq, token } from './fields.js';
 
 /**
- * The wire protocol, version 1. Every body is one UTF-8 JSON object with a `type`.
- * docs/PROTOCOL.md describes the same thing for people; keep them in step.
+ * The wire protocol, version 1, from the coordinator to clients: events, replies and errors.
+ * client-messages.ts holds the other direction; docs/PROTOCOL.md describes both for people.
  */
-
-export const isoTimestamp = z.iso.datetime({ offset: false, precision: 3 });
-const id = z.string().min(1).max(64).regex(/^[A-Za-z0-9_-]+$/, 'letters, digits, _ and - only');
-/**
- * Text people typed. JSON's \u escapes can carry a lone surrogate, which is not Unicode: SQLite
- * would store U+FFFD instead, and history would differ from what was delivered. Refused.
- */
-const typedText = z.string().refine((value) => !/\p{Cs}/u.test(value), 'not valid Unicode (a lone surrogate)');
-const token = z.string().min(16).max(128);
-/** Room names on the wire: user rooms (see rooms.ts) or `dm:a:b` private conversations. */
-const roomName = z.string().min(1).max(200);
-const userName = z.string().min(1).max(64);
-const ttlMs = z.number().int().min(MIN_TTL_MS).max(MAX_TTL_MS);
-const num = z.number().int().positive();
-const seq = z.number().int().nonnegative();
-
-// ---------------------------------------------------------------- client → coordinator: chat queue
-
-export const chatSendSchema = z.strictObject({
-  type: z.literal('chat'),
-  /** Chosen by the client, unique per session: lets the coordinator drop redeliveries. */
-  id,
-  token,
-  /** The name the sender claims; must be the one the token was issued to. */
-  from: z.string().min(1).max(64),
-  room: roomName.default(DEFAULT_ROOM),
-  /** A private message to this user instead of the room. */
-  to: userName.optional(),
-  /** The message disappears this long after the coordinator accepts it. */
-  ttlMs: ttlMs.optional(),
-  text: typedText,
-  clientTs: isoTimestamp,
-});
-
-// ------------------------------------------------------------- client → coordinator: command queue
-
-export const loginRequestSchema = z.strictObject({
-  type: z.literal('login'),
-  requestId: id,
-  name: z.string().max(256),
-  clientId: id,
-  clientTs: isoTimestamp.optional(),
-});
-export const usersRequestSchema = z.strictObject({ type: z.literal('users'), requestId: id, token });
-export const myMessagesRequestSchema = z.strictObject({
-  type: z.literal('mymsgs'),
-  requestId: id,
-  token,
-  limit: z.number().int().min(1).max(LIMITS.maxHistoryPage).optional(),
-});
-export const historyRequestSchema = z.strictObject({
-  type: z.literal('history'),
-  requestId: id,
-  token,
-  room: roomName.default(DEFAULT_ROOM),
-  afterSeq: seq.optional(),
-  limit: z.number().int().min(1).max(LIMITS.maxHistoryPage).optional(),
-});
-export const logoutRequestSchema = z.strictObject({ type: z.literal('logout'), requestId: id, token, clientTs: isoTimestamp.optional() });
-export const heartbeatRequestSchema = z.strictObject({
-  type: z.literal('heartbeat'),
-  requestId: id.optional(),
-  token,
-});
-
-/** Commands that change something carry the client's clock too, so the log has both timestamps. */
-const clientTs = isoTimestamp.optional();
-const roomRequest = <T extends string>(type: T) =>
-  z.strictObject({ type: z.literal(type), requestId: id, token, room: roomName, clientTs });
-const memberRequest = <T extends string>(type: T) =>
-  z.strictObject({ type: z.literal(type), requestId: id, token, room: roomName, user: userName, clientTs });
-
-export const createRoomRequestSchema = z.strictObject({
-  type: z.literal('create_room'),
-  requestId: id,
-  token,
-  room: roomName,
-  secret: z.boolean().default(false),
-  clientTs,
-});
-export const joinRoomRequestSchema = roomRequest('join_room');
-export const leaveRoomRequestSchema = roomRequest('leave_room');
-export const roomsRequestSchema = z.strictObject({ type: z.literal('rooms'), requestId: id, token });
-export const inviteRequestSchema = memberRequest('invite');
-export const kickRequestSchema = memberRequest('kick');
-export const promoteRequestSchema = memberRequest('promote');
-export const whoisRequestSchema = z.strictObject({ type: z.literal('whois'), requestId: id, token, user: userName });
-export const editRequestSchema = z.strictObject({ type: z.literal('edit'), requestId: id, token, num, text: typedText, clientTs });
-export const deleteRequestSchema = z.strictObject({ type: z.literal('delete'), requestId: id, token, num, clientTs });
-export const roomTtlRequestSchema = z.strictObject({
-  type: z.literal('room_ttl'),
-  requestId: id,
-  token,
-  room: roomName,
-  ttlMs: ttlMs.nullable(),
-  clientTs,
-});
-
-export const commandRequestSchema = z.discriminatedUnion('type', [
-  loginRequestSchema,
-  usersRequestSchema,
-  myMessagesRequestSchema,
-  historyRequestSchema,
-  logoutRequestSchema,
-  heartbeatRequestSchema,
-  createRoomRequestSchema,
-  joinRoomRequestSchema,
-  leaveRoomRequestSchema,
-  roomsRequestSchema,
-  inviteRequestSchema,
-  kickRequestSchema,
-  promoteRequestSchema,
-  whoisRequestSchema,
-  editRequestSchema,
-  deleteRequestSchema,
-  roomTtlRequestSchema,
-]);
-
-export type CommandRequest = z.infer<typeof commandRequestSchema>;
-export type CommandType = CommandRequest['type'];
-
-export const CHAT_QUEUE_TYPES = ['chat'] as const;
-/** The command names, read off the schema above: that union is the one place they are written. */
-export const COMMAND_QUEUE_TYPES: readonly CommandType[] = commandRequestSchema.options.map((option) => option.shape.type.value);
-
-// ------------------------------------------------------------------------ coordinator → clients
 
 export const chatEventSchema = z.object({
   type: z.literal('message'),
@@ -320,8 +193,6 @@ export const serverMessageSchema = z.discriminatedUnion('type', [
   doneSchema,
 ]);
 
-export type ChatSend = z.infer<typeof chatSendSchema>;
-export type LoginRequest = z.infer<typeof loginRequestSchema>;
 export type ChatEvent = z.infer<typeof chatEventSchema>;
 export type PresenceEvent = z.infer<typeof presenceEventSchema>;
 export type PresenceBatch = z.infer<typeof presenceBatchSchema>;
@@ -348,35 +219,3 @@ export type RoomKind = z.infer<typeof roomKindSchema>;
 /** Everything that concerns a room's content or membership, pushed to members. */
 export type RoomBroadcast = ChatEvent | MessageUpdated | MessageRemoved | RoomEvent;
 export type Reply = Exclude<ServerMessage, ChatEvent | PresenceEvent | PresenceBatch | RoomBroadcast | ActivatedEvent>;
-
-/**
- * The successful answer to each command, by type (an `error` may answer any of them). The client
- * derives each request's reply type from this map; `satisfies` makes a command without an answer,
- * or an answer that is not a server message, a compile error.
- */
-export const REPLY_TYPE_OF = {
-  login: 'login.ok',
-  users: 'users.list',
-  mymsgs: 'mymsgs.list',
-  history: 'history.list',
-  logout: 'logout.ok',
-  heartbeat: 'heartbeat.ok',
-  create_room: 'room.ok',
-  join_room: 'room.ok',
-  leave_room: 'done',
-  rooms: 'rooms.list',
-  invite: 'done',
-  kick: 'done',
-  promote: 'done',
-  whois: 'whois.info',
-  edit: 'done',
-  delete: 'done',
-  room_ttl: 'done',
-} as const satisfies Record<CommandType, Reply['type']>;
-
-export type ReplyOf<T extends CommandType> = Extract<ServerMessage, { type: (typeof REPLY_TYPE_OF)[T] }>;
-
-/** True when `message` is the successful answer a `type` command expects. */
-export function isReplyOf<T extends CommandType>(type: T, message: ServerMessage): message is ReplyOf<T> {
-  return message.type === REPLY_TYPE_OF[type];
-}
