@@ -1,10 +1,10 @@
 import { Command } from 'commander';
 import { z } from 'zod';
-import { addSettingFlags, booleanFromText, isValidNamespace, resolveSettings, setting, wholeNumber, type SettingsOf } from '../shared/index.js';
+import { AMQP_URL_SETTING, addSettingFlags, booleanFromText, namespaceSchema, resolveSettings, setting, wholeNumber, type SettingsOf } from '../shared/index.js';
 
 export const CLIENT_SETTINGS = {
-  amqpUrl: setting({ env: 'AMQP_URL', flag: 'amqp-url', description: 'RabbitMQ to connect to', default: 'amqp://guest:guest@localhost:5672', schema: z.string().regex(/^amqps?:\/\/\S+$/, 'must be an amqp:// or amqps:// URL') }),
-  namespace: setting({ env: 'WARREN_NAMESPACE', flag: 'namespace', description: 'prefix of every exchange and queue name (must match the coordinator)', default: 'warren', schema: z.string().refine(isValidNamespace, 'lowercase letters, digits, _ and -, at most 64') }),
+  amqpUrl: AMQP_URL_SETTING,
+  namespace: setting({ env: 'WARREN_NAMESPACE', flag: 'namespace', description: 'prefix of every exchange and queue name (must match the coordinator)', default: 'warren', schema: namespaceSchema }),
   user: setting<string | undefined>({ env: 'WARREN_USER', flag: 'user', description: 'log in with this name instead of being asked (required without a terminal)', default: undefined, schema: z.string().min(1).optional() }),
   localTime: setting({ env: 'WARREN_LOCAL_TIME', flag: 'local-time', description: 'show times in the local time zone instead of UTC', default: false, schema: booleanFromText, boolean: true }),
   requestTimeout: setting({ env: 'WARREN_REQUEST_TIMEOUT', flag: 'request-timeout', description: 'seconds to wait for the coordinator to answer a request', default: 10, schema: wholeNumber(1, 600) }),

@@ -1,15 +1,13 @@
 import { Command } from 'commander';
 import { z } from 'zod';
-import { addSettingFlags, booleanFromText, isValidNamespace, resolveSettings, setting, wholeNumber, type SettingsOf } from '../shared/index.js';
+import { AMQP_URL_SETTING, addSettingFlags, booleanFromText, namespaceSchema, resolveSettings, setting, wholeNumber, type SettingsOf } from '../shared/index.js';
 import type { CoordinatorOptions } from './coordinator.js';
 
-const amqpUrl = z.string().regex(/^amqps?:\/\/[^\s]+$/, 'must be an amqp:// or amqps:// URL');
-const namespace = z.string().refine(isValidNamespace, 'lowercase letters, digits, _ and -, at most 64, starting with a letter or digit');
 const positiveInt = (max: number) => wholeNumber(1, max);
 
 export const SERVER_SETTINGS = {
-  amqpUrl: setting({ env: 'AMQP_URL', flag: 'amqp-url', description: 'RabbitMQ to connect to', default: 'amqp://guest:guest@localhost:5672', schema: amqpUrl }),
-  namespace: setting({ env: 'WARREN_NAMESPACE', flag: 'namespace', description: 'prefix of every exchange and queue name', default: 'warren', schema: namespace }),
+  amqpUrl: AMQP_URL_SETTING,
+  namespace: setting({ env: 'WARREN_NAMESPACE', flag: 'namespace', description: 'prefix of every exchange and queue name', default: 'warren', schema: namespaceSchema }),
   dataDir: setting({ env: 'WARREN_DATA_DIR', flag: 'data-dir', description: 'directory of the SQLite store', default: './data', schema: z.string().min(1) }),
   logDir: setting({ env: 'WARREN_LOG_DIR', flag: 'log-dir', description: 'directory of chat.log', default: './log', schema: z.string().min(1) }),
   sessionTimeout: setting({ env: 'WARREN_SESSION_TIMEOUT', flag: 'session-timeout', description: 'seconds without a heartbeat before a client is logged out and its name freed', default: 15, schema: positiveInt(3600) }),

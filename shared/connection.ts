@@ -1,6 +1,7 @@
 import { EventEmitter } from 'node:events';
 import amqp, { type AmqpConnectionManager, type ChannelWrapper, type SetupFunc } from 'amqp-connection-manager';
 import type { Channel } from 'amqplib';
+import { unrecoverableBrokerFailure } from './broker-failure.js';
 import { ERROR_CODES, WarrenError } from './errors.js';
 
 /**
@@ -26,9 +27,6 @@ export interface BrokerConnectionOptions {
 }
 
 export const DEFAULT_BACKOFF = { initialMs: 250, maxMs: 10_000 } as const;
-
-/** AMQP reply codes that retrying cannot fix. */
-const UNRECOVERABLE = /\b(403|ACCESS[-_]REFUSED|530|NOT[-_]ALLOWED)\b/;
 
 export class BrokerConnection extends EventEmitter<{ status: [ConnectionStatus] }> {
   private readonly manager: AmqpConnectionManager;
@@ -109,8 +107,8 @@ export class BrokerConnection extends EventEmitter<{ status: [ConnectionStatus] 
   private onFailure(err: Error | undefined, wasConnected: boolean): void {
     if (this.closed) return;
     const reason = describe(err);
-    if (UNRECOVERABLE.test(reason)) {
-      const code = /403|ACCESS/.test(reason) ? ERROR_CODES.BROKER_ACCESS_REFUSED : ERROR_CODES.BROKER_UNREACHABLE;
+    const code = unrecoverableBrokerFailure(err);
+    if (code) {
       this.setStatus({ state: 'failed', error: new WarrenError(code, `broker refused the connection: ${reason}`, { cause: err }) });
       void this.close();
       return;

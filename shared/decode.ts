@@ -1,5 +1,5 @@
 import type { z } from 'zod';
-import { ERROR_CODES, type ErrorCode } from './errors.js';
+import { ERROR_CODES, type WireErrorCode } from './errors.js';
 import { LIMITS } from './limits.js';
 import {
   CHAT_QUEUE_TYPES,
@@ -8,13 +8,13 @@ import {
   commandRequestSchema,
   type ChatSend,
   type CommandRequest,
-} from './messages.js';
+} from './client-messages.js';
 
 const UTF8 = new TextDecoder('utf-8', { fatal: true });
 
 export type Decoded<T> =
   | { ok: true; value: T }
-  | { ok: false; code: ErrorCode; message: string; /** id of the refused request, if readable */ requestId?: string };
+  | { ok: false; code: WireErrorCode; message: string; /** id of the refused request, if readable */ requestId?: string };
 
 /**
  * Turns raw bytes from a queue into a validated message, or a refusal with a specific code.
@@ -55,7 +55,7 @@ function decode<T>(body: Buffer, knownTypes: readonly string[], schema: z.ZodTyp
   return { ok: true, value: result.data };
 }
 
-function refuse(code: ErrorCode, message: string, requestId?: string): Decoded<never> {
+function refuse(code: WireErrorCode, message: string, requestId?: string): Decoded<never> {
   return requestId === undefined ? { ok: false, code, message } : { ok: false, code, message, requestId };
 }
 

@@ -1,8 +1,11 @@
 /**
- * Stable error codes. Every refusal the coordinator sends and every failure the client reports
- * carries one of these; users, tests and other implementations may rely on them.
+ * Stable error codes; users, tests and other implementations may rely on them. Two tables, so
+ * that the protocol's own type says which codes can arrive in an `error` reply:
+ * - WIRE_ERROR_CODES: what the coordinator may send (docs/PROTOCOL.md §13.1).
+ * - LOCAL_ERROR_CODES: raised inside one process (client library, terminal UI, an entry point's
+ *   settings, a broker connection) and never sent over the wire (§13.2).
  */
-export const ERROR_CODES = {
+export const WIRE_ERROR_CODES = {
   NAME_INVALID: 'NAME_INVALID',
   NAME_TAKEN: 'NAME_TAKEN',
   MALFORMED_JSON: 'MALFORMED_JSON',
@@ -24,9 +27,13 @@ export const ERROR_CODES = {
   CANNOT_LEAVE: 'CANNOT_LEAVE',
   UNKNOWN_MESSAGE: 'UNKNOWN_MESSAGE',
   NOT_YOUR_MESSAGE: 'NOT_YOUR_MESSAGE',
-  INTERNAL: 'INTERNAL',
+  /** Also raised locally by the client for a command typed with wrong arguments. */
   COMMAND_USAGE: 'COMMAND_USAGE',
-  // Raised on the client side only.
+  /** Also used locally for failures of the process itself. */
+  INTERNAL: 'INTERNAL',
+} as const;
+
+export const LOCAL_ERROR_CODES = {
   ALREADY_LOGGED_IN: 'ALREADY_LOGGED_IN',
   UNKNOWN_COMMAND: 'UNKNOWN_COMMAND',
   REQUEST_TIMEOUT: 'REQUEST_TIMEOUT',
@@ -41,8 +48,15 @@ export const ERROR_CODES = {
   TTL_INVALID: 'TTL_INVALID',
 } as const;
 
-export type ErrorCode = (typeof ERROR_CODES)[keyof typeof ERROR_CODES];
+/** Every code, for code that raises or reports one without caring where it may travel. */
+export const ERROR_CODES = { ...WIRE_ERROR_CODES, ...LOCAL_ERROR_CODES } as const;
 
+export type WireErrorCode = (typeof WIRE_ERROR_CODES)[keyof typeof WIRE_ERROR_CODES];
+export type LocalErrorCode = (typeof LOCAL_ERROR_CODES)[keyof typeof LOCAL_ERROR_CODES];
+export type ErrorCode = WireErrorCode | LocalErrorCode;
+
+/** The codes an `error` reply may carry (the schema's enum). */
+export const WIRE_ERROR_CODE_LIST = Object.values(WIRE_ERROR_CODES) as [WireErrorCode, ...WireErrorCode[]];
 export const ERROR_CODE_LIST = Object.values(ERROR_CODES) as [ErrorCode, ...ErrorCode[]];
 
 /** The one error class of warren: a human message plus a stable code. */
@@ -58,4 +72,8 @@ export class WarrenError extends Error {
 
 export function isWarrenError(value: unknown, code?: ErrorCode): value is WarrenError {
   return value instanceof WarrenError && (code === undefined || value.code === code);
+}
+
+export function isWireErrorCode(code: string): code is WireErrorCode {
+  return Object.hasOwn(WIRE_ERROR_CODES, code);
 }

@@ -1,6 +1,7 @@
 import { CommanderError, Option, type Command } from 'commander';
 import { z } from 'zod';
 import { ERROR_CODES, WarrenError } from './errors.js';
+import { isValidNamespace } from './topology.js';
 
 /**
  * One configuration setting: read from an environment variable, overridden by a flag, validated
@@ -45,6 +46,33 @@ export function wholeNumber(min: number, max: number): z.ZodType<number, unknown
     })
     .pipe(z.number().int('must be a whole number').min(min, `must be at least ${min}`).max(max, `must be at most ${max}`));
 }
+
+/**
+ * An AMQP URL as amqplib takes it: amqp:// or amqps://, a host, an optional port in range, and no
+ * white space anywhere (the URL parser would silently drop a tab or a new line, the broker would not).
+ */
+export const amqpUrlSchema = z
+  .string()
+  .regex(/^amqps?:\/\/\S+$/, 'must be an amqp:// or amqps:// URL')
+  .refine((value) => {
+    try {
+      return new URL(value).hostname !== '';
+    } catch {
+      return false;
+    }
+  }, 'must be an amqp:// or amqps:// URL with a host and a valid port');
+
+/** The namespace setting's rule, shared by both entry points (each describes the setting its own way). */
+export const namespaceSchema = z.string().refine(isValidNamespace, 'lowercase letters, digits, _ and -, at most 64, starting with a letter or digit');
+
+/** The broker to connect to: one definition for both entry points (server/config.ts, client/config.ts). */
+export const AMQP_URL_SETTING = setting({
+  env: 'AMQP_URL',
+  flag: 'amqp-url',
+  description: 'RabbitMQ to connect to',
+  default: 'amqp://guest:guest@localhost:5672',
+  schema: amqpUrlSchema,
+});
 
 /** Adds one flag per setting; help shows the variable and the default. */
 export function addSettingFlags(command: Command, table: SettingsTable): Command {

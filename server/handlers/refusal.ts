@@ -1,4 +1,4 @@
-import { ERROR_CODES, type ErrorCode } from '../../shared/index.js';
+import { ERROR_CODES, isWireErrorCode, type ErrorCode } from '../../shared/index.js';
 import { emptyOutcome, type Outcome } from '../outcome.js';
 
 /** Codes that mean the input was broken or hostile, not merely refused: these are dead-lettered. */
@@ -41,7 +41,8 @@ export function refusal(input: RefusalInput): Outcome {
       queue: input.replyTo,
       body: {
         type: 'error',
-        code: input.code,
+        // Only wire codes may cross; a local one reaching here is a coordinator bug, answered as such.
+        code: isWireErrorCode(input.code) ? input.code : ERROR_CODES.INTERNAL,
         message: input.reason,
         ...(input.requestId === undefined ? {} : { requestId: input.requestId }),
       },

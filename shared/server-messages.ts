@@ -1,152 +1,11 @@
 import { z } from 'zod';
-import { ERROR_CODE_LIST } from './errors.js';
-import { MAX_TTL_MS, MIN_TTL_MS } from './duration.js';
-import { DEFAULT_ROOM, LIMITS } from './limits.js';
+import { WIRE_ERROR_CODE_LIST } from './errors.js';
+import { isoTimestamp, num, roomName, seq, token } from './fields.js';
 
 /**
- * The wire protocol, version 1. Every body is one UTF-8 JSON object with a `type`.
- * docs/PROTOCOL.md describes the same thing for people; keep them in step.
+ * The wire protocol, version 1, from the coordinator to clients: events, replies and errors.
+ * client-messages.ts holds the other direction; docs/PROTOCOL.md describes both for people.
  */
-
-export const isoTimestamp = z.iso.datetime({ offset: false, precision: 3 });
-const id = z.string().min(1).max(64).regex(/^[A-Za-z0-9_-]+$/, 'letters, digits, _ and - only');
-/**
- * Text people typed. JSON's \u escapes can carry a lone surrogate, which is not Unicode: SQLite
- * would store U+FFFD instead, and history would differ from what was delivered. Refused.
- */
-const typedText = z.string().refine((value) => !/\p{Cs}/u.test(value), 'not valid Unicode (a lone surrogate)');
-const token = z.string().min(16).max(128);
-/** Room names on the wire: user rooms (see rooms.ts) or `dm:a:b` private conversations. */
-const roomName = z.string().min(1).max(200);
-const userName = z.string().min(1).max(64);
-const ttlMs = z.number().int().min(MIN_TTL_MS).max(MAX_TTL_MS);
-const num = z.number().int().positive();
-const seq = z.number().int().nonnegative();
-
-// ---------------------------------------------------------------- client → coordinator: chat queue
-
-export const chatSendSchema = z.strictObject({
-  type: z.literal('chat'),
-  /** Chosen by the client, unique per session: lets the coordinator drop redeliveries. */
-  id,
-  token,
-  /** The name the sender claims; must be the one the token was issued to. */
-  from: z.string().min(1).max(64),
-  room: roomName.default(DEFAULT_ROOM),
-  /** A private message to this user instead of the room. */
-  to: userName.optional(),
-  /** The message disappears this long after the coordinator accepts it. */
-  ttlMs: ttlMs.optional(),
-  text: typedText,
-  clientTs: isoTimestamp,
-});
-
-// ------------------------------------------------------------- client → coordinator: command queue
-
-export const loginRequestSchema = z.strictObject({
-  type: z.literal('login'),
-  requestId: id,
-  name: z.string().max(256),
-  clientId: id,
-  clientTs: isoTimestamp.optional(),
-});
-export const usersRequestSchema = z.strictObject({ type: z.literal('users'), requestId: id, token });
-export const myMessagesRequestSchema = z.strictObject({
-  type: z.literal('mymsgs'),
-  requestId: id,
-  token,
-  limit: z.number().int().min(1).max(LIMITS.maxHistoryPage).optional(),
-});
-export const historyRequestSchema = z.strictObject({
-  type: z.literal('history'),
-  requestId: id,
-  token,
-  room: roomName.default(DEFAULT_ROOM),
-  afterSeq: seq.optional(),
-  limit: z.number().int().min(1).max(LIMITS.maxHistoryPage).optional(),
-});
-export const logoutRequestSchema = z.strictObject({ type: z.literal('logout'), requestId: id, token, clientTs: isoTimestamp.optional() });
-export const heartbeatRequestSchema = z.strictObject({
-  type: z.literal('heartbeat'),
-  requestId: id.optional(),
-  token,
-});
-
-/** Commands that change something carry the client's clock too, so the log has both timestamps. */
-const clientTs = isoTimestamp.optional();
-const roomRequest = <T extends string>(type: T) =>
-  z.strictObject({ type: z.literal(type), requestId: id, token, room: roomName, clientTs });
-const memberRequest = <T extends string>(type: T) =>
-  z.strictObject({ type: z.literal(type), requestId: id, token, room: roomName, user: userName, clientTs });
-
-export const createRoomRequestSchema = z.strictObject({
-  type: z.literal('create_room'),
-  requestId: id,
-  token,
-  room: roomName,
-  secret: z.boolean().default(false),
-  clientTs,
-});
-export const joinRoomRequestSchema = roomRequest('join_room');
-export const leaveRoomRequestSchema = roomRequest('leave_room');
-export const roomsRequestSchema = z.strictObject({ type: z.literal('rooms'), requestId: id, token });
-export const inviteRequestSchema = memberRequest('invite');
-export const kickRequestSchema = memberRequest('kick');
-export const promoteRequestSchema = memberRequest('promote');
-export const whoisRequestSchema = z.strictObject({ type: z.literal('whois'), requestId: id, token, user: userName });
-export const editRequestSchema = z.strictObject({ type: z.literal('edit'), requestId: id, token, num, text: typedText, clientTs });
-export const deleteRequestSchema = z.strictObject({ type: z.literal('delete'), requestId: id, token, num, clientTs });
-export const roomTtlRequestSchema = z.strictObject({
-  type: z.literal('room_ttl'),
-  requestId: id,
-  token,
-  room: roomName,
-  ttlMs: ttlMs.nullable(),
-  clientTs,
-});
-
-export const commandRequestSchema = z.discriminatedUnion('type', [
-  loginRequestSchema,
-  usersRequestSchema,
-  myMessagesRequestSchema,
-  historyRequestSchema,
-  logoutRequestSchema,
-  heartbeatRequestSchema,
-  createRoomRequestSchema,
-  joinRoomRequestSchema,
-  leaveRoomRequestSchema,
-  roomsRequestSchema,
-  inviteRequestSchema,
-  kickRequestSchema,
-  promoteRequestSchema,
-  whoisRequestSchema,
-  editRequestSchema,
-  deleteRequestSchema,
-  roomTtlRequestSchema,
-]);
-
-export const CHAT_QUEUE_TYPES = ['chat'] as const;
-export const COMMAND_QUEUE_TYPES = [
-  'login',
-  'users',
-  'mymsgs',
-  'history',
-  'logout',
-  'heartbeat',
-  'create_room',
-  'join_room',
-  'leave_room',
-  'rooms',
-  'invite',
-  'kick',
-  'promote',
-  'whois',
-  'edit',
-  'delete',
-  'room_ttl',
-] as const;
-
-// ------------------------------------------------------------------------ coordinator → clients
 
 export const chatEventSchema = z.object({
   type: z.literal('message'),
@@ -307,7 +166,7 @@ export const errorReplySchema = z.object({
   type: z.literal('error'),
   /** The requestId (or chat message id) of what was refused, when it could be read. */
   requestId: z.string().optional(),
-  code: z.enum(ERROR_CODE_LIST),
+  code: z.enum(WIRE_ERROR_CODE_LIST),
   message: z.string(),
 });
 
@@ -334,9 +193,6 @@ export const serverMessageSchema = z.discriminatedUnion('type', [
   doneSchema,
 ]);
 
-export type ChatSend = z.infer<typeof chatSendSchema>;
-export type CommandRequest = z.infer<typeof commandRequestSchema>;
-export type LoginRequest = z.infer<typeof loginRequestSchema>;
 export type ChatEvent = z.infer<typeof chatEventSchema>;
 export type PresenceEvent = z.infer<typeof presenceEventSchema>;
 export type PresenceBatch = z.infer<typeof presenceBatchSchema>;
