@@ -10,3 +10,4 @@ export * from './connection.js';
 export * from './settings.js';
 export * from './rooms.js';
 export * from './duration.js';
+export * from './password-policy.js';

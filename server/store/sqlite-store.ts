@@ -162,6 +162,11 @@ export class SqliteStore implements Store {
     this.createRoom({ name: DEFAULT_ROOM, kind: 'public', createdBy: null, createdAt: new Date(0).toISOString(), ttlMs: null });
   }
 
+  /** The open database, for the stores of one concern each that share it (accounts, identities). */
+  get database(): Database.Database {
+    return this.db;
+  }
+
   appendMessage(message: NewMessage): AppendResult {
     return this.appendTx.immediate(message);
   }
