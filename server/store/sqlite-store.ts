@@ -2,6 +2,7 @@ import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { DEFAULT_ROOM, nameKey, type ChatEvent, type Role, type RoomKind } from '../../shared/index.js';
+import { prepareGuestForget, type ForgottenGuest } from './guest-forget.js';
 import { SCHEMA } from './schema.js';
 import type { AppendResult, MemberRecord, NewMessage, RoomRecord, SessionRecord, Store, StoredMessage } from './store.js';
 
@@ -87,6 +88,7 @@ export class SqliteStore implements Store {
   private readonly appendTx: Database.Transaction<(message: NewMessage) => AppendResult>;
   private readonly batchTx: Database.Transaction<(fn: () => unknown) => unknown>;
   private readonly markAll: Database.Transaction<() => void>;
+  private readonly forgetGuestTx: Database.Transaction<(nameKey: string) => ForgottenGuest>;
   private toMark = new Set<string>();
   private markTimer: NodeJS.Timeout | undefined;
 
@@ -159,6 +161,7 @@ export class SqliteStore implements Store {
       return fn();
     });
     this.markAll = db.transaction(() => this.writeMarks());
+    this.forgetGuestTx = db.transaction(prepareGuestForget(db));
     this.createRoom({ name: DEFAULT_ROOM, kind: 'public', createdBy: null, createdAt: new Date(0).toISOString(), ttlMs: null });
   }
 
@@ -324,6 +327,10 @@ export class SqliteStore implements Store {
 
   markDelivered(room: string, key: string, seq: number): void {
     this.sql.markDelivered.run(seq, room, key, seq);
+  }
+
+  forgetGuest(key: string): ForgottenGuest {
+    return this.forgetGuestTx.immediate(key);
   }
 
   saveSession(session: SessionRecord): void {
