@@ -8,6 +8,8 @@ import { lookalikeKeys } from '../shared/index.js';
 export class LookalikeIndex<T> {
   private readonly byKey = new Map<string, T>();
   private readonly byTypedKey = new Map<string, T>();
+  /** The keys each holder was recorded under: the keys of `ALICE` are not all those of `alice`. */
+  private readonly claims = new Map<T, { key: string; typedKey: string }>();
 
   /** The holder of `name` or of a name that looks like it. */
   holderOf(name: string): T | undefined {
@@ -15,19 +17,26 @@ export class LookalikeIndex<T> {
     return this.byKey.get(keys.key) ?? this.byTypedKey.get(keys.typedKey);
   }
 
-  /** Records `holder` under `name`; returns the holder of a look-alike instead when there is one (nothing recorded). */
+  /**
+   * Records `holder` under `name` (one name per holder: a new claim replaces its old one); returns
+   * the holder of a look-alike instead when there is one, and records nothing.
+   */
   claim(name: string, holder: T): T | undefined {
     const existing = this.holderOf(name);
     if (existing !== undefined) return existing;
+    this.release(holder);
     const keys = lookalikeKeys(name);
     this.byKey.set(keys.key, holder);
     this.byTypedKey.set(keys.typedKey, holder);
+    this.claims.set(holder, keys);
     return undefined;
   }
 
-  /** Frees `name` if `holder` holds it (a stale release after someone else claimed it does nothing). */
-  release(name: string, holder: T): void {
-    const keys = lookalikeKeys(name);
+  /** Frees the name `holder` holds, under the keys it was claimed with. */
+  release(holder: T): void {
+    const keys = this.claims.get(holder);
+    if (!keys) return;
+    this.claims.delete(holder);
     if (this.byKey.get(keys.key) === holder) this.byKey.delete(keys.key);
     if (this.byTypedKey.get(keys.typedKey) === holder) this.byTypedKey.delete(keys.typedKey);
   }

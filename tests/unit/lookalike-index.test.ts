@@ -17,14 +17,23 @@ describe('look-alike index', () => {
     expect(index.size).toBe(3);
   });
 
-  it('frees a name for its holder only', () => {
+  it('frees a name for its holder only, under every key it was claimed with', () => {
+    const index = new LookalikeIndex<string>();
+    index.claim('ALICE', 'session-a');
+    index.release('someone-else');
+    expect(index.holderOf('alice')).toBe('session-a');
+    index.release('session-a');
+    for (const name of ['alice', 'ALICE', 'AIice', '\u0430lice']) expect(index.holderOf(name)).toBeUndefined();
+    expect(index.claim('AIice', 'session-c')).toBeUndefined();
+    expect(index.size).toBe(1);
+  });
+
+  it('a holder claiming a second name gives up the first', () => {
     const index = new LookalikeIndex<string>();
     index.claim('alice', 'session-a');
-    index.release('ALICE', 'someone-else');
-    expect(index.holderOf('alice')).toBe('session-a');
-    index.release('ALICE', 'session-a');
+    index.claim('bob', 'session-a');
     expect(index.holderOf('alice')).toBeUndefined();
-    expect(index.claim('\u0430lice'.replace('\u0430', 'a'), 'session-c')).toBeUndefined();
+    expect(index.holderOf('BOB')).toBe('session-a');
     expect(index.size).toBe(1);
   });
 });
