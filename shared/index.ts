@@ -14,3 +14,4 @@ export * from './settings.js';
 export * from './rooms.js';
 export * from './duration.js';
 export * from './broker-failure.js';
+export * from './password-policy.js';

@@ -1,4 +1,8 @@
-/** The SQLite schema. `num` is never reused (AUTOINCREMENT); `seq` is per room, from rooms.last_seq. */
+/**
+ * The SQLite schema. `num` is never reused (AUTOINCREMENT); `seq` is per room, from rooms.last_seq.
+ * `accounts` (account-store.ts) is keyed by the look-alike keys of shared/name-key.ts;
+ * `broker_identities` (identity-store.ts) holds the clients' broker users.
+ */
 export const SCHEMA = `
 CREATE TABLE IF NOT EXISTS messages (
   num           INTEGER PRIMARY KEY AUTOINCREMENT,
@@ -52,4 +56,23 @@ CREATE TABLE IF NOT EXISTS flags (
   key   TEXT PRIMARY KEY,
   value TEXT NOT NULL
 );
+CREATE TABLE IF NOT EXISTS accounts (
+  name_key      TEXT PRIMARY KEY,
+  typed_key     TEXT NOT NULL UNIQUE,
+  name          TEXT NOT NULL,
+  password_hash TEXT NOT NULL,
+  created_at    TEXT NOT NULL,
+  updated_at    TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS broker_identities (
+  id            TEXT PRIMARY KEY,
+  secret_sha256 BLOB NOT NULL,
+  name          TEXT,
+  name_key      TEXT,
+  created_ms    INTEGER NOT NULL,
+  bound_ms      INTEGER,
+  revoked_ms    INTEGER
+);
+CREATE INDEX IF NOT EXISTS broker_identities_unbound ON broker_identities (created_ms) WHERE name IS NULL AND revoked_ms IS NULL;
+CREATE INDEX IF NOT EXISTS broker_identities_by_name ON broker_identities (name_key) WHERE name_key IS NOT NULL;
 `;

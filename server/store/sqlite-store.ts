@@ -2,6 +2,7 @@ import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { DEFAULT_ROOM, nameKey, type ChatEvent, type Role } from '../../shared/index.js';
+import { prepareGuestForget, type ForgottenGuest } from './guest-forget.js';
 import { SCHEMA } from './schema.js';
 import { toEvent, toMember, toRoom, type MemberRow, type MessageRow, type RoomRow, type SessionRow } from './rows.js';
 import type { AppendResult, MemberRecord, NewMessage, RoomRecord, SessionRecord, Store, StoredMessage } from './store.js';
@@ -17,6 +18,7 @@ export class SqliteStore implements Store {
   private readonly appendTx: Database.Transaction<(message: NewMessage) => AppendResult>;
   private readonly batchTx: Database.Transaction<(fn: () => unknown) => unknown>;
   private readonly markAll: Database.Transaction<() => void>;
+  private readonly forgetGuestTx: Database.Transaction<(nameKey: string) => ForgottenGuest>;
   private toMark = new Set<string>();
   private markTimer: NodeJS.Timeout | undefined;
 
@@ -89,7 +91,13 @@ export class SqliteStore implements Store {
       return fn();
     });
     this.markAll = db.transaction(() => this.writeMarks());
+    this.forgetGuestTx = db.transaction(prepareGuestForget(db));
     this.createRoom({ name: DEFAULT_ROOM, kind: 'public', createdBy: null, createdAt: new Date(0).toISOString(), ttlMs: null });
+  }
+
+  /** The open database, for the stores of one concern each that share it (accounts, identities). */
+  get database(): Database.Database {
+    return this.db;
   }
 
   appendMessage(message: NewMessage): AppendResult {
@@ -249,6 +257,10 @@ export class SqliteStore implements Store {
 
   markDelivered(room: string, key: string, seq: number): void {
     this.sql.markDelivered.run(seq, room, key, seq);
+  }
+
+  forgetGuest(key: string): ForgottenGuest {
+    return this.forgetGuestTx.immediate(key);
   }
 
   saveSession(session: SessionRecord): void {

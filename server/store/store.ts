@@ -1,4 +1,5 @@
 import type { ChatEvent, Role, RoomKind } from '../../shared/index.js';
+import type { ForgottenGuest } from './guest-forget.js';
 
 /** A session as the coordinator keeps it: who holds which name, and where to reach them. */
 export interface SessionRecord {
@@ -87,6 +88,12 @@ export interface Store {
   /** Private messages to this name that were never delivered to an online session. */
   undeliveredPrivate(nameKey: string): ChatEvent[];
   markDelivered(room: string, nameKey: string, seq: number): void;
+  /**
+   * Ends what a guest name holds (guest-forget.ts): memberships and roles, private chats (kept for
+   * the other person under an archived name), and the right to edit or delete its messages. Call
+   * it in the batch that ends the guest's session.
+   */
+  forgetGuest(nameKey: string): ForgottenGuest;
   // Sessions
   saveSession(session: SessionRecord): void;
   deleteSession(sessionId: string): void;
