@@ -34,6 +34,8 @@ export interface AuthorityOptions {
   /** How often old unbound and revoked ids are forgotten. Default 30 s. */
   sweepIntervalMs?: number;
   logger?: AuthorityLogger;
+  /** More `amq.rabbitmq.event` keys to follow (see ConnectionTrackerOptions.extraEvents) and their listener. */
+  brokerEvents?: { keys: readonly string[]; onEvent: (routingKey: string, headers: Readonly<Record<string, unknown>>) => void };
   /** Every decision, e.g. to log refusals. */
   onDecision?: (path: AuthPath, fields: Readonly<Record<string, string>>, decision: Decision, micros: number) => void;
 }
@@ -62,6 +64,7 @@ export class Authority {
       url: amqpUrlWithCredentials(options.amqpUrl, this.coordinatorUser, this.coordinatorPassword),
       namespace: options.namespace,
       ...(options.logger ? { logger: options.logger } : {}),
+      ...(options.brokerEvents ? { extraEvents: options.brokerEvents.keys, onEvent: options.brokerEvents.onEvent } : {}),
     });
     this.policy = new AuthorityPolicy({
       namespace: options.namespace,

@@ -18,6 +18,13 @@ export interface ConnectionTrackerOptions {
   /** Wait between reconnection attempts. Default 1 s. */
   retryMs?: number;
   now?: () => number;
+  /**
+   * More routing keys of `amq.rabbitmq.event` to follow on the same queue (e.g. `queue.deleted`,
+   * `exchange.deleted`, `binding.deleted`, `consumer.deleted`, for the coordinator's watch of its
+   * own names); each event, these and the connection ones, goes to `onEvent` too.
+   */
+  extraEvents?: readonly string[];
+  onEvent?: (routingKey: string, headers: Readonly<Record<string, unknown>>) => void;
 }
 
 const EVENT_EXCHANGE = 'amq.rabbitmq.event';
@@ -153,9 +160,16 @@ export class ConnectionTracker implements ConnectionCounts {
   private async follow(channel: Channel): Promise<void> {
     const queue = `${this.options.namespace}.authority.events.${randomBytes(6).toString('hex')}`;
     await channel.assertQueue(queue, { exclusive: true, autoDelete: true, durable: false, arguments: { 'x-max-length': 100_000 } });
-    for (const key of EVENTS) await channel.bindQueue(queue, EVENT_EXCHANGE, key);
+    for (const key of new Set([...EVENTS, ...(this.options.extraEvents ?? [])])) await channel.bindQueue(queue, EVENT_EXCHANGE, key);
     await channel.consume(queue, (msg: ConsumeMessage | null) => {
-      if (msg) this.apply(msg.fields.routingKey, (msg.properties.headers ?? {}) as Record<string, unknown>);
+      if (!msg) return;
+      const headers = (msg.properties.headers ?? {}) as Record<string, unknown>;
+      this.apply(msg.fields.routingKey, headers);
+      try {
+        this.options.onEvent?.(msg.fields.routingKey, headers);
+      } catch (err) {
+        this.logger.warn(`authority: a broker event listener failed: ${err instanceof Error ? err.message : String(err)}`);
+      }
     }, { noAck: true });
   }
 

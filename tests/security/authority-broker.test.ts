@@ -27,10 +27,12 @@ const opened: ChannelModel[] = [];
 const tally = { attempts: 0, refused: 0 };
 /** The authority's refusals, newest last, to tell why the broker closed a connection (amqplib drops the reason during the handshake). */
 const refusals: string[] = [];
+const brokerEvents: { key: string; name: unknown }[] = [];
 
 async function startAuthority(legacyGuest: boolean): Promise<void> {
   authority = await Authority.start({ namespace: NS, amqpUrl: broker.baseUrl, port: broker.authorityPort, legacyGuest,
     maxConnectionsPerClient: 3,
+    brokerEvents: { keys: ['queue.deleted'], onEvent: (key, headers) => brokerEvents.push({ key, name: headers.name }) },
     onDecision: (path, fields, decision) => {
       if (!decision.allow) refusals.push(`${path} ${fields.username}: ${decision.reason}`);
     },
@@ -221,6 +223,8 @@ describeBroker('secure broker: a client with its own id', () => {
     // 530 NOT_ALLOWED during the handshake; amqplib reports only that the broker closed.
     expect(error?.message).toMatch(/ConnectionClose/);
     expect(refusals.at(-1)).toBe(`vhost ${capped.clientId}: connection cap: 3 of 3`);
+    // The broker's own word for it (its log is written a moment later).
+    await waitFor(() => broker.node.logTail(400).includes(`access to vhost '/' refused for user '${capped.clientId}'`), 'the broker logs the refusal');
     if (error) tally.refused += 1;
     await three[0]?.close();
     await waitFor(async () => (await connectAs(capped.clientId, capped.secret).then(() => true, () => false)), 'a connection fits again', 10_000);
@@ -236,6 +240,13 @@ describeBroker('secure broker: a client with its own id', () => {
 });
 
 describeBroker('secure broker: the coordinator and legacy guest', () => {
+  it('follows more broker events for the coordinator on the same stream', async () => {
+    const queue = `${NS}.watched-${randomUUID()}`;
+    await coordinatorChannel.assertQueue(queue);
+    await coordinatorChannel.deleteQueue(queue);
+    await waitFor(() => brokerEvents.some((e) => e.key === 'queue.deleted' && e.name === queue), 'the queue.deleted event');
+  });
+
   it('the coordinator declares and uses its namespace, and nothing outside it', async () => {
     expect(await attempt(coordinator, async (ch) => {
       await declareSecureTopology(ch, T);
