@@ -24,6 +24,13 @@ export interface AuthorityOptions {
   legacyGuest?: boolean;
   /** Operator login for the management UI; absent = none. */
   adminPassword?: string;
+  /**
+   * The broker's management API (e.g. `http://rabbitmq:15672`). With it, `disconnect` closes a
+   * revoked id's connections, which otherwise keep what their channels already used (the broker
+   * caches allowed checks per channel). The authority logs in there as its own identity, minted
+   * per start like the coordinator's password, good for the management API only.
+   */
+  managementUrl?: string;
   /** Default: in memory. The authority closes it on stop. */
   directory?: IdentityDirectory;
   maxConnectionsPerClient?: number;
@@ -49,6 +56,7 @@ export class Authority {
   readonly policy: AuthorityPolicy;
   readonly coordinatorUser: string;
   private readonly coordinatorPassword: string;
+  private readonly operator = { username: 'warren-authority', password: randomBytes(32).toString('base64url') };
   private readonly http: AuthorityHttpServer;
   private readonly tracker: ConnectionTracker;
   private readonly directory: IdentityDirectory;
@@ -72,6 +80,7 @@ export class Authority {
       counts: this.tracker,
       coordinator: { username: this.coordinatorUser, password: this.coordinatorPassword },
       legacyGuest: options.legacyGuest ?? false,
+      ...(options.managementUrl !== undefined ? { operator: this.operator } : {}),
       ...(options.adminPassword !== undefined ? { admin: { password: options.adminPassword } } : {}),
       ...(options.maxConnectionsPerClient !== undefined ? { maxConnectionsPerClient: options.maxConnectionsPerClient } : {}),
       ...(options.maxGuestConnections !== undefined ? { maxGuestConnections: options.maxGuestConnections } : {}),
@@ -131,6 +140,31 @@ export class Authority {
 
   revoke(clientId: string): void {
     this.policy.revoke(clientId);
+  }
+
+  /**
+   * Closes every live connection of `username` through the management API (after `revoke`, so it
+   * cannot come back). Resolves with how many were closed; never rejects (failures are logged).
+   */
+  async disconnect(username: string, reason = 'warren session ended'): Promise<number> {
+    const base = this.options.managementUrl;
+    if (base === undefined) return 0;
+    const auth = `Basic ${Buffer.from(`${this.operator.username}:${this.operator.password}`).toString('base64')}`;
+    let closed = 0;
+    for (const name of this.tracker.connectionNames(username)) {
+      try {
+        const res = await fetch(new URL(`/api/connections/${encodeURIComponent(name)}`, base), {
+          method: 'DELETE',
+          headers: { authorization: auth, 'x-reason': reason },
+          signal: AbortSignal.timeout(5_000),
+        });
+        if (res.ok || res.status === 404) closed += res.ok ? 1 : 0;
+        else this.options.logger?.warn(`authority: closing connection ${name} of ${username}: HTTP ${res.status}`);
+      } catch (err) {
+        this.options.logger?.warn(`authority: closing connection ${name} of ${username}: ${err instanceof Error ? err.message : String(err)}`);
+      }
+    }
+    return closed;
   }
 
   identity(clientId: string): IdentityRecord | undefined {

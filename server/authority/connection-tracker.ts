@@ -39,7 +39,7 @@ const EVENTS = ['connection.created', 'connection.closed'] as const;
  * policy refuses client connections (fails closed).
  */
 export class ConnectionTracker implements ConnectionCounts {
-  private readonly byPid = new Map<string, string>();
+  private readonly byPid = new Map<string, { user: string; name: string | undefined }>();
   private readonly perUser = new Map<string, number>();
   private readonly reservations = new Map<string, number[]>();
   private connection: ChannelModel | undefined;
@@ -74,6 +74,13 @@ export class ConnectionTracker implements ConnectionCounts {
     this.reservations.set(username, [...this.pending(username), this.now() + this.reservationMs]);
   }
 
+  /** The broker's names of a user's live connections (`127.0.0.1:5000 -> 127.0.0.1:5672`), as the management API names them. */
+  connectionNames(username: string): string[] {
+    const names: string[] = [];
+    for (const entry of this.byPid.values()) if (entry.user === username && entry.name !== undefined) names.push(entry.name);
+    return names;
+  }
+
   /** Starts following the event stream (retrying until stopped); `whenLive` tells when counts are known. */
   start(): void {
     if (this.running) return;
@@ -104,14 +111,14 @@ export class ConnectionTracker implements ConnectionCounts {
     if (routingKey === 'connection.created') {
       const user = typeof headers.user === 'string' ? headers.user : undefined;
       if (!user || this.byPid.has(pid)) return;
-      this.byPid.set(pid, user);
+      this.byPid.set(pid, { user, name: typeof headers.name === 'string' ? headers.name : undefined });
       this.perUser.set(user, (this.perUser.get(user) ?? 0) + 1);
       // The reservation made when this connection was allowed now becomes a real count.
       const pending = this.pending(user);
       pending.shift();
       this.setPending(user, pending);
     } else if (routingKey === 'connection.closed') {
-      const user = this.byPid.get(pid);
+      const user = this.byPid.get(pid)?.user;
       if (user === undefined) return;
       this.byPid.delete(pid);
       const left = (this.perUser.get(user) ?? 1) - 1;

@@ -51,6 +51,11 @@ export interface AuthorityPolicyOptions {
   legacyGuest: boolean;
   /** The operator login for the management UI (`admin`, tags administrator management); absent = none. */
   admin?: { readonly username?: string; readonly password: string };
+  /**
+   * An identity for the management HTTP API only (tag `administrator`, no vhost, no resource):
+   * the authority uses it to close the connections of a revoked id. Absent = none.
+   */
+  operator?: { readonly username: string; readonly password: string };
   /** The only vhost anyone may open. Default `/`. */
   vhost?: string;
   /** Live connections a client id may hold. Default 3. */
@@ -69,6 +74,7 @@ export interface AuthorityPolicyOptions {
 export type BindResult = 'bound' | 'already-bound' | 'unknown' | 'revoked' | 'bound-elsewhere';
 
 const ADMIN_TAGS = ['administrator', 'management'] as const;
+const OPERATOR_TAGS = ['administrator'] as const;
 const GUEST = 'guest';
 
 /** Every decision of the authority: pure over the directory, the counts and the options. */
@@ -80,6 +86,8 @@ export class AuthorityPolicy {
   private readonly coordinatorDigest: Buffer;
   private readonly adminUser: string | undefined;
   private readonly adminDigest: Buffer | undefined;
+  private readonly operatorUser: string | undefined;
+  private readonly operatorDigest: Buffer | undefined;
   private readonly legacyGuest: boolean;
   private readonly vhost: string;
   private readonly maxConnectionsPerClient: number;
@@ -92,11 +100,15 @@ export class AuthorityPolicy {
   constructor(options: AuthorityPolicyOptions) {
     const coordinatorUser = options.coordinator.username;
     const adminUser = options.admin ? (options.admin.username ?? 'admin') : undefined;
-    for (const [what, user] of [['coordinator', coordinatorUser], ['admin', adminUser]] as const) {
+    const operatorUser = options.operator?.username;
+    for (const [what, user] of [['coordinator', coordinatorUser], ['admin', adminUser], ['operator', operatorUser]] as const) {
       if (user === undefined) continue;
       if (user === '' || user === GUEST || isClientId(user)) throw new Error(`the ${what} user name ${JSON.stringify(user)} would clash with a client id or guest`);
     }
-    if (adminUser !== undefined && adminUser === coordinatorUser) throw new Error('the admin and coordinator users must differ');
+    if (new Set([coordinatorUser, adminUser, operatorUser].filter((u) => u !== undefined)).size !== [coordinatorUser, adminUser, operatorUser].filter((u) => u !== undefined).length) {
+      throw new Error('the admin, operator and coordinator users must differ');
+    }
+    if (options.operator && options.operator.password.length < 16) throw new Error('the operator password must be at least 16 characters');
     if (options.coordinator.password.length < 16) throw new Error('the coordinator password must be at least 16 characters');
     if (options.admin && options.admin.password.length < 12) throw new Error('the admin password must be at least 12 characters');
     this.namespace = options.namespace;
@@ -106,6 +118,8 @@ export class AuthorityPolicy {
     this.coordinatorDigest = digest(options.coordinator.password);
     this.adminUser = adminUser;
     this.adminDigest = options.admin ? digest(options.admin.password) : undefined;
+    this.operatorUser = operatorUser;
+    this.operatorDigest = options.operator ? digest(options.operator.password) : undefined;
     this.legacyGuest = options.legacyGuest;
     this.vhost = options.vhost ?? '/';
     this.maxConnectionsPerClient = options.maxConnectionsPerClient ?? 3;
@@ -122,6 +136,9 @@ export class AuthorityPolicy {
     if (username === this.coordinatorUser) return same(password, this.coordinatorDigest) ? allow('coordinator') : deny('coordinator: wrong password');
     if (this.adminUser !== undefined && username === this.adminUser && this.adminDigest) {
       return same(password, this.adminDigest) ? allow('admin', ADMIN_TAGS) : deny('admin: wrong password');
+    }
+    if (this.operatorUser !== undefined && username === this.operatorUser && this.operatorDigest) {
+      return same(password, this.operatorDigest) ? allow('operator (management API only)', OPERATOR_TAGS) : deny('operator: wrong password');
     }
     if (username === GUEST) {
       if (!this.legacyGuest) return deny('guest: legacy mode is off');
@@ -239,6 +256,7 @@ export class AuthorityPolicy {
     | { kind: 'none'; reason: string } {
     if (username === this.coordinatorUser) return { kind: 'coordinator' };
     if (this.adminUser !== undefined && username === this.adminUser) return { kind: 'admin' };
+    if (this.operatorUser !== undefined && username === this.operatorUser) return { kind: 'none', reason: 'operator: management API only' };
     if (username === GUEST) return this.legacyGuest ? { kind: 'guest' } : { kind: 'none', reason: 'guest: legacy mode is off' };
     if (!isClientId(username)) return { kind: 'none', reason: 'unknown user' };
     const record = this.directory.get(username);

@@ -30,7 +30,12 @@ const refusals: string[] = [];
 const brokerEvents: { key: string; name: unknown }[] = [];
 
 async function startAuthority(legacyGuest: boolean): Promise<void> {
-  authority = await Authority.start({ namespace: NS, amqpUrl: broker.baseUrl, port: broker.authorityPort, legacyGuest,
+  authority = await Authority.start({
+    namespace: NS,
+    amqpUrl: broker.baseUrl,
+    port: broker.authorityPort,
+    managementUrl: `http://127.0.0.1:${broker.managementPort}`,
+    legacyGuest,
     maxConnectionsPerClient: 3,
     brokerEvents: { keys: ['queue.deleted'], onEvent: (key, headers) => brokerEvents.push({ key, name: headers.name }) },
     onDecision: (path, fields, decision) => {
@@ -230,12 +235,23 @@ describeBroker('secure broker: a client with its own id', () => {
     await waitFor(async () => (await connectAs(capped.clientId, capped.secret).then(() => true, () => false)), 'a connection fits again', 10_000);
   });
 
-  it('a revoked id is refused at once: new logins and new checks', async () => {
+  it('a revoked id is refused at once: new logins and new checks; disconnect closes what its channels had cached', async () => {
     const gone = mintClientCredentials();
     const connection = await connectAs(gone.clientId, gone.secret);
+    const cached = await connection.createConfirmChannel();
+    await publish(cached, T.inputExchange, T.chatRoutingKey, { userId: gone.clientId });
     authority.revoke(gone.clientId);
     await refused(connection, 403, (ch) => ch.assertQueue(T.clientQueue(gone.clientId), clientQueueOptions()));
     await loginRefused(gone.clientId, gone.secret);
+    // The broker cached the write on this channel: it still publishes until the connection goes.
+    await publish(cached, T.inputExchange, T.chatRoutingKey, { userId: gone.clientId });
+    const closed = new Promise((resolve) => connection.once('close', resolve));
+    await waitFor(async () => (await authority.disconnect(gone.clientId)) === 1, 'the management API closes the connection');
+    await closed;
+  });
+
+  it('the authority’s management identity cannot use AMQP', async () => {
+    await loginRefused('warren-authority', 'not-the-password-not-the-password');
   });
 });
 

@@ -237,6 +237,15 @@ describe('authority policy: coordinator, legacy guest, admin', () => {
     expect(policy.resource(res(COORD.username, 'queue', 'server_pending_messages', 'read')).allow).toBe(true);
   });
 
+  it('the operator identity: management API login only, nothing over AMQP', () => {
+    const { policy } = setup({ operator: { username: 'warren-authority', password: 'o'.repeat(20) } });
+    expect(policy.user({ username: 'warren-authority', password: 'o'.repeat(20) })).toMatchObject({ allow: true, tags: ['administrator'] });
+    expect(policy.user({ username: 'warren-authority', password: 'x'.repeat(20) }).allow).toBe(false);
+    expect(policy.vhostAccess({ username: 'warren-authority', vhost: '/' }).allow).toBe(false);
+    expect(policy.resource(res('warren-authority', 'queue', `${NS}.chat`, 'read')).allow).toBe(false);
+    expect(() => setup({ operator: { username: COORD.username, password: 'o'.repeat(20) } })).toThrow();
+  });
+
   it('admin: only when configured, with the management tags', () => {
     const { policy } = setup({ admin: { password: 'operator-pass-1' } });
     expect(policy.user({ username: 'admin', password: 'operator-pass-1' })).toMatchObject({ allow: true, tags: ['administrator', 'management'] });
