@@ -101,16 +101,7 @@ export class AuthorityPolicy {
     const coordinatorUser = options.coordinator.username;
     const adminUser = options.admin ? (options.admin.username ?? 'admin') : undefined;
     const operatorUser = options.operator?.username;
-    for (const [what, user] of [['coordinator', coordinatorUser], ['admin', adminUser], ['operator', operatorUser]] as const) {
-      if (user === undefined) continue;
-      if (user === '' || user === GUEST || isClientId(user)) throw new Error(`the ${what} user name ${JSON.stringify(user)} would clash with a client id or guest`);
-    }
-    if (new Set([coordinatorUser, adminUser, operatorUser].filter((u) => u !== undefined)).size !== [coordinatorUser, adminUser, operatorUser].filter((u) => u !== undefined).length) {
-      throw new Error('the admin, operator and coordinator users must differ');
-    }
-    if (options.operator && options.operator.password.length < 16) throw new Error('the operator password must be at least 16 characters');
-    if (options.coordinator.password.length < 16) throw new Error('the coordinator password must be at least 16 characters');
-    if (options.admin && options.admin.password.length < 12) throw new Error('the admin password must be at least 12 characters');
+    checkSpecialUsers(options, [coordinatorUser, adminUser, operatorUser]);
     this.namespace = options.namespace;
     this.coordinatorUser = coordinatorUser;
     this.directory = options.directory;
@@ -264,6 +255,18 @@ export class AuthorityPolicy {
     if (record.state === 'revoked') return { kind: 'none', reason: 'client: revoked' };
     return { kind: 'client', record };
   }
+}
+
+/** The coordinator, admin and operator: distinct, never taken for a client id or guest, with long passwords. */
+function checkSpecialUsers(options: AuthorityPolicyOptions, users: readonly (string | undefined)[]): void {
+  const named = users.filter((user): user is string => user !== undefined);
+  for (const user of named) {
+    if (user === '' || user === GUEST || isClientId(user)) throw new Error(`the user name ${JSON.stringify(user)} would clash with a client id or guest`);
+  }
+  if (new Set(named).size !== named.length) throw new Error('the admin, operator and coordinator users must differ');
+  if (options.coordinator.password.length < 16) throw new Error('the coordinator password must be at least 16 characters');
+  if (options.operator && options.operator.password.length < 16) throw new Error('the operator password must be at least 16 characters');
+  if (options.admin && options.admin.password.length < 12) throw new Error('the admin password must be at least 12 characters');
 }
 
 export function digest(secret: string): Buffer {
