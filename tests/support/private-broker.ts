@@ -19,16 +19,17 @@ export class PrivateBroker {
   private running = false;
   private readonly killOnExit = (): void => this.killNow();
 
-  private constructor(readonly port: number, distPort: number) {
-    this.nodeName = `warren-fault-${randomBytes(4).toString('hex')}@localhost`;
+  private constructor(readonly port: number, distPort: number, files: PrivateBrokerFiles = {}) {
+    this.nodeName = `${files.nodePrefix ?? 'warren-fault'}-${randomBytes(4).toString('hex')}@localhost`;
     this.url = `amqp://guest:guest@127.0.0.1:${port}`;
     this.dir = mkdtempSync(join(tmpdir(), 'warren-broker-'));
     // The node may run as another user (the rabbitmq account when started by root).
     chmodSync(this.dir, 0o777);
     const configFile = join(this.dir, 'rabbitmq.conf');
-    writeFileSync(configFile, `listeners.tcp.local = 127.0.0.1:${port}\nloopback_users.guest = true\n`, { mode: 0o644 });
+    writeFileSync(configFile, files.config ?? `listeners.tcp.local = 127.0.0.1:${port}\nloopback_users.guest = true\n`, { mode: 0o644 });
     const pluginsFile = join(this.dir, 'enabled_plugins');
-    writeFileSync(pluginsFile, '[].\n', { mode: 0o644 });
+    // Plugins must be listed before boot: enabling one later takes the node 13–15 s.
+    writeFileSync(pluginsFile, files.plugins ?? '[].\n', { mode: 0o644 });
     this.env = {
       ...process.env,
       RABBITMQ_NODENAME: this.nodeName,
@@ -50,11 +51,11 @@ export class PrivateBroker {
   }
 
   /** Picks free ports; the node is not started yet (`url` refuses connections until `start`). */
-  static async create(): Promise<PrivateBroker> {
-    const port = await freePort();
+  static async create(files: PrivateBrokerFiles = {}): Promise<PrivateBroker> {
+    const port = files.port ?? (await freePort());
     let distPort = await freePort();
     while (distPort === port) distPort = await freePort();
-    return new PrivateBroker(port, distPort);
+    return new PrivateBroker(port, distPort, files);
   }
 
   private get pidFile(): string {
@@ -118,6 +119,12 @@ export class PrivateBroker {
     return existsSync(path) ? readFileSync(path, 'utf8').split('\n').slice(-lines).join('\n') : '(no log)';
   }
 
+  /** Kills the node at once by its pid (a signal handler cannot wait for `destroy`). */
+  killAndRemove(): void {
+    this.killNow();
+    rmSync(this.dir, { recursive: true, force: true });
+  }
+
   /** Last resort when the test process exits without `destroy`: kill the node by its pid. */
   private killNow(): void {
     try {
@@ -137,6 +144,18 @@ export class PrivateBroker {
       });
     });
   }
+}
+
+/** A node of another configuration than the fault tests' plain one (tests/support/secure-broker.ts). */
+export interface PrivateBrokerFiles {
+  /** The AMQP port `config` names; picked free when absent. */
+  port?: number;
+  /** rabbitmq.conf text; it must listen on `port`. */
+  config?: string;
+  /** enabled_plugins text. */
+  plugins?: string;
+  /** Start of the node name, to tell nodes apart in `ps` and logs. */
+  nodePrefix?: string;
 }
 
 /** A TCP port nobody listens on right now. */

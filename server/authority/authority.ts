@@ -1,0 +1,197 @@
+import { randomBytes } from 'node:crypto';
+import { amqpUrlWithCredentials, DEFAULT_COORDINATOR_USER } from '../../shared/broker-identity.js';
+import { ConnectionTracker } from './connection-tracker.js';
+import { MemoryIdentityDirectory, type IdentityDirectory } from './directory.js';
+import { AuthorityHttpServer, type AuthPath } from './http.js';
+import { AuthorityPolicy, type BindResult, type Decision } from './policy.js';
+import type { IdentityRecord } from './directory.js';
+
+export interface AuthorityLogger {
+  info(message: string): void;
+  warn(message: string): void;
+  error(message: string): void;
+}
+
+export interface AuthorityOptions {
+  namespace: string;
+  /** The broker's AMQP URL; credentials in it are ignored (the tracker logs in as the coordinator). */
+  amqpUrl: string;
+  /** Where the broker reaches the authority. Defaults 127.0.0.1 and 15680 (0 = any free port). */
+  host?: string;
+  port?: number;
+  /** Default `warren-coordinator`. Its password is minted here, per start, and never stored. */
+  coordinatorUser?: string;
+  legacyGuest?: boolean;
+  /** Operator login for the management UI; absent = none. */
+  adminPassword?: string;
+  /**
+   * The broker's management API (e.g. `http://rabbitmq:15672`). With it, `disconnect` closes a
+   * revoked id's connections, which otherwise keep what their channels already used (the broker
+   * caches allowed checks per channel). The authority logs in there as its own identity, minted
+   * per start like the coordinator's password, good for the management API only.
+   */
+  managementUrl?: string;
+  /** Default: in memory. The authority closes it on stop. */
+  directory?: IdentityDirectory;
+  maxConnectionsPerClient?: number;
+  maxGuestConnections?: number;
+  maxUnbound?: number;
+  unboundTtlMs?: number;
+  revokedRetentionMs?: number;
+  /** How often old unbound and revoked ids are forgotten. Default 30 s. */
+  sweepIntervalMs?: number;
+  logger?: AuthorityLogger;
+  /** More `amq.rabbitmq.event` keys to follow (see ConnectionTrackerOptions.extraEvents) and their listener. */
+  brokerEvents?: { keys: readonly string[]; onEvent: (routingKey: string, headers: Readonly<Record<string, unknown>>) => void };
+  /** Every decision, e.g. to log refusals. */
+  onDecision?: (path: AuthPath, fields: Readonly<Record<string, string>>, decision: Decision, micros: number) => void;
+}
+
+/**
+ * The running authority: the HTTP server the broker asks, the policy behind it, and the event
+ * stream that counts connections. The coordinator logs in with `coordinatorUrl`, binds a client
+ * id to a name at login (`bind`) and revokes it when the session ends (`revoke`).
+ */
+export class Authority {
+  readonly policy: AuthorityPolicy;
+  readonly coordinatorUser: string;
+  private readonly coordinatorPassword: string;
+  private readonly operator = { username: 'warren-authority', password: randomBytes(32).toString('base64url') };
+  private readonly http: AuthorityHttpServer;
+  private readonly tracker: ConnectionTracker;
+  private readonly directory: IdentityDirectory;
+  private sweeper: NodeJS.Timeout | undefined;
+  private boundPort: number | undefined;
+  private stopping: Promise<void> | undefined;
+
+  private constructor(private readonly options: AuthorityOptions) {
+    this.coordinatorUser = options.coordinatorUser ?? DEFAULT_COORDINATOR_USER;
+    this.coordinatorPassword = randomBytes(32).toString('base64url');
+    this.directory = options.directory ?? new MemoryIdentityDirectory();
+    this.tracker = new ConnectionTracker({
+      url: amqpUrlWithCredentials(options.amqpUrl, this.coordinatorUser, this.coordinatorPassword),
+      namespace: options.namespace,
+      ...(options.logger ? { logger: options.logger } : {}),
+      ...(options.brokerEvents ? { extraEvents: options.brokerEvents.keys, onEvent: options.brokerEvents.onEvent } : {}),
+    });
+    this.policy = new AuthorityPolicy({
+      namespace: options.namespace,
+      directory: this.directory,
+      counts: this.tracker,
+      coordinator: { username: this.coordinatorUser, password: this.coordinatorPassword },
+      legacyGuest: options.legacyGuest ?? false,
+      ...(options.managementUrl !== undefined ? { operator: this.operator } : {}),
+      ...(options.adminPassword !== undefined ? { admin: { password: options.adminPassword } } : {}),
+      ...(options.maxConnectionsPerClient !== undefined ? { maxConnectionsPerClient: options.maxConnectionsPerClient } : {}),
+      ...(options.maxGuestConnections !== undefined ? { maxGuestConnections: options.maxGuestConnections } : {}),
+      ...(options.maxUnbound !== undefined ? { maxUnbound: options.maxUnbound } : {}),
+      ...(options.unboundTtlMs !== undefined ? { unboundTtlMs: options.unboundTtlMs } : {}),
+      ...(options.revokedRetentionMs !== undefined ? { revokedRetentionMs: options.revokedRetentionMs } : {}),
+    });
+    this.http = new AuthorityHttpServer(this.policy, {
+      ...(options.logger ? { logger: options.logger } : {}),
+      ...(options.onDecision ? { onDecision: options.onDecision } : {}),
+    });
+  }
+
+  /**
+   * Listens, then follows the broker's event stream in the background (the broker must be able to
+   * ask us about that very login, so it cannot come first). Client connections are refused until
+   * `ready()` resolves; the coordinator's own are not.
+   */
+  static async start(options: AuthorityOptions): Promise<Authority> {
+    const authority = new Authority(options);
+    try {
+      authority.boundPort = await authority.http.listen(options.port ?? 15680, options.host ?? '127.0.0.1');
+    } catch (err) {
+      authority.directory.close();
+      throw err;
+    }
+    authority.tracker.start();
+    authority.sweeper = setInterval(() => authority.policy.sweep(), options.sweepIntervalMs ?? 30_000);
+    authority.sweeper.unref();
+    return authority;
+  }
+
+  /** The port the broker must be configured with (auth_http.*_path). */
+  get port(): number {
+    if (this.boundPort === undefined) throw new Error('authority not listening');
+    return this.boundPort;
+  }
+
+  /** The broker URL with the coordinator's credentials: the coordinator's connections use it. */
+  get coordinatorUrl(): string {
+    return amqpUrlWithCredentials(this.options.amqpUrl, this.coordinatorUser, this.coordinatorPassword);
+  }
+
+  /** Resolves once connection counts are known (client logins are refused before). */
+  ready(): Promise<void> {
+    return this.tracker.whenLive();
+  }
+
+  /** Whether client connections can be counted right now. */
+  get live(): boolean {
+    return this.tracker.live;
+  }
+
+  bind(clientId: string, name: string): BindResult {
+    return this.policy.bind(clientId, name);
+  }
+
+  revoke(clientId: string): void {
+    this.policy.revoke(clientId);
+  }
+
+  /**
+   * Closes every live connection of `username` through the management API (after `revoke`, so it
+   * cannot come back). Resolves with how many were closed; never rejects (failures are logged).
+   */
+  async disconnect(username: string, reason = 'warren session ended'): Promise<number> {
+    const base = this.options.managementUrl;
+    if (base === undefined) return 0;
+    const auth = `Basic ${Buffer.from(`${this.operator.username}:${this.operator.password}`).toString('base64')}`;
+    let closed = 0;
+    for (const name of this.tracker.connectionNames(username)) {
+      try {
+        const res = await fetch(new URL(`/api/connections/${encodeURIComponent(name)}`, base), {
+          method: 'DELETE',
+          headers: { authorization: auth, 'x-reason': reason },
+          signal: AbortSignal.timeout(5_000),
+        });
+        if (res.ok || res.status === 404) closed += res.ok ? 1 : 0;
+        else this.options.logger?.warn(`authority: closing connection ${name} of ${username}: HTTP ${res.status}`);
+      } catch (err) {
+        this.options.logger?.warn(`authority: closing connection ${name} of ${username}: ${err instanceof Error ? err.message : String(err)}`);
+      }
+    }
+    return closed;
+  }
+
+  identity(clientId: string): IdentityRecord | undefined {
+    return this.policy.identity(clientId);
+  }
+
+  stats(): ReturnType<AuthorityHttpServer['stats']> {
+    return this.http.stats();
+  }
+
+  /**
+   * In order: no new decisions (HTTP), then the event stream, then the directory the first two
+   * read. Idempotent; never rejects.
+   */
+  stop(): Promise<void> {
+    if (!this.stopping) {
+      this.stopping = (async () => {
+        if (this.sweeper) clearInterval(this.sweeper);
+        await this.http.close().catch(() => undefined);
+        await this.tracker.stop().catch(() => undefined);
+        try {
+          this.directory.close();
+        } catch (err) {
+          this.options.logger?.error(`authority: closing the identity directory failed: ${err instanceof Error ? err.message : String(err)}`);
+        }
+      })();
+    }
+    return this.stopping;
+  }
+}
