@@ -1,11 +1,13 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { mkdtempSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import amqplib from 'amqplib';
 import { WarrenClient } from '../../client/lib/warren-client.js';
 import { ERROR_CODES, type ChatEvent, type ConnectionStatus, type WarrenError } from '../../shared/index.js';
-import { amqpUrlWithCredentials } from '../../shared/broker-identity.js';
+import { amqpUrlWithCredentials, mintClientCredentials } from '../../shared/broker-identity.js';
+import { clientQueueOptions, secureTopologyFor } from '../../shared/secure-topology.js';
 import { CLIENT_MAIN, SERVER_MAIN, runProgram, type Program } from '../support/programs.js';
 import { PrivateBroker, freePort } from '../support/private-broker.js';
 import { SecureBroker } from '../support/secure-broker.js';
@@ -79,6 +81,11 @@ async function secureClient(name: string): Promise<Watched> {
   await client.connect();
   await client.login(name);
   return watched;
+}
+
+function logLines(): string[] {
+  const path = join(dir, 'log', 'chat.log');
+  return existsSync(path) ? readFileSync(path, 'utf8').split('\n') : [];
 }
 
 const texts = (watched: Watched): string[] => watched.messages.map((event) => event.text);
@@ -182,6 +189,46 @@ describeBroker('secure mode end to end', () => {
     expect(texts(bob)).not.toContain('forged \u001b[2J');
   });
 
+  it('takes the sender from userId: input without it is refused, and replies never follow a replyTo', async () => {
+    const me = mintClientCredentials();
+    const connection = await amqplib.connect(amqpUrlWithCredentials(broker.baseUrl, me.clientId, me.secret));
+    try {
+      const channel = await connection.createConfirmChannel();
+      const topology = secureTopologyFor(NAMESPACE);
+      const mine = topology.clientQueue(me.clientId);
+      await channel.assertQueue(mine, clientQueueOptions());
+      const replies: Record<string, unknown>[] = [];
+      await channel.consume(mine, (msg) => msg && replies.push(JSON.parse(msg.content.toString('utf8')) as Record<string, unknown>), { noAck: true });
+      const login = (requestId: string, name: string): Buffer =>
+        Buffer.from(JSON.stringify({ type: 'login', requestId, name, clientId: me.clientId, clientTs: new Date().toISOString() }));
+      const bobsQueue = topology.clientQueue(bob.client.clientId);
+      const bobsErrorsBefore = bob.protocolErrors.length;
+
+      // No userId: the broker lets it through (it is optional), the coordinator refuses it and answers nobody.
+      channel.publish(topology.inputExchange, 'command', login('no-user-id', 'mallory'), { replyTo: mine });
+      await channel.waitForConfirms();
+      await waitFor(() => logLines().some((line) => line.includes('code=SENDER_UNVERIFIED')), 'the refusal in chat.log');
+      expect(replies).toEqual([]);
+
+      // With userId, a replyTo naming bob's queue is ignored: the answer comes to mine.
+      channel.publish(topology.inputExchange, 'command', login('with-user-id', 'mallory'), { userId: me.clientId, replyTo: bobsQueue });
+      await channel.waitForConfirms();
+      await waitFor(() => replies.find((reply) => reply.requestId === 'with-user-id'), 'the login answer on my own queue');
+      expect(replies.find((reply) => reply.requestId === 'with-user-id')).toMatchObject({ type: 'login.ok', name: 'mallory' });
+
+      // A bogus token aimed at bob's queue is answered to me, and bob keeps his session.
+      const beat = { type: 'heartbeat', requestId: 'bogus', token: randomBytes(24).toString('base64url') };
+      channel.publish(topology.inputExchange, 'command', Buffer.from(JSON.stringify(beat)), { userId: me.clientId, replyTo: bobsQueue });
+      await channel.waitForConfirms();
+      await waitFor(() => replies.find((reply) => reply.requestId === 'bogus'), 'the refusal on my own queue');
+      expect(replies.find((reply) => reply.requestId === 'bogus')).toMatchObject({ type: 'error', code: ERROR_CODES.SESSION_UNKNOWN });
+      expect(bob.client.name).toBe('bob');
+      expect(bob.protocolErrors).toHaveLength(bobsErrorsBefore);
+    } finally {
+      await connection.close().catch(() => undefined);
+    }
+  });
+
   it('refuses at the broker a client whose session ended: its connection is closed and it cannot come back', async () => {
     await alice.client.logout();
     await waitFor(() => alice.client.connectionStatus.state === 'failed', 'alice to be shut out', 20_000);
@@ -189,6 +236,6 @@ describeBroker('secure mode end to end', () => {
     expect(status.state === 'failed' && status.error.code).toBe(ERROR_CODES.BROKER_ACCESS_REFUSED);
     // Bob is unaffected.
     await bob.client.send('still here');
-    expect((await bob.client.users()).map((user) => user.name)).toEqual(['bob']);
+    expect((await bob.client.users()).map((user) => user.name)).not.toContain('alice');
   }, 60_000);
 });
