@@ -428,6 +428,8 @@ export class WarrenClient extends EventEmitter<ClientEvents> {
     if (aboutMe && event.event === 'invited' && !this.feed.isFollowing(event.room)) {
       void this.joinRoom(event.room).catch(() => undefined);
     }
+    // The one kicked gets the notice twice (the room's copy, and one sent directly): the second is a repeat.
+    if (aboutMe && event.event === 'kicked' && !this.feed.isFollowing(event.room)) return;
     if (aboutMe && event.event === 'kicked') void this.feed.unfollow(event.room);
     this.emit('roomEvent', event);
   }

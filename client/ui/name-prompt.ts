@@ -8,12 +8,14 @@ import type { WarrenClient } from '../lib/warren-client.js';
  */
 export async function promptForName(
   client: WarrenClient,
-  streams: { input: NodeJS.ReadableStream; output: NodeJS.WritableStream },
+  streams: { input: NodeJS.ReadableStream; output: NodeJS.WritableStream; signal?: AbortSignal },
 ): Promise<LoginOk> {
   let login: LoginOk | undefined;
   await input(
     {
       message: 'Choose a user name:',
+      // A refused name leaves the field: what is typed next is a new name, not an addition to it.
+      theme: { validationFailureMode: 'clear' },
       validate: async (value: string) => {
         const check = checkUserName(value.trim());
         if (!check.ok) return `Invalid name: ${check.reason}.`;
@@ -25,7 +27,7 @@ export async function promptForName(
         }
       },
     },
-    { input: streams.input, output: streams.output },
+    { input: streams.input, output: streams.output, ...(streams.signal ? { signal: streams.signal } : {}) },
   );
   if (!login) throw new Error('name prompt ended without a login');
   return login;

@@ -8,6 +8,10 @@ import { createFormatter } from './format.js';
 import { promptForName } from './name-prompt.js';
 import { Screen } from './screen.js';
 import { SessionController } from './session-controller.js';
+import { watchTerminal } from './terminal-watch.js';
+
+/** How often the terminal is asked whether it is still there (terminal-watch.ts). */
+const TERMINAL_CHECK_MS = 3000;
 
 export interface AppIo {
   input: NodeJS.ReadableStream;
@@ -45,7 +49,7 @@ export async function runTerminalApp(settings: ClientSettings, io: AppIo): Promi
     login = await loginInteractively(client, settings, io, format);
   } catch (err) {
     await client.close({ logout: false });
-    if (err instanceof Error && err.name === 'ExitPromptError') {
+    if (err instanceof Error && (err.name === 'ExitPromptError' || err.name === 'AbortPromptError')) {
       io.output.write('Bye.\n');
       return 0;
     }
@@ -64,7 +68,8 @@ export async function runTerminalApp(settings: ClientSettings, io: AppIo): Promi
     completer: (line: string) => complete(line, controller.online, controller.roomNames),
   });
   screen.print(...format.welcome(login.name, login.room, login.users, login.rooms));
-  if (!login.active) screen.print(format.waiting(login.minUsers, login.users.length));
+  const waiting = login.active ? undefined : format.waiting(login.minUsers, login.users.length);
+  if (waiting !== undefined) screen.print(waiting);
   buffered.attach({
     print: (...lines) => screen.print(...lines),
     printMessage: (num, line) => screen.printMessage(num, line),
@@ -85,6 +90,7 @@ export async function runTerminalApp(settings: ClientSettings, io: AppIo): Promi
     const leave = async (): Promise<void> => {
       if (leaving) return;
       leaving = true;
+      stopWatching();
       screen.print(format.info('Leaving…'));
       await controller.settle(settings.requestTimeout * 1000);
       await client.close();
@@ -104,6 +110,8 @@ export async function runTerminalApp(settings: ClientSettings, io: AppIo): Promi
     screen.onInterrupt(() => void leave());
     screen.onClose(() => void leave());
     io.signal.addEventListener('abort', () => void leave(), { once: true });
+    // A closed window that sends no signal (docker exec): leave as if /exit had been typed.
+    const stopWatching = watchTerminal({ input: io.input, output: io.output, intervalMs: TERMINAL_CHECK_MS, onGone: () => void leave() });
     screen.prompt();
   });
 }
@@ -122,7 +130,7 @@ async function loginInteractively(
       io.output.write(`${format.error(err.code, err.message)}\n`);
     }
   }
-  return promptForName(client, { input: io.input, output: io.output });
+  return promptForName(client, { input: io.input, output: io.output, signal: io.signal });
 }
 
 /** Rejects when the signal aborts (SIGTERM, or Ctrl+C in script mode): waiting for the broker can be given up. */
