@@ -1,6 +1,8 @@
 import { Command } from 'commander';
 import { z } from 'zod';
-import { addSettingFlags, booleanFromText, isValidNamespace, resolveSettings, setting, wholeNumber, type SettingsOf } from '../shared/index.js';
+// The modules themselves, not shared/index.js: the name prompt shows before the rest of shared/ loads.
+import { addSettingFlags, booleanFromText, resolveSettings, setting, wholeNumber, type SettingsOf } from '../shared/settings.js';
+import { isValidNamespace } from '../shared/topology.js';
 
 export const CLIENT_SETTINGS = {
   amqpUrl: setting({ env: 'AMQP_URL', flag: 'amqp-url', description: 'RabbitMQ to connect to', default: 'amqp://guest:guest@localhost:5672', schema: z.string().regex(/^amqps?:\/\/\S+$/, 'must be an amqp:// or amqps:// URL') }),

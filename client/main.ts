@@ -1,10 +1,8 @@
 #!/usr/bin/env node
 import { Chalk } from 'chalk';
 import { closeSync } from 'node:fs';
-import { settingsForEntryPoint } from '../shared/index.js';
+import { settingsForEntryPoint } from '../shared/settings.js';
 import { CLIENT_SETTINGS, clientCommand } from './config.js';
-import { runScriptApp } from './ui/script-app.js';
-import { runTerminalApp } from './ui/terminal-app.js';
 
 /** Set once the terminal hung up: see exit(). */
 let terminalGone = false;
@@ -40,7 +38,9 @@ async function main(): Promise<number> {
     chalk: interactive ? new Chalk() : new Chalk({ level: 0 }),
     signal: stop.signal,
   };
-  return interactive ? runTerminalApp(settings, io) : runScriptApp(settings, io);
+  // Each mode loads only its own modules: the terminal's name prompt shows before the rest loads.
+  if (interactive) return (await import('./ui/terminal-app.js')).runTerminalApp(settings, io);
+  return (await import('./ui/script-app.js')).runScriptApp(settings, io);
 }
 
 /**

@@ -1,3 +1,4 @@
+import { createServer, type AddressInfo } from 'node:net';
 import { spawnCoordinator, spawnScriptedClient, CLIENT_MAIN, type CoordinatorProcess, type Program } from '../support/programs.js';
 import { TerminalSession } from '../support/terminal.js';
 import { waitFor } from '../support/wait.js';
@@ -130,6 +131,30 @@ describe('rough edges of the client', () => {
     for (const program of [lou, max]) program.child.stdin?.end();
     expect(await lou.exited).toBe(0);
     expect(await max.exited).toBe(0);
+  });
+});
+
+describe('the name prompt, shown before the broker answers', () => {
+  it('appears at once, says the broker is not there yet on Enter, and leaves on Ctrl+C', async () => {
+    const closedPort = await new Promise<number>((resolvePort) => {
+      const server = createServer().listen(0, '127.0.0.1', () => {
+        const address = server.address() as AddressInfo;
+        server.close(() => resolvePort(address.port));
+      });
+    });
+    const term = new TerminalSession(process.execPath, [CLIENT_MAIN], { AMQP_URL: `amqp://guest:guest@127.0.0.1:${closedPort}`, WARREN_NAMESPACE: 'nobroker' });
+    try {
+      await term.waitForText('Choose a user name');
+      term.enter('quinn');
+      await term.waitForText(/not connected to the broker yet [^]*press Enter to\s+try again \[BROKER_UNREACHABLE\]/, 15_000);
+      // The refused attempt left the field empty: a second name is typed from scratch.
+      expect(term.cursorLine()).toMatch(/Choose a user name: ?$/);
+      term.type('\x03');
+      expect(await term.exited).toBe(0);
+      expect(term.text()).toContain('Bye.');
+    } finally {
+      term.kill();
+    }
   });
 });
 
