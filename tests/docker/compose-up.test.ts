@@ -102,7 +102,7 @@ describe('the README\'s Docker commands, for real', () => {
   it('lets three people chat through exec, survive restarts of the coordinator and the broker, and leave', async () => {
     if (skipped()) return;
     const compose = docker.ok ? docker.compose : [];
-    const alice = await timed('exec to the name prompt', async () => {
+    const alice = await timed('docker-compose exec to the name prompt', async () => {
       const window = openWindow([...compose, 'exec', '--index=1', 'client', 'warren']);
       await window.waitForText('Choose a user name', 30_000);
       return window;
@@ -117,7 +117,12 @@ describe('the README\'s Docker commands, for real', () => {
     bob.enter('bob');
     await bob.waitForText('Welcome to warren, bob!', 30_000);
 
-    const carol = openWindow(['docker', 'exec', '-it', await project!.container('client', 3), 'warren']);
+    const carolContainer = await project!.container('client', 3);
+    const carol = await timed('docker exec -it to the name prompt', async () => {
+      const window = openWindow(['docker', 'exec', '-it', carolContainer, 'warren']);
+      await window.waitForText('Choose a user name', 30_000);
+      return window;
+    });
     await login(carol, 'carol');
 
     alice.enter(`hello from alice ${RUN}`);

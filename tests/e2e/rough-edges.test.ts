@@ -121,6 +121,9 @@ describe('rough edges of the client', () => {
     await waitFor(() => lou.stdout().includes('Welcome') && max.stdout().includes('Welcome'), 'lou and max to join');
     lou.child.stdin?.write('/create yard\n/invite max\n');
     await waitFor(() => max.stdout().includes('max was added to #yard by lou'), () => `max to be invited; stdout:\n${max.stdout()}`);
+    // max's client has joined #yard (it follows the room's messages) once /room accepts it.
+    max.child.stdin?.write('/room yard\n');
+    await waitFor(() => max.stdout().includes('Lines you type now go to #yard.'), () => `max to be in #yard; stdout:\n${max.stdout()}`);
     lou.child.stdin?.write('/kick max\n');
     await waitFor(() => max.stdout().includes('max was removed from #yard by lou'), 'max to be told');
     // Anything sent to max after the kick arrives after both copies would have: /users answers last.
@@ -128,6 +131,7 @@ describe('rough edges of the client', () => {
     await waitFor(() => (max.stdout().split('removed from #yard').at(-1) ?? '').includes('Online ('), 'the /users answer');
     await new Promise((resolve) => setTimeout(resolve, 300));
     expect(occurrences(max.stdout(), 'max was removed from #yard by lou')).toBe(1);
+    expect(max.stdout().split('removed from #yard').at(-1)).toContain('Lines you type now go to #general.');
     for (const program of [lou, max]) program.child.stdin?.end();
     expect(await lou.exited).toBe(0);
     expect(await max.exited).toBe(0);
