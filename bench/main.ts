@@ -112,7 +112,7 @@ async function main(): Promise<number> {
     messaging,
     scale,
     startup,
-    targets: judgeTargets({ messaging, scale }),
+    targets: judgeTargets({ messaging, scale, startup }),
     profile,
     errors,
   };
