@@ -21,10 +21,7 @@ COPY . .
 RUN npm run build
 
 FROM ${NODE_IMAGE} AS runtime
-# npm runs scripts with `sh -c`; dash forks instead of exec'ing, and a SIGTERM that npm forwards
-# would then kill the shell and orphan node before its graceful shutdown. bash execs the command.
 ENV NODE_ENV=production \
-    NPM_CONFIG_SCRIPT_SHELL=/bin/bash \
     NPM_CONFIG_UPDATE_NOTIFIER=false
 WORKDIR /app
 COPY --from=runtime-deps /app/node_modules ./node_modules
@@ -36,4 +33,5 @@ RUN ln -s /app/dist/client/main.js /usr/local/bin/warren \
     && mkdir -p data log \
     && chown node:node data log
 USER node
-CMD ["npm", "start"]
+# node itself (what `npm start` runs): signals reach it directly and the logs carry no npm output.
+CMD ["node", "dist/server/main.js"]

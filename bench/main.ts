@@ -124,7 +124,7 @@ async function main(): Promise<number> {
     scale,
     startup,
     secureStartup,
-    targets: judgeTargets({ messaging, scale }),
+    targets: judgeTargets({ messaging, scale, startup }),
     profile,
     errors,
   };

@@ -1,7 +1,8 @@
 import type { BenchResult, MessagingResult, Target } from './result.js';
+import { NAME_PROMPT_TARGET_MS } from './startup.js';
 
 /** The issue's targets, judged on this run's figures. They are reported, never asserted. */
-export function judgeTargets(result: Pick<BenchResult, 'messaging' | 'scale'>): Target[] {
+export function judgeTargets(result: Pick<BenchResult, 'messaging' | 'scale'> & { startup?: BenchResult['startup'] }): Target[] {
   const targets: Target[] = [];
   const messaging = result.messaging;
   const throughput = messaging?.phases.find((phase) => phase.name === 'throughput');
@@ -37,6 +38,14 @@ export function judgeTargets(result: Pick<BenchResult, 'messaging' | 'scale'>): 
     target: '< 150 MB',
     value: scale === null ? 'not measured' : `${scale.coordinator.highestRssMb} MB`,
     met: scale === null ? null : scale.coordinator.highestRssMb < 150,
+  });
+  const prompt = result.startup?.clientPromptMs ?? null;
+  targets.push({
+    id: 'name-prompt',
+    description: 'client in a terminal: spawn → name prompt (median)',
+    target: `< ${NAME_PROMPT_TARGET_MS} ms`,
+    value: prompt === null ? 'not measured' : `${prompt.p50} ms (max ${prompt.max})`,
+    met: prompt === null ? null : prompt.p50 < NAME_PROMPT_TARGET_MS,
   });
   return targets;
 }
@@ -83,6 +92,7 @@ export function renderReport(result: BenchResult, file: string): string {
           ['bare node', fmt(st.nodeBareMs)],
           ['coordinator: spawn → "coordinator ready"', fmt(st.coordinatorReadyMs)],
           ['client program: spawn → welcome', st.clientProgramMs ? fmt(st.clientProgramMs) : st.clientProgramNote],
+          ['client in a terminal: spawn → name prompt', st.clientPromptMs ? fmt(st.clientPromptMs) : st.clientPromptNote],
           ['client library: connect + login', fmt(st.libraryConnectLoginMs)],
         ],
       ),

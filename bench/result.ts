@@ -85,6 +85,8 @@ export const startupSchema = z.object({
   coordinatorReadyMs: summary,
   clientProgramMs: summary.nullable(),
   clientProgramNote: z.string(),
+  clientPromptMs: summary.nullable(),
+  clientPromptNote: z.string(),
   libraryConnectLoginMs: summary,
 });
 

@@ -6,12 +6,18 @@ import { round, summarise, type Summary } from './stats.js';
 
 /** What the client program prints once logged in and ready for input (client/ui/format.ts, welcome). */
 export const PROMPT_MARKER = 'Welcome to warren';
+/** The name prompt of the terminal client (client/ui/name-prompt.ts). */
+export const NAME_PROMPT_MARKER = 'Choose a user name';
+/** What the name prompt should take at most (issue 11), from spawn to the prompt on the terminal. */
+export const NAME_PROMPT_TARGET_MS = 500;
 
 /**
  * Start-up times, each over several starts: the coordinator from spawn to "coordinator ready"
  * (fresh namespace and store each time), the client program from spawn to its welcome with
- * stdin a pipe (script mode, the same connect and login as the terminal UI), the client library's
- * connect and login alone, and a bare `node` for the share of start-up that is Node itself.
+ * stdin a pipe (script mode, the same connect and login as the terminal UI), the client program
+ * in a pseudo-terminal from spawn to its name prompt (what `docker exec … warren` shows first), the
+ * client library's connect and login alone, and a bare `node` for the share of start-up that is
+ * Node itself.
  */
 export interface StartupResult {
   runs: number;
@@ -20,6 +26,9 @@ export interface StartupResult {
   /** null when dist/client/main.js does not exist. */
   clientProgramMs: Summary | null;
   clientProgramNote: string;
+  /** null when node-pty (a dev dependency) or dist/client/main.js is missing. */
+  clientPromptMs: Summary | null;
+  clientPromptNote: string;
   libraryConnectLoginMs: Summary;
 }
 
@@ -30,6 +39,34 @@ export interface StartupOptions {
   serverMain?: string;
   /** Secure mode: the node's broker asks the coordinator's authority on this port (bench --secure). */
   authorityPort?: number;
+}
+
+/** Spawn of the client program in a pseudo-terminal (as `docker exec -it … warren` runs it) to its name prompt. */
+async function timeToNamePrompt(amqpUrl: string, namespace: string, extraEnv: Record<string, string>): Promise<number> {
+  const { spawn } = await import('node-pty');
+  const began = performance.now();
+  const terminal = spawn(process.execPath, [CLIENT_MAIN], {
+    name: 'xterm-256color',
+    cols: 100,
+    rows: 30,
+    env: { PATH: process.env.PATH ?? '', TERM: 'xterm-256color', AMQP_URL: amqpUrl, WARREN_NAMESPACE: namespace, ...extraEnv },
+  });
+  const exited = new Promise<void>((resolve) => terminal.onExit(() => resolve()));
+  let seen = '';
+  try {
+    return await new Promise<number>((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error(`no name prompt within 30 s; output: ${JSON.stringify(seen.slice(-200))}`)), 30_000);
+      terminal.onData((data) => {
+        seen += data;
+        if (!seen.includes(NAME_PROMPT_MARKER)) return;
+        clearTimeout(timer);
+        resolve(performance.now() - began);
+      });
+    });
+  } finally {
+    terminal.kill('SIGKILL');
+    await exited;
+  }
 }
 
 export async function runStartup(options: StartupOptions): Promise<StartupResult> {
@@ -45,6 +82,8 @@ export async function runStartup(options: StartupOptions): Promise<StartupResult
   const ready: number[] = [];
   const clientProgram: number[] = [];
   const library: number[] = [];
+  const namePrompt: number[] = [];
+  let promptNote = `spawn of node dist/client/main.js in a pseudo-terminal to "${NAME_PROMPT_MARKER}" on the screen`;
   let note = `spawn of node dist/client/main.js --user NAME (stdin a pipe) to "${PROMPT_MARKER}" on stdout`;
   for (let i = 0; i < options.runs; i += 1) {
     const namespace = benchNamespace('start');
@@ -66,8 +105,14 @@ export async function runStartup(options: StartupOptions): Promise<StartupResult
           client.child.stdin?.end();
           await client.stop(10_000);
         }
+        try {
+          namePrompt.push(await timeToNamePrompt(options.amqpUrl, namespace, clientEnv));
+        } catch (err) {
+          promptNote = `not measured: ${err instanceof Error ? err.message : String(err)}`;
+        }
       } else {
         note = 'dist/client/main.js does not exist: client program not measured';
+        promptNote = note;
       }
       const began = performance.now();
       const client = new WarrenClient({
@@ -94,6 +139,8 @@ export async function runStartup(options: StartupOptions): Promise<StartupResult
     coordinatorReadyMs: summarise(ready.map(round)),
     clientProgramMs: clientProgram.length > 0 ? summarise(clientProgram.map(round)) : null,
     clientProgramNote: note,
+    clientPromptMs: namePrompt.length > 0 ? summarise(namePrompt.map(round)) : null,
+    clientPromptNote: promptNote,
     libraryConnectLoginMs: summarise(library.map(round)),
   };
 }

@@ -1,7 +1,8 @@
 import { Command } from 'commander';
 import { z } from 'zod';
 import type { ClientSecurity } from './lib/api-types.js';
-import { AMQP_URL_SETTING, COORDINATOR_USER_SETTING, INSECURE_OPEN_BROKER_SETTING, addSettingFlags, booleanFromText, namespaceSchema, resolveSettings, setting, wholeNumber, type SettingsOf } from '../shared/index.js';
+// The modules themselves, not shared/index.js: the name prompt shows before the rest of shared/ loads.
+import { AMQP_URL_SETTING, COORDINATOR_USER_SETTING, INSECURE_OPEN_BROKER_SETTING, addSettingFlags, booleanFromText, namespaceSchema, resolveSettings, setting, wholeNumber, type SettingsOf } from '../shared/settings.js';
 
 export const CLIENT_SETTINGS = {
   amqpUrl: AMQP_URL_SETTING,

@@ -284,13 +284,20 @@ export class WarrenClient extends CommandMethods {
     };
   }
 
+  private lastKick: string | undefined;
+
   private onRoomEvent(event: RoomEvent): void {
     if (!this.session) return;
     const aboutMe = nameKey(event.name) === nameKey(this.session.name);
     if (aboutMe && event.event === 'invited' && !this.feed.isFollowing(event.room)) {
       void this.joinRoom(event.room).catch(() => undefined);
     }
-    if (aboutMe && event.event === 'kicked') void this.feed.unfollow(event.room);
+    if (aboutMe && event.event === 'kicked') {
+      // The one kicked gets the notice twice, the room's copy and one sent directly: identical, same serverTs.
+      if (this.lastKick === `${event.room} ${event.serverTs}`) return;
+      this.lastKick = `${event.room} ${event.serverTs}`;
+      void this.feed.unfollow(event.room);
+    }
     this.emit('roomEvent', event);
   }
 

@@ -121,12 +121,15 @@ export function createFormatter(chalk: ChalkInstance, options: { localTime: bool
     ],
     welcome: (me: string, current: string, users: UserInfo[], rooms: RoomInfo[]): string[] => [
       chalk.bold(`Welcome to warren, ${neutralize(me)}! You are in #${current}.`),
-      chalk.dim(`Commands: ${COMMAND_NAMES.map((command) => `/${command}`).join(' ')}  (/help for details)`),
+      ...wrapWords(['Commands:', ...COMMAND_NAMES.map((command) => `/${command}`), '(/help for details)'], LINE_WIDTH).map((line) => chalk.dim(line)),
       chalk.dim(`Online (${users.length}): `) + users.map((user) => name(user.name)).join(', '),
       ...(rooms.length > 1 ? [chalk.dim('Your rooms: ') + rooms.map((info) => room(info.name)).join(', ')] : []),
     ],
-    waiting: (minUsers: number, online: number): string =>
-      chalk.yellow(`⏳ The chat starts when ${minUsers} users have been online at once (${online} now). Messages you send are kept until then.`),
+    /** Nothing once `online` reaches the threshold: the login that reaches it is answered before the chat's activation. */
+    waiting: (minUsers: number, online: number): string | undefined =>
+      online >= minUsers
+        ? undefined
+        : chalk.yellow(`⏳ The chat starts when ${minUsers} users have been online at once (${online} now). Messages you send are kept until then.`),
     activated: (): string => chalk.green('✔ The chat is active. Messages sent while waiting follow.'),
     status: (status: ConnectionStatus): string | undefined => {
       switch (status.state) {
@@ -153,6 +156,23 @@ export function createFormatter(chalk: ChalkInstance, options: { localTime: bool
     if (event.to !== undefined) return chalk.red(`[private → ${neutralize(event.to)}] `);
     return event.room === DEFAULT_ROOM ? '' : `${room(event.room)} `;
   }
+}
+
+/** The narrowest terminal the fixed texts are written for. */
+export const LINE_WIDTH = 80;
+
+/** Words joined by spaces into lines of at most `width` columns (a longer word gets a line of its own). */
+export function wrapWords(words: string[], width: number): string[] {
+  const lines: string[] = [];
+  let line = '';
+  for (const word of words) {
+    if (line !== '' && [...line].length + 1 + [...word].length > width) {
+      lines.push(line);
+      line = word;
+    } else line = line === '' ? word : `${line} ${word}`;
+  }
+  if (line !== '') lines.push(line);
+  return lines;
 }
 
 function hash(text: string): number {

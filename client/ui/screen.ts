@@ -39,6 +39,9 @@ export class Screen {
       if (!this.closed) this.clearInputRows();
       this.closed = true;
     });
+    // A terminal that went away fails readline's own last step (setRawMode: EIO) while it closes;
+    // the close itself still comes, and the program leaves on it.
+    this.rl.on('error', () => undefined);
   }
 
   /** The submitted line is wiped from the screen: it comes back as a message once accepted. */

@@ -54,7 +54,8 @@ export async function runScriptApp(settings: ClientSettings, io: AppIo): Promise
     return fail(err);
   }
   print(...format.welcome(login.name, login.room, login.users, login.rooms));
-  if (!login.active) print(format.waiting(login.minUsers, login.users.length));
+  const waiting = login.active ? undefined : format.waiting(login.minUsers, login.users.length);
+  if (waiting !== undefined) print(waiting);
   buffered.attach({
     print,
     printMessage: (_num, line) => print(line),

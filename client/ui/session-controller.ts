@@ -182,6 +182,7 @@ export class SessionController {
       }
       case 'room': {
         const name = this.knownRoom(input.room);
+        if (name === this.room) return print(this.format.info(`You are already in #${name}.`));
         return this.switchTo(name);
       }
       case 'leave': {

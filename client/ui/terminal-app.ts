@@ -1,13 +1,9 @@
 import type { ChalkInstance } from 'chalk';
-import { OPEN_BROKER_WARNING, isWarrenError, redactUrl, type LoginOk } from '../../shared/index.js';
-import { clientSecurity, type ClientSettings } from '../config.js';
-import { WarrenClient } from '../lib/warren-client.js';
-import { BufferedOutput } from './buffered-output.js';
-import { complete } from './completion.js';
-import { createFormatter } from './format.js';
+import type { LoginOk } from '../../shared/index.js';
+import { OPEN_BROKER_WARNING } from '../../shared/settings.js';
+import type { ClientSettings } from '../config.js';
+import type { ChatSession } from './chat-session.js';
 import { promptForName } from './name-prompt.js';
-import { Screen } from './screen.js';
-import { SessionController } from './session-controller.js';
 
 export interface AppIo {
   input: NodeJS.ReadableStream;
@@ -18,112 +14,82 @@ export interface AppIo {
   signal: AbortSignal;
 }
 
-/** The interactive chat: name prompt, then a line editor with incoming messages printed above it. */
-export async function runTerminalApp(settings: ClientSettings, io: AppIo): Promise<number> {
-  const format = createFormatter(io.chalk, { localTime: settings.localTime });
-  const client = new WarrenClient({ amqpUrl: settings.amqpUrl, namespace: settings.namespace, security: clientSecurity(settings), requestTimeoutMs: settings.requestTimeout * 1000 });
-  if (settings.insecureOpenBroker) io.errorOutput.write(`${io.chalk.red.bold(OPEN_BROKER_WARNING)}\n`);
-  const buffered = new BufferedOutput();
-  const controller = new SessionController(client, format, buffered);
+/** How long Enter at the name prompt waits for the broker before saying it is still connecting. */
+const CONNECT_WAIT_MS = 3000;
 
-  io.output.write(`${format.info(`Connecting to ${redactUrl(settings.amqpUrl)} (namespace ${settings.namespace})…`)}\n`);
-  const earlyStatus = (status: Parameters<typeof format.status>[0]): void => {
-    const line = format.status(status);
-    if (line !== undefined && status.state !== 'connected') io.output.write(`${line}\n`);
-  };
-  client.on('status', earlyStatus);
-  try {
-    await Promise.race([client.connect(), aborted(io.signal)]);
-  } catch (err) {
-    io.errorOutput.write(`${format.error(isWarrenError(err) ? err.code : 'BROKER_UNREACHABLE', err instanceof Error ? err.message : String(err))}\n`);
-    await client.close({ logout: false });
-    return 1;
-  }
-  client.off('status', earlyStatus);
+/**
+ * The interactive chat. The name prompt shows first, with only what it needs loaded; the client
+ * library, the connection and the chat screen (chat-session.ts) load and connect while the
+ * person types. With --user there is no prompt: connect, then log in.
+ */
+export async function runTerminalApp(settings: ClientSettings, io: AppIo): Promise<number> {
+  // Before anything else, in plain words: open mode lets anyone on the broker read and forge everything.
+  if (settings.insecureOpenBroker) io.errorOutput.write(`${io.chalk.red.bold(OPEN_BROKER_WARNING)}\n`);
+  const prompting = settings.user === undefined;
+  const promptStop = new AbortController();
+  let session: ChatSession | undefined;
+  let connectFailed = false;
+  const ready: Promise<ChatSession | undefined> = (async () => {
+    // One turn of the event loop first, so that the prompt is drawn before the loading starts.
+    if (prompting) await new Promise((resolve) => setImmediate(resolve));
+    const { ChatSession } = await import('./chat-session.js');
+    session = new ChatSession(settings, io);
+    const connected = await session.connect(!prompting);
+    if (connected) return session;
+    // Said on stderr by connect(); the prompt ends with it.
+    connectFailed = true;
+    promptStop.abort();
+    return undefined;
+  })();
 
   let login: LoginOk;
   try {
-    login = await loginInteractively(client, settings, io, format);
+    login = await loginInteractively(settings, io, ready, () => session?.lastTrouble, promptStop.signal);
   } catch (err) {
-    await client.close({ logout: false });
-    if (err instanceof Error && err.name === 'ExitPromptError') {
+    if (connectFailed) return 1;
+    // Not `await ready`: with the broker away, connecting never ends by itself; closing stops it.
+    await session?.close();
+    if (err instanceof Error && (err.name === 'ExitPromptError' || err.name === 'AbortPromptError')) {
       io.output.write('Bye.\n');
       return 0;
     }
-    io.errorOutput.write(`${format.error(isWarrenError(err) ? err.code : 'INTERNAL', err instanceof Error ? err.message : String(err))}\n`);
+    io.errorOutput.write(`✗ ${err instanceof Error ? err.message : String(err)} [INTERNAL]\n`);
     return 1;
   }
-
-  for (const user of login.users) controller.online.add(user.name);
-  let offline = false;
-  const promptText = (): string =>
-    `${offline ? io.chalk.yellow('(offline) ') : ''}${io.chalk.magenta(`#${controller.currentRoom}`)} ${io.chalk.bold(login.name)}> `;
-  const screen = new Screen({
-    input: io.input,
-    output: io.output,
-    prompt: promptText(),
-    completer: (line: string) => complete(line, controller.online, controller.roomNames),
-  });
-  screen.print(...format.welcome(login.name, login.room, login.users, login.rooms));
-  if (!login.active) screen.print(format.waiting(login.minUsers, login.users.length));
-  buffered.attach({
-    print: (...lines) => screen.print(...lines),
-    printMessage: (num, line) => screen.printMessage(num, line),
-    replaceMessage: (num, line, notice) => screen.replaceMessage(num, line, notice),
-    printError: (line) => screen.print(line),
-    bell: () => screen.bell(),
-    roomChanged: () => screen.setPrompt(promptText()),
-  });
-  client.on('status', (status) => {
-    if (status.state === 'connected') offline = false;
-    else if (status.state === 'disconnected' || status.state === 'reconnecting') offline = true;
-    else return;
-    screen.setPrompt(promptText());
-  });
-
-  return new Promise<number>((resolve) => {
-    let leaving = false;
-    const leave = async (): Promise<void> => {
-      if (leaving) return;
-      leaving = true;
-      screen.print(format.info('Leaving…'));
-      await controller.settle(settings.requestTimeout * 1000);
-      await client.close();
-      screen.close();
-      io.output.write('Bye.\n');
-      resolve(0);
-    };
-    let work = Promise.resolve();
-    screen.onLine((line) => {
-      work = work.then(async () => {
-        if (leaving) return;
-        const next = await controller.handleLine(line);
-        if (next === 'exit') await leave();
-        else screen.prompt();
-      });
-    });
-    screen.onInterrupt(() => void leave());
-    screen.onClose(() => void leave());
-    io.signal.addEventListener('abort', () => void leave(), { once: true });
-    screen.prompt();
-  });
+  const connected = await ready;
+  if (!connected) return 1;
+  return connected.run(login);
 }
 
 async function loginInteractively(
-  client: WarrenClient,
   settings: ClientSettings,
   io: AppIo,
-  format: ReturnType<typeof createFormatter>,
+  ready: Promise<ChatSession | undefined>,
+  trouble: () => string | undefined,
+  stop: AbortSignal,
 ): Promise<LoginOk> {
   if (settings.user !== undefined) {
+    const session = await ready;
+    if (!session) throw new Error('not connected');
     try {
-      return await client.login(settings.user);
+      return await session.login(settings.user);
     } catch (err) {
-      if (!isWarrenError(err)) throw err;
-      io.output.write(`${format.error(err.code, err.message)}\n`);
+      const code = (err as { code?: unknown }).code;
+      if (typeof code !== 'string') throw err;
+      io.output.write(`${session.format.error(code, err instanceof Error ? err.message : String(err))}\n`);
     }
   }
-  return promptForName(client, { input: io.input, output: io.output });
+  const login = async (name: string): Promise<LoginOk> => {
+    let waited: NodeJS.Timeout | undefined;
+    const session = await Promise.race([ready, new Promise<'waiting'>((resolve) => (waited = setTimeout(() => resolve('waiting'), CONNECT_WAIT_MS)))]);
+    clearTimeout(waited);
+    if (session === 'waiting') {
+      throw Object.assign(new Error(`not connected to the broker yet${trouble() ? ` (${trouble()})` : ''}; press Enter to try again`), { code: 'BROKER_UNREACHABLE' });
+    }
+    if (!session) throw new Error('not connected');
+    return session.login(name);
+  };
+  return promptForName(login, { input: io.input, output: io.output, signal: AbortSignal.any([io.signal, stop]) });
 }
 
 /** Rejects when the signal aborts (SIGTERM, or Ctrl+C in script mode): waiting for the broker can be given up. */

@@ -46,8 +46,11 @@ describe('benchmark at CI size', () => {
     }
     expect(result.scale?.requested).toBe(50);
     expect(result.startup?.runs).toBe(1);
+    // The terminal client's time to its name prompt is measured (through a pseudo-terminal) and printed.
+    expect(result.startup?.clientPromptMs?.p50).toBeGreaterThan(0);
+    expect(run.stdout).toMatch(/client in a terminal: spawn → name prompt\s+[\d.]+ ms/);
     expect(result.profile?.byComponent.length).toBeGreaterThan(0);
-    expect(result.targets.map((target) => target.id)).toEqual(['throughput', 'p99-at-1000', 'join', 'rss']);
+    expect(result.targets.map((target) => target.id)).toEqual(['throughput', 'p99-at-1000', 'join', 'rss', 'name-prompt']);
     expect(run.stdout).toContain('targets');
   }, 300_000);
 });

@@ -11,7 +11,8 @@ import { waitFor } from '../support/wait.js';
 /**
  * The deployment files, checked without a Docker engine: `docker-compose config` must accept the
  * compose file, its shape must allow `--scale client=N`, and every command the containers run must
- * be an npm script that exists and works the way the image runs it.
+ * be the program of an npm script that exists and works the way the image runs it. The real run
+ * (`up`, `exec`, `restart`, `down`) is tests/docker/compose-up.test.ts.
  */
 const run = promisify(execFile);
 const COMPOSE_FILE = join(ROOT, 'docker-compose.yml');
@@ -69,13 +70,15 @@ function volumesOf(service: ComposeService): { source: string; target: string; n
   });
 }
 
-/** The npm script a command runs, or a description of why it is not one. */
-function npmScriptOf(command: string | string[]): { script?: string; problem?: string } {
+/**
+ * The npm script whose program a container command runs: containers start node directly (no npm
+ * between tini and node, no npm output in the logs), on the program an npm script names.
+ */
+function scriptOf(command: string | string[]): { script?: string; problem?: string } {
   const words = Array.isArray(command) ? command : command.trim().split(/\s+/);
-  if (words[0] !== 'npm') return { problem: `${JSON.stringify(command)} is not an npm script` };
-  if (words[1] === 'start' || words[1] === 'test') return { script: words[1] };
-  if ((words[1] === 'run' || words[1] === 'run-script') && words[2]) return { script: words[2] };
-  return { problem: `${JSON.stringify(command)} runs npm but no script` };
+  if (words[0] !== 'node' || words.length !== 2) return { problem: `${JSON.stringify(command)} is not \`node PROGRAM\`` };
+  const script = Object.keys(scripts).find((name) => /^(?:exec\s+)?node\s+(\S+)$/.exec(scripts[name] ?? '')?.[1] === words[1]);
+  return script ? { script } : { problem: `${words[1]} is not the program of any npm script` };
 }
 
 /** Dockerfile instructions with their continuation lines joined. */
@@ -147,13 +150,28 @@ describe('docker-compose.yml', () => {
     expect((dependsOn as Record<string, { condition?: string }>).rabbitmq?.condition).toBe('service_healthy');
   });
 
-  it('lets the client service scale: no fixed container name, no host ports, a terminal to exec into', () => {
+  it('lets the client service scale: no fixed container name, no host ports, no tty of its own (exec brings one)', () => {
     const client = config.services.client!;
     expect(client.container_name).toBeUndefined();
     expect(client.ports ?? []).toEqual([]);
-    expect(client.tty).toBe(true);
-    expect(client.stdin_open).toBe(true);
+    // With tty: true, everything the standby prints reaches `docker-compose logs` as terminal output.
+    expect(client.tty ?? false).toBe(false);
     expect(config.services.server!.container_name).toBeUndefined();
+  });
+
+  it('takes the published ports and the network name from .env, so every later `up` uses the same', () => {
+    const dotenv = Object.fromEntries(
+      readFileSync(join(ROOT, '.env'), 'utf8')
+        .split('\n')
+        .filter((line) => /^\w+=/.test(line))
+        .map((line) => [line.slice(0, line.indexOf('=')), line.slice(line.indexOf('=') + 1)]),
+    );
+    expect(dotenv).toMatchObject({ WARREN_AMQP_PORT: '5672', WARREN_MANAGEMENT_PORT: '15672', WARREN_NETWORK: 'warren' });
+    const raw = readFileSync(COMPOSE_FILE, 'utf8');
+    for (const name of Object.keys(dotenv)) expect(raw).toContain(`\${${name}`);
+    const ports = (config.services.rabbitmq!.ports ?? []).map((port) => JSON.stringify(port));
+    expect(ports.join(' ')).toMatch(/5672/);
+    if (compose) expect(ports.join(' ')).toMatch(/15672/);
   });
 
   it('mounts log/ from the host and keeps the data directory in a named volume', () => {
@@ -192,15 +210,17 @@ describe('docker-compose.yml', () => {
     expect(Object.keys(client).filter((key) => /PASSWORD|SECRET/.test(key))).toEqual([]);
   });
 
-  it('runs only npm scripts that package.json defines', () => {
+  it('runs node directly, on the programs of the npm scripts start and client:standby', () => {
+    const ran: Record<string, string | undefined> = {};
     for (const [name, service] of Object.entries(config.services)) {
       if (name === 'rabbitmq') continue;
       expect(service.entrypoint).toBeUndefined();
       expect(service.command).toBeDefined();
-      const { script, problem } = npmScriptOf(service.command!);
+      const { script, problem } = scriptOf(service.command!);
       expect(problem).toBeUndefined();
-      expect(Object.keys(scripts)).toContain(script);
+      ran[name] = script;
     }
+    expect(ran).toEqual({ server: 'start', client: 'client:standby' });
   });
 
   it('is accepted by `docker-compose config`', async () => {
@@ -217,7 +237,7 @@ describe('Dockerfile', () => {
     const named: string[] = [];
     for (const { keyword, args } of dockerInstructions()) {
       if (keyword === 'CMD' || keyword === 'ENTRYPOINT') {
-        const { script, problem } = npmScriptOf(execForm(args));
+        const { script, problem } = scriptOf(execForm(args));
         expect(problem).toBeUndefined();
         named.push(script!);
       } else if (keyword === 'RUN') {
@@ -244,11 +264,12 @@ describe('Dockerfile', () => {
   });
 });
 
-describe('`npm start` as the server container runs it', () => {
-  it('serves, and on SIGTERM shuts down gracefully through npm with exit code 0', async () => {
+describe('the server container\'s command, as the container runs it', () => {
+  it('serves, and on SIGTERM shuts down gracefully with exit code 0', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'warren-compose-'));
     const namespace = uniqueNamespace('compose');
-    const child = spawn('npm', ['start'], {
+    const command = parse(readFileSync(COMPOSE_FILE, 'utf8'), { merge: true }).services.server.command as string[];
+    const child = spawn(command[0]!, command.slice(1), {
       cwd: ROOT,
       env: {
         ...composeEnv,
@@ -260,7 +281,7 @@ describe('`npm start` as the server container runs it', () => {
         WARREN_LOG_DIR: join(dir, 'log'),
       },
       stdio: ['ignore', 'pipe', 'pipe'],
-      // Its own process group, so a failed test can remove npm and node together.
+      // Its own process group, so a failed test can remove whatever it started.
       detached: true,
     });
     let output = '';
@@ -278,7 +299,7 @@ describe('`npm start` as the server container runs it', () => {
       try {
         process.kill(-child.pid!, 'SIGKILL');
       } catch {
-        /* the group is empty: npm and node have both exited */
+        /* the group is empty: everything has exited */
       }
       await deleteNamespace(namespace);
     }

@@ -43,4 +43,16 @@ describe('docker-compose.legacy.yml', () => {
     expect(merged.services.server?.environment).toMatchObject({ WARREN_LEGACY: '1', AMQP_URL: expect.stringContaining('rabbitmq') });
     expect(merged.services.client?.environment?.WARREN_LEGACY).toBeUndefined();
   });
+
+  it('names the network legacy clients join as docker-compose.yml names it, whatever the folder is called', () => {
+    const base = parse(readFileSync(join(ROOT, 'docker-compose.yml'), 'utf8')) as { networks?: { default?: { name?: string } } };
+    const dotenv = readFileSync(join(ROOT, '.env'), 'utf8');
+    const network = /^WARREN_NETWORK=(\S+)$/m.exec(dotenv)?.[1];
+    expect(base.networks?.default?.name).toBe('${WARREN_NETWORK:-warren}');
+    expect(network).toBe('warren');
+    // The advice in the override's header names that network, not `<folder>_default`.
+    const advice = readFileSync(OVERRIDE, 'utf8');
+    expect(advice).toContain(`--network ${network}`);
+    expect(advice).not.toMatch(/_default/);
+  });
 });

@@ -11,16 +11,31 @@ export class TerminalSession {
   private readonly pty: IPty;
   private readonly terminal: xterm.Terminal;
   private raw = '';
+  private answering = true;
   readonly exited: Promise<number>;
 
-  constructor(command: string, args: string[], env: Record<string, string>, size = { cols: 100, rows: 40 }) {
+  constructor(command: string, args: string[], env: Record<string, string>, size = { cols: 100, rows: 40 }, cwd?: string) {
     this.terminal = new xterm.Terminal({ cols: size.cols, rows: size.rows, allowProposedApi: true });
-    this.pty = spawnPty(command, args, { name: 'xterm-256color', cols: size.cols, rows: size.rows, env: { PATH: process.env.PATH ?? '', TERM: 'xterm-256color', ...OPEN_MODE_ENV, ...env } });
+    this.pty = spawnPty(command, args, { name: 'xterm-256color', cols: size.cols, rows: size.rows, env: { PATH: process.env.PATH ?? '', TERM: 'xterm-256color', ...OPEN_MODE_ENV, ...env }, ...(cwd ? { cwd } : {}) });
     this.pty.onData((data) => {
       this.raw += data;
       this.terminal.write(data);
     });
+    // What the terminal itself sends back, as a real one does: answers to status requests (ESC [5n).
+    this.terminal.onData((data) => {
+      if (this.answering) this.pty.write(data);
+    });
     this.exited = new Promise((resolve) => this.pty.onExit(({ exitCode }) => resolve(exitCode)));
+  }
+
+  /** The terminal stops answering but the program is not told: what a closed `docker exec` window looks like from inside. */
+  stopAnswering(): void {
+    this.answering = false;
+  }
+
+  /** Closes the terminal (the pseudo-terminal's master side), as closing the window does. */
+  hangUp(): void {
+    (this.pty as unknown as { destroy(): void }).destroy();
   }
 
   /** Everything printed so far, as raw bytes (escape sequences included). */
