@@ -31,6 +31,12 @@ export interface WarrenClientOptions {
   clientId?: string;
   /** Delays between reconnection attempts (exponential with jitter); DEFAULT_BACKOFF otherwise. */
   reconnectBackoff?: { initialMs: number; maxMs: number };
+  /**
+   * Secure mode: how long the broker's refusals (403) are retried before the client gives up
+   * (default 30 s). A refusal looks the same whether this client's session has ended for good or
+   * the coordinator (whose authority decides) is restarting.
+   */
+  refusedGraceMs?: number;
 }
 
 export interface SendOptions {

@@ -21,7 +21,12 @@ export interface ClientLinkOptions {
   security: LinkSecurity;
   topology: SecureTopology;
   reconnectBackoff?: { initialMs: number; maxMs: number } | undefined;
+  /** Secure mode: how long refusals (403) are retried before giving up (BrokerConnectionOptions.retryRefusedForMs). */
+  refusedGraceMs?: number | undefined;
 }
+
+/** Secure mode's default: a coordinator restart (its authority away for a few seconds) is ridden out. */
+export const DEFAULT_REFUSED_GRACE_MS = 30_000;
 
 export interface ClientLinkEvents {
   status: [ConnectionStatus];
@@ -69,6 +74,7 @@ export class ClientLink extends EventEmitter<ClientLinkEvents> {
       url,
       connectionName: `warren-client ${this.clientId}`,
       ...(options.reconnectBackoff ? { backoff: options.reconnectBackoff } : {}),
+      ...(options.security.mode === 'secure' ? { retryRefusedForMs: options.refusedGraceMs ?? DEFAULT_REFUSED_GRACE_MS } : {}),
     });
     this.connection.on('status', (status) => this.emit('status', status));
     this.channel = this.connection.createChannel((channel: ConfirmChannel) => this.setup(channel), 'client');

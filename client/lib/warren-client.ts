@@ -75,6 +75,7 @@ export class WarrenClient extends CommandMethods {
           : { mode: 'open', clientId: options.clientId ?? randomUUID() },
       topology: this.topology,
       reconnectBackoff: options.reconnectBackoff,
+      refusedGraceMs: options.refusedGraceMs,
     });
     this.clientId = this.link.clientId;
     this.requests = new Requester(
