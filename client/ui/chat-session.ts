@@ -6,7 +6,7 @@ import { complete } from './completion.js';
 import { createFormatter, type Formatter } from './format.js';
 import { Screen } from './screen.js';
 import { SessionController } from './session-controller.js';
-import { aborted, type AppIo } from './terminal-app.js';
+import { aborted, type AppIo } from './app-io.js';
 import { watchTerminal } from './terminal-watch.js';
 
 /** How often the terminal is asked whether it is still there (terminal-watch.ts). */

@@ -5,7 +5,7 @@ import { WarrenClient } from '../lib/warren-client.js';
 import { BufferedOutput } from './buffered-output.js';
 import { createFormatter } from './format.js';
 import { SessionController } from './session-controller.js';
-import { aborted, type AppIo } from './terminal-app.js';
+import { aborted, type AppIo } from './app-io.js';
 
 /**
  * Without a terminal: lines from stdin are typed lines, output is plain text, errors go to

@@ -1,17 +1,8 @@
-import type { ChalkInstance } from 'chalk';
 import type { LoginOk } from '../../shared/index.js';
 import type { ClientSettings } from '../config.js';
 import type { ChatSession } from './chat-session.js';
+import type { AppIo } from './app-io.js';
 import { promptForName } from './name-prompt.js';
-
-export interface AppIo {
-  input: NodeJS.ReadableStream;
-  output: NodeJS.WritableStream & { columns?: number };
-  errorOutput: NodeJS.WritableStream;
-  chalk: ChalkInstance;
-  /** Aborted on SIGTERM: leave cleanly. */
-  signal: AbortSignal;
-}
 
 /** How long Enter at the name prompt waits for the broker before saying it is still connecting. */
 const CONNECT_WAIT_MS = 3000;
@@ -87,13 +78,4 @@ async function loginInteractively(
     return session.login(name);
   };
   return promptForName(login, { input: io.input, output: io.output, signal: AbortSignal.any([io.signal, stop]) });
-}
-
-/** Rejects when the signal aborts (SIGTERM, or Ctrl+C in script mode): waiting for the broker can be given up. */
-export function aborted(signal: AbortSignal): Promise<never> {
-  return new Promise((_, reject) => {
-    const fail = (): void => reject(new Error('interrupted while connecting'));
-    if (signal.aborted) fail();
-    else signal.addEventListener('abort', fail, { once: true });
-  });
 }
