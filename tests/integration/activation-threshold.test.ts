@@ -106,7 +106,7 @@ describe('activation threshold (MIN_USERS=2)', () => {
 
     // Delivered once: not again on the next login.
     await bobClient.logout();
-    expect((await bobClient.login('bob')).privateBacklog).toEqual([]);
+    expect((await bobClient.login('bob', 'bob password 1')).privateBacklog).toEqual([]);
   });
 
   it('keeps the flag across a restart of the coordinator', async () => {
