@@ -6,7 +6,7 @@ import { complete } from './completion.js';
 import { createFormatter, type Formatter } from './format.js';
 import { Screen } from './screen.js';
 import { SessionController } from './session-controller.js';
-import { aborted, type AppIo } from './terminal-app.js';
+import { aborted, type AppIo } from './app-io.js';
 import { watchTerminal } from './terminal-watch.js';
 
 /** How often the terminal is asked whether it is still there (terminal-watch.ts). */
@@ -23,6 +23,7 @@ export class ChatSession {
   private readonly controller: SessionController;
   /** The last connection trouble, for a prompt that cannot print lines of its own. */
   lastTrouble: string | undefined;
+  private screen: Screen | undefined;
 
   constructor(
     private readonly settings: ClientSettings,
@@ -30,7 +31,10 @@ export class ChatSession {
   ) {
     this.format = createFormatter(io.chalk, { localTime: settings.localTime });
     this.client = new WarrenClient({ amqpUrl: settings.amqpUrl, namespace: settings.namespace, security: clientSecurity(settings), requestTimeoutMs: settings.requestTimeout * 1000 });
-    this.controller = new SessionController(this.client, this.format, this.buffered);
+    // /register asks on the screen's line, masked; the screen exists once the login is done.
+    const askSecret = (question: string): Promise<string> =>
+      this.screen ? this.screen.askHidden(question) : Promise.reject(new Error('no screen to ask on'));
+    this.controller = new SessionController(this.client, this.format, this.buffered, askSecret);
   }
 
   /** Connects; `printStatus` writes what happens meanwhile (not while a prompt owns the screen). Resolves false on failure, said on stderr. */
@@ -56,8 +60,8 @@ export class ChatSession {
     }
   }
 
-  login(name: string): Promise<LoginOk> {
-    return this.client.login(name);
+  login(name: string, password?: string): Promise<LoginOk> {
+    return this.client.login(name, password);
   }
 
   async close(): Promise<void> {
@@ -77,6 +81,7 @@ export class ChatSession {
       prompt: promptText(),
       completer: (line: string) => complete(line, controller.online, controller.roomNames),
     });
+    this.screen = screen;
     screen.print(...format.welcome(login.name, login.room, login.users, login.rooms));
     const waiting = login.active ? undefined : format.waiting(login.minUsers, login.users.length);
     if (waiting !== undefined) screen.print(waiting);

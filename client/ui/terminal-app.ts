@@ -1,18 +1,9 @@
-import type { ChalkInstance } from 'chalk';
 import type { LoginOk } from '../../shared/index.js';
 import { OPEN_BROKER_WARNING } from '../../shared/settings.js';
 import type { ClientSettings } from '../config.js';
 import type { ChatSession } from './chat-session.js';
-import { promptForName } from './name-prompt.js';
-
-export interface AppIo {
-  input: NodeJS.ReadableStream;
-  output: NodeJS.WritableStream & { columns?: number };
-  errorOutput: NodeJS.WritableStream;
-  chalk: ChalkInstance;
-  /** Aborted on SIGTERM: leave cleanly. */
-  signal: AbortSignal;
-}
+import type { AppIo } from './app-io.js';
+import { promptForName, promptForPassword, type LoginWith } from './name-prompt.js';
 
 /** How long Enter at the name prompt waits for the broker before saying it is still connecting. */
 const CONNECT_WAIT_MS = 3000;
@@ -68,18 +59,24 @@ async function loginInteractively(
   trouble: () => string | undefined,
   stop: AbortSignal,
 ): Promise<LoginOk> {
+  const streams = { input: io.input, output: io.output, signal: AbortSignal.any([io.signal, stop]) };
   if (settings.user !== undefined) {
     const session = await ready;
     if (!session) throw new Error('not connected');
     try {
-      return await session.login(settings.user);
+      // Loaded only here: it brings the error tables, which the prompt does without.
+      const fromFile = settings.passwordFile === undefined ? undefined : await (await import('./password-file.js')).readPasswordFile(settings.passwordFile);
+      return await session.login(settings.user, fromFile);
     } catch (err) {
       const code = (err as { code?: unknown }).code;
       if (typeof code !== 'string') throw err;
       io.output.write(`${session.format.error(code, err instanceof Error ? err.message : String(err))}\n`);
+      if (code === 'PASSWORD_REQUIRED' || code === 'PASSWORD_WRONG') {
+        return promptForPassword((name, password) => session.login(name, password), settings.user, streams);
+      }
     }
   }
-  const login = async (name: string): Promise<LoginOk> => {
+  const login: LoginWith = async (name, password) => {
     let waited: NodeJS.Timeout | undefined;
     const session = await Promise.race([ready, new Promise<'waiting'>((resolve) => (waited = setTimeout(() => resolve('waiting'), CONNECT_WAIT_MS)))]);
     clearTimeout(waited);
@@ -87,16 +84,7 @@ async function loginInteractively(
       throw Object.assign(new Error(`not connected to the broker yet${trouble() ? ` (${trouble()})` : ''}; press Enter to try again`), { code: 'BROKER_UNREACHABLE' });
     }
     if (!session) throw new Error('not connected');
-    return session.login(name);
+    return session.login(name, password);
   };
-  return promptForName(login, { input: io.input, output: io.output, signal: AbortSignal.any([io.signal, stop]) });
-}
-
-/** Rejects when the signal aborts (SIGTERM, or Ctrl+C in script mode): waiting for the broker can be given up. */
-export function aborted(signal: AbortSignal): Promise<never> {
-  return new Promise((_, reject) => {
-    const fail = (): void => reject(new Error('interrupted while connecting'));
-    if (signal.aborted) fail();
-    else signal.addEventListener('abort', fail, { once: true });
-  });
+  return promptForName(login, streams);
 }
