@@ -105,6 +105,16 @@ export class BrokerConnection extends EventEmitter<{ status: [ConnectionStatus] 
     });
   }
 
+  /**
+   * Drops the current connection and connects again (setups replayed): for a channel the broker
+   * closed while the connection stays up, which amqp-connection-manager would otherwise leave
+   * without a channel until the connection itself drops. A no-op while disconnected or closed.
+   */
+  reconnect(): void {
+    if (this.closed || !this.manager.isConnected()) return;
+    this.manager.reconnect();
+  }
+
   /** Idempotent; detaches listeners first so that closing never triggers a reconnect. */
   async close(): Promise<void> {
     if (this.closed) return;

@@ -25,6 +25,9 @@ export interface ClientLinkOptions {
   refusedGraceMs?: number | undefined;
 }
 
+/** Pause before reconnecting to get a fresh channel after the broker closed ours. */
+const CHANNEL_RECOVERY_MS = 1000;
+
 /** Secure mode's default: a coordinator restart (its authority away for a few seconds) is ridden out. */
 export const DEFAULT_REFUSED_GRACE_MS = 30_000;
 
@@ -59,6 +62,7 @@ export class ClientLink extends EventEmitter<ClientLinkEvents> {
   /** Secure mode: the broker lets us bind to `<ns>.events` only once the coordinator bound our id to a name. */
   private followingEvents = false;
   private untrustedDrops = 0;
+  private closing = false;
 
   constructor(options: ClientLinkOptions) {
     super();
@@ -135,6 +139,7 @@ export class ClientLink extends EventEmitter<ClientLinkEvents> {
   }
 
   async close(): Promise<void> {
+    this.closing = true;
     this.outbox.close();
     await this.channel.close().catch(() => undefined);
     await this.connection.close();
@@ -152,9 +157,15 @@ export class ClientLink extends EventEmitter<ClientLinkEvents> {
     // No acks on our own queue: it dies with the connection anyway, and what it loses is fetched from history.
     await channel.consume(this.queue, (msg: ConsumeMessage | null) => msg && this.onDelivery(msg), { noAck: true });
     this.setups += 1;
+    // A channel error (a permission check refused while the coordinator's authority restarts, say)
+    // closes only the channel: handled here, it does not take the connection down with an
+    // unhandled error, and the close below brings a fresh channel through a reconnect.
+    channel.on('error', () => undefined);
     channel.on('close', () => {
       this.outbox.detach(channel);
       this.emit('down');
+      // After a pause, so that a channel refused again and again does not spin.
+      if (!this.closing) setTimeout(() => !this.closing && this.connection.reconnect(), CHANNEL_RECOVERY_MS).unref();
     });
     // Answers can reach us now: send (again) everything unanswered, in the order it was sent.
     this.outbox.attach(channel);
