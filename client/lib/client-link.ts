@@ -164,8 +164,14 @@ export class ClientLink extends EventEmitter<ClientLinkEvents> {
     channel.on('close', () => {
       this.outbox.detach(channel);
       this.emit('down');
-      // After a pause, so that a channel refused again and again does not spin.
-      if (!this.closing) setTimeout(() => !this.closing && this.connection.reconnect(), CHANNEL_RECOVERY_MS).unref();
+      // After a pause, so that a channel refused again and again does not spin; and only if no new
+      // channel came meanwhile (when the whole connection dropped, its reconnect brings one).
+      const setupsAtClose = this.setups;
+      if (!this.closing) {
+        setTimeout(() => {
+          if (!this.closing && this.setups === setupsAtClose) this.connection.reconnect();
+        }, CHANNEL_RECOVERY_MS).unref();
+      }
     });
     // Answers can reach us now: send (again) everything unanswered, in the order it was sent.
     this.outbox.attach(channel);
