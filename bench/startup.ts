@@ -32,15 +32,24 @@ export interface StartupResult {
   libraryConnectLoginMs: Summary;
 }
 
+export interface StartupOptions {
+  amqpUrl: string;
+  runs: number;
+  prefetch: number;
+  serverMain?: string;
+  /** Secure mode: the node's broker asks the coordinator's authority on this port (bench --secure). */
+  authorityPort?: number;
+}
+
 /** Spawn of the client program in a pseudo-terminal (as `docker exec -it … warren` runs it) to its name prompt. */
-async function timeToNamePrompt(amqpUrl: string, namespace: string): Promise<number> {
+async function timeToNamePrompt(amqpUrl: string, namespace: string, extraEnv: Record<string, string>): Promise<number> {
   const { spawn } = await import('node-pty');
   const began = performance.now();
   const terminal = spawn(process.execPath, [CLIENT_MAIN], {
     name: 'xterm-256color',
     cols: 100,
     rows: 30,
-    env: { PATH: process.env.PATH ?? '', TERM: 'xterm-256color', AMQP_URL: amqpUrl, WARREN_NAMESPACE: namespace },
+    env: { PATH: process.env.PATH ?? '', TERM: 'xterm-256color', AMQP_URL: amqpUrl, WARREN_NAMESPACE: namespace, ...extraEnv },
   });
   const exited = new Promise<void>((resolve) => terminal.onExit(() => resolve()));
   let seen = '';
@@ -60,7 +69,9 @@ async function timeToNamePrompt(amqpUrl: string, namespace: string): Promise<num
   }
 }
 
-export async function runStartup(options: { amqpUrl: string; runs: number; prefetch: number; serverMain?: string }): Promise<StartupResult> {
+export async function runStartup(options: StartupOptions): Promise<StartupResult> {
+  const secure = options.authorityPort !== undefined;
+  const clientEnv: Record<string, string> = secure ? {} : { WARREN_INSECURE_OPEN_BROKER: '1' };
   const bare: number[] = [];
   for (let i = 0; i < options.runs; i += 1) {
     const program = startProgram('-e', ['0'], {});
@@ -76,11 +87,17 @@ export async function runStartup(options: { amqpUrl: string; runs: number; prefe
   let note = `spawn of node dist/client/main.js --user NAME (stdin a pipe) to "${PROMPT_MARKER}" on stdout`;
   for (let i = 0; i < options.runs; i += 1) {
     const namespace = benchNamespace('start');
-    const coordinator = await startCoordinator({ amqpUrl: options.amqpUrl, namespace, prefetch: options.prefetch, serverMain: options.serverMain });
+    const coordinator = await startCoordinator({
+      amqpUrl: options.amqpUrl,
+      namespace,
+      prefetch: options.prefetch,
+      serverMain: options.serverMain,
+      ...(secure ? { authorityPort: options.authorityPort } : {}),
+    });
     ready.push(coordinator.readyMs);
     try {
       if (existsSync(CLIENT_MAIN)) {
-        const client = startProgram(CLIENT_MAIN, ['--user', `start${i}`], { AMQP_URL: options.amqpUrl, WARREN_NAMESPACE: namespace });
+        const client = startProgram(CLIENT_MAIN, ['--user', `start${i}`], { AMQP_URL: options.amqpUrl, WARREN_NAMESPACE: namespace, ...clientEnv });
         try {
           const at = await client.waitFor('stdout', PROMPT_MARKER, 30_000);
           clientProgram.push(at - client.spawnedAt);
@@ -89,7 +106,7 @@ export async function runStartup(options: { amqpUrl: string; runs: number; prefe
           await client.stop(10_000);
         }
         try {
-          namePrompt.push(await timeToNamePrompt(options.amqpUrl, namespace));
+          namePrompt.push(await timeToNamePrompt(options.amqpUrl, namespace, clientEnv));
         } catch (err) {
           promptNote = `not measured: ${err instanceof Error ? err.message : String(err)}`;
         }
@@ -98,7 +115,12 @@ export async function runStartup(options: { amqpUrl: string; runs: number; prefe
         promptNote = note;
       }
       const began = performance.now();
-      const client = new WarrenClient({ amqpUrl: options.amqpUrl, namespace, requestTimeoutMs: 30_000 });
+      const client = new WarrenClient({
+        amqpUrl: options.amqpUrl,
+        namespace,
+        security: secure ? { mode: 'secure', coordinatorUser: 'warren-coordinator' } : { mode: 'open' },
+        requestTimeoutMs: 30_000,
+      });
       try {
         await client.connect();
         await client.login(`lib${i}`);

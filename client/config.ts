@@ -1,7 +1,8 @@
 import { Command } from 'commander';
 import { z } from 'zod';
+import type { ClientSecurity } from './lib/api-types.js';
 // The modules themselves, not shared/index.js: the name prompt shows before the rest of shared/ loads.
-import { AMQP_URL_SETTING, addSettingFlags, booleanFromText, namespaceSchema, resolveSettings, setting, wholeNumber, type SettingsOf } from '../shared/settings.js';
+import { AMQP_URL_SETTING, COORDINATOR_USER_SETTING, INSECURE_OPEN_BROKER_SETTING, addSettingFlags, booleanFromText, namespaceSchema, resolveSettings, setting, wholeNumber, type SettingsOf } from '../shared/settings.js';
 
 export const CLIENT_SETTINGS = {
   amqpUrl: AMQP_URL_SETTING,
@@ -16,6 +17,8 @@ export const CLIENT_SETTINGS = {
     schema: z.string().min(1).optional(),
   }),
   localTime: setting({ env: 'WARREN_LOCAL_TIME', flag: 'local-time', description: 'show times in the local time zone instead of UTC', default: false, schema: booleanFromText, boolean: true }),
+  insecureOpenBroker: INSECURE_OPEN_BROKER_SETTING,
+  coordinatorUser: COORDINATOR_USER_SETTING,
   requestTimeout: setting({ env: 'WARREN_REQUEST_TIMEOUT', flag: 'request-timeout', description: 'seconds to wait for the coordinator to answer a request', default: 10, schema: wholeNumber(1, 600) }),
 };
 
@@ -31,4 +34,9 @@ export function parseClientSettings(argv: string[], env: Record<string, string |
   const command = addSettingFlags(clientCommand(), CLIENT_SETTINGS).exitOverride();
   command.parse(argv, { from: 'user' });
   return resolveSettings(CLIENT_SETTINGS, command.opts(), env);
+}
+
+/** What the client library is told about the broker's security (client/lib/api-types.ts ClientSecurity). */
+export function clientSecurity(settings: ClientSettings): ClientSecurity {
+  return settings.insecureOpenBroker ? { mode: 'open' } : { mode: 'secure', coordinatorUser: settings.coordinatorUser };
 }

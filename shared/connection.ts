@@ -24,6 +24,14 @@ export interface BrokerConnectionOptions {
   connectionName: string;
   heartbeatSeconds?: number;
   backoff?: { initialMs: number; maxMs: number };
+  /**
+   * Secure mode: keep retrying a 403 ACCESS_REFUSED for this long before giving up. The broker's
+   * answer is the same whether this login is refused for good (a revoked client) or the authority
+   * that decides is briefly away (a coordinator restarting), and a permission check refused while
+   * it is away closes the channel with 403 too; and it refuses the vhost (530) while it cannot
+   * count connections. Unset: a 403 or 530 is final at once.
+   */
+  retryRefusedForMs?: number;
 }
 
 export const DEFAULT_BACKOFF = { initialMs: 250, maxMs: 10_000 } as const;
@@ -33,11 +41,15 @@ export class BrokerConnection extends EventEmitter<{ status: [ConnectionStatus] 
   private readonly backoff: { initialMs: number; maxMs: number };
   private attempt = 0;
   private closed = false;
+  private readonly retryRefusedForMs: number | undefined;
+  /** When the current run of refusals began; undefined after a successful connect. */
+  private refusedSinceMs: number | undefined;
   private lastStatus: ConnectionStatus = { state: 'connecting', attempt: 1 };
 
   constructor(options: BrokerConnectionOptions) {
     super();
     this.backoff = options.backoff ?? DEFAULT_BACKOFF;
+    this.retryRefusedForMs = options.retryRefusedForMs;
     const heartbeat = options.heartbeatSeconds ?? 5;
     this.manager = amqp.connect([options.url], {
       heartbeatIntervalInSeconds: heartbeat,
@@ -48,6 +60,7 @@ export class BrokerConnection extends EventEmitter<{ status: [ConnectionStatus] 
     });
     this.manager.on('connect', () => {
       this.attempt = 0;
+      this.refusedSinceMs = undefined;
       this.setStatus({ state: 'connected' });
     });
     this.manager.on('disconnect', ({ err }) => this.onFailure(err, true));
@@ -93,6 +106,16 @@ export class BrokerConnection extends EventEmitter<{ status: [ConnectionStatus] 
     });
   }
 
+  /**
+   * Drops the current connection and connects again (setups replayed): for a channel the broker
+   * closed while the connection stays up, which amqp-connection-manager would otherwise leave
+   * without a channel until the connection itself drops. A no-op while disconnected or closed.
+   */
+  reconnect(): void {
+    if (this.closed || !this.manager.isConnected()) return;
+    this.manager.reconnect();
+  }
+
   /** Idempotent; detaches listeners first so that closing never triggers a reconnect. */
   async close(): Promise<void> {
     if (this.closed) return;
@@ -107,7 +130,7 @@ export class BrokerConnection extends EventEmitter<{ status: [ConnectionStatus] 
   private onFailure(err: Error | undefined, wasConnected: boolean): void {
     if (this.closed) return;
     const reason = describe(err);
-    const code = unrecoverableBrokerFailure(err);
+    const code = this.stillFatal(unrecoverableBrokerFailure(err));
     if (code) {
       this.setStatus({ state: 'failed', error: new WarrenError(code, `broker refused the connection: ${reason}`, { cause: err }) });
       void this.close();
@@ -120,6 +143,16 @@ export class BrokerConnection extends EventEmitter<{ status: [ConnectionStatus] 
     const delayMs = Math.round(ceiling / 2 + Math.random() * (ceiling / 2));
     this.manager.reconnectTimeInSeconds = delayMs / 1000;
     this.setStatus({ state: 'reconnecting', attempt: this.attempt, delayMs, reason });
+  }
+
+  /** A refusal is final unless refusals are retried and have not lasted `retryRefusedForMs` yet. */
+  private stillFatal(code: ReturnType<typeof unrecoverableBrokerFailure>): ReturnType<typeof unrecoverableBrokerFailure> {
+    // Both refusals the authority can give: the login (403) and the vhost (530: it refuses client
+    // connections while it cannot count them, e.g. just after the broker restarted).
+    if ((code !== ERROR_CODES.BROKER_ACCESS_REFUSED && code !== ERROR_CODES.BROKER_UNREACHABLE) || this.retryRefusedForMs === undefined) return code;
+    const now = Date.now();
+    this.refusedSinceMs ??= now;
+    return now - this.refusedSinceMs >= this.retryRefusedForMs ? code : undefined;
   }
 
   private setStatus(status: ConnectionStatus): void {

@@ -1,4 +1,5 @@
 import type { LoginOk } from '../../shared/index.js';
+import { OPEN_BROKER_WARNING } from '../../shared/settings.js';
 import type { ClientSettings } from '../config.js';
 import type { ChatSession } from './chat-session.js';
 import type { AppIo } from './app-io.js';
@@ -13,6 +14,8 @@ const CONNECT_WAIT_MS = 3000;
  * person types. With --user there is no prompt: connect, then log in.
  */
 export async function runTerminalApp(settings: ClientSettings, io: AppIo): Promise<number> {
+  // Before anything else, in plain words: open mode lets anyone on the broker read and forge everything.
+  if (settings.insecureOpenBroker) io.errorOutput.write(`${io.chalk.red.bold(OPEN_BROKER_WARNING)}\n`);
   const prompting = settings.user === undefined;
   const promptStop = new AbortController();
   let session: ChatSession | undefined;

@@ -42,7 +42,8 @@ const nodeEnv = [
   `RABBITMQ_NODENAME=${nodeName}`,
   'RABBITMQ_NODE_IP_ADDRESS=127.0.0.1',
   `RABBITMQ_NODE_PORT=${opts.port}`,
-  `RABBITMQ_DIST_PORT=${opts.port + 20000}`,
+  // Erlang distribution beside AMQP, 20000 ports away, within the port range whatever the AMQP port.
+  `RABBITMQ_DIST_PORT=${opts.port + 20000 <= 65_535 ? opts.port + 20000 : opts.port - 20000}`,
   `RABBITMQ_MNESIA_BASE=${join(dir, 'mnesia')}`,
   `RABBITMQ_LOG_BASE=${join(dir, 'log')}`,
   `RABBITMQ_PID_FILE=${pidFile}`,

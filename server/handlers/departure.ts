@@ -15,6 +15,7 @@ export function departure(
   ctx: Pick<HandlerContext, 'registry' | 'now' | 'store' | 'accounts'>,
 ): Outcome {
   const outcome = emptyOutcome();
+  outcome.ended = [session.clientId];
   ctx.store.batch(() => {
     ctx.registry.remove(session);
     forgetGuestName(session.name, session.nameKey, ctx, outcome);

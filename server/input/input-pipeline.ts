@@ -9,6 +9,7 @@ import type { Store } from '../store/store.js';
 import { AdmissionGate } from './admission-gate.js';
 import type { ContextFor, Input, InputKind } from './handle-input.js';
 import { attemptInput, attemptsOf } from './retry-or-dead-letter.js';
+import type { SenderGuard } from './sender-guard.js';
 
 /** An input with the channel it came on: its ack must go back on that channel. */
 interface Arrived extends Input {
@@ -22,6 +23,8 @@ export interface InputPipelineDeps {
   contextFor: ContextFor;
   logger: Logger;
   inFlight: InFlight;
+  /** Secure mode only. */
+  guard?: SenderGuard | undefined;
   /** Rate limits and password work, done before an input joins a batch (admission-gate.ts). */
   admission?: AdmissionDeps;
 }

@@ -63,7 +63,8 @@ class FakeChannel {
   readonly published: string[] = [];
   private readonly callbacks: ((err: unknown) => void)[] = [];
 
-  sendToQueue(_queue: string, content: Buffer, _options: unknown, callback: (err: unknown) => void): boolean {
+  /** The outbox publishes to the input exchange (`<ns>.input`), with the routing key of its kind. */
+  publish(_exchange: string, _routingKey: string, content: Buffer, _options: unknown, callback: (err: unknown) => void): boolean {
     this.published.push(content.toString('utf8'));
     this.callbacks.push(callback);
     return true;
@@ -77,7 +78,7 @@ class FakeChannel {
 describe('the client loses its channel with messages in flight', () => {
   it('publishes everything unanswered again on the next channel, in the order it was sent', () => {
     const outbox = new Outbox();
-    const add = (id: string): void => outbox.add({ id, queue: 'q', content: Buffer.from(id), options: {} });
+    const add = (id: string): void => outbox.add({ id, exchange: 'x', routingKey: 'command', content: Buffer.from(id), options: {} });
     const first = new FakeChannel();
     outbox.attach(first as unknown as ConfirmChannel);
     add('a');

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
 import { parse } from 'yaml';
-import { amqpUrl, deleteNamespace, uniqueNamespace } from '../support/broker.js';
+import { OPEN_MODE_ENV, amqpUrl, deleteNamespace, uniqueNamespace } from '../support/broker.js';
 import { ROOT } from '../support/programs.js';
 import { waitFor } from '../support/wait.js';
 
@@ -192,6 +192,24 @@ describe('docker-compose.yml', () => {
     expect(client.WARREN_NAMESPACE).toBe(server.WARREN_NAMESPACE);
   });
 
+  it('is secure by default: broker files mounted, no credentials in any URL, the authority reachable on the network only', () => {
+    const rabbitmq = config.services.rabbitmq!;
+    const targets = volumesOf(rabbitmq).map((volume) => `${volume.source}:${volume.target}`);
+    expect(targets).toContain(`${join(ROOT, 'broker', 'rabbitmq.conf')}:/etc/rabbitmq/rabbitmq.conf`);
+    expect(targets).toContain(`${join(ROOT, 'broker', 'enabled_plugins')}:/etc/rabbitmq/enabled_plugins`);
+    const server = environmentOf(config.services.server!);
+    const client = environmentOf(config.services.client!);
+    for (const env of [server, client]) {
+      const url = new URL(env.AMQP_URL ?? '');
+      expect([url.username, url.password]).toEqual(['', '']);
+      expect(env.WARREN_INSECURE_OPEN_BROKER ?? '').toBe('');
+    }
+    expect(server.WARREN_AUTHORITY_HOST).toBe('0.0.0.0');
+    expect(server.WARREN_AUTHORITY_PORT).toBe('15680');
+    expect(JSON.stringify(config.services.server!.ports ?? [])).not.toContain('15680');
+    expect(Object.keys(client).filter((key) => /PASSWORD|SECRET/.test(key))).toEqual([]);
+  });
+
   it('runs node directly, on the programs of the npm scripts start and client:standby', () => {
     const ran: Record<string, string | undefined> = {};
     for (const [name, service] of Object.entries(config.services)) {
@@ -256,6 +274,7 @@ describe('the server container\'s command, as the container runs it', () => {
       env: {
         ...composeEnv,
         ...runtimeEnv(),
+        ...OPEN_MODE_ENV,
         AMQP_URL: amqpUrl(),
         WARREN_NAMESPACE: namespace,
         WARREN_DATA_DIR: join(dir, 'data'),
