@@ -2,6 +2,7 @@ import { Command } from 'commander';
 import { z } from 'zod';
 import { AMQP_URL_SETTING, addSettingFlags, booleanFromText, namespaceSchema, resolveSettings, setting, wholeNumber, type SettingsOf } from '../shared/index.js';
 import type { CoordinatorOptions } from './coordinator.js';
+import { QUEUE_CAP_SETTINGS, queueCaps } from './queue-cap-settings.js';
 
 const positiveInt = (max: number) => wholeNumber(1, max);
 
@@ -15,6 +16,7 @@ export const SERVER_SETTINGS = {
   minUsers: setting({ env: 'MIN_USERS', flag: 'min-users', description: 'users that must have been online at once before anyone sees the chat (then it stays active); the older Chat App used 2', default: 1, schema: positiveInt(10_000) }),
   legacy: setting({ env: 'WARREN_LEGACY', flag: 'legacy', description: 'also serve the Actividad 2 clients (fixed queue and exchange names, one deployment per broker; docs/LEGACY.md)', default: false, schema: booleanFromText, boolean: true }),
   prefetch: setting({ env: 'WARREN_PREFETCH', flag: 'prefetch', description: 'unacknowledged inputs the coordinator works on at once', default: 200, schema: positiveInt(10_000) }),
+  ...QUEUE_CAP_SETTINGS,
 };
 
 export type ServerSettings = SettingsOf<typeof SERVER_SETTINGS>;
@@ -41,5 +43,8 @@ export function coordinatorOptions(settings: ServerSettings): CoordinatorOptions
     historyOnJoin: settings.historySize,
     prefetch: settings.prefetch,
     minUsers: settings.minUsers,
+    queueCaps: queueCaps(settings),
+    deadLetterBodyBytes: settings.deadLetterBodyBytes,
+    topologyCheckMs: settings.topologyCheckMs,
   };
 }

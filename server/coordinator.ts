@@ -1,7 +1,7 @@
 import { EventEmitter } from 'node:events';
 import type { ConfirmChannel } from 'amqplib';
 import type { ChannelWrapper } from 'amqp-connection-manager';
-import { BrokerConnection, declareSharedTopology, redactUrl, topologyFor, type ConnectionStatus, type Topology } from '../shared/index.js';
+import { BrokerConnection, DEFAULT_QUEUE_CAPS, declareSharedTopology, redactUrl, topologyFor, type ConnectionStatus, type QueueCaps, type Topology } from '../shared/index.js';
 import type { CoordinatorExtension, ExtensionHost } from './extension.js';
 import type { HandlerContext } from './handlers/context.js';
 import { InFlight } from './in-flight.js';
@@ -16,6 +16,8 @@ import { SqliteStore } from './store/sqlite-store.js';
 import type { Store } from './store/store.js';
 import { ExpiryScheduler, expireMessages } from './sweeps/message-expiry.js';
 import { SessionSweep } from './sweeps/session-sweep.js';
+import { DEFAULT_PRECONDITION_RETRY_MS, TopologyKeeper } from './sweeps/topology-keeper.js';
+import { DEFAULT_TOPOLOGY_CHECK_MS } from './sweeps/topology-watch.js';
 
 export interface CoordinatorOptions {
   amqpUrl: string;
@@ -27,6 +29,14 @@ export interface CoordinatorOptions {
   prefetch: number;
   /** Users that must have been online at once before anyone sees the chat (1: always active). */
   minUsers?: number;
+  /** Caps of the input and dead-letter queues (settings; DEFAULT_QUEUE_CAPS). */
+  queueCaps?: QueueCaps;
+  /** Bytes of a refused body its dead-letter copy keeps. */
+  deadLetterBodyBytes?: number;
+  /** How often the topology watch checks that queues, exchanges and bindings are still there. */
+  topologyCheckMs?: number;
+  /** How often start-up tries again after a 406 from a queue an earlier version declared. */
+  preconditionRetryMs?: number;
 }
 
 /** What the coordinator does not build itself: an extension (main.ts passes the legacy bridge), and faults for tests. */
@@ -53,6 +63,8 @@ export class Coordinator extends EventEmitter<{ status: [ConnectionStatus]; serv
   private readonly inFlight: InFlight;
   private readonly input: InputPipeline;
   private readonly sessions: SessionSweep;
+  /** Notices and restores what vanished from the broker; `keeper.brokerEvents` is the authority's hook. */
+  readonly keeper: TopologyKeeper;
   private connection: BrokerConnection | undefined;
   private channel: ChannelWrapper | undefined;
   private stopping: Promise<void> | undefined;
@@ -72,7 +84,13 @@ export class Coordinator extends EventEmitter<{ status: [ConnectionStatus]; serv
     this.activation = new Activation(this.store, options.minUsers ?? 1);
     this.extension = deps.extension;
     this.inFlight = new InFlight(logger);
-    this.publisher = new OutcomePublisher({ topology: this.topology, chatLog: this.chatLog, channel: () => this.channel, extension: this.extension });
+    this.publisher = new OutcomePublisher({
+      topology: this.topology,
+      chatLog: this.chatLog,
+      channel: () => this.channel,
+      extension: this.extension,
+      deadLetterBodyBytes: options.deadLetterBodyBytes,
+    });
     const carryOut = (outcome: Parameters<OutcomePublisher['carryOut']>[0]): void => this.inFlight.track(this.publisher.carryOut(outcome));
     this.expiry = new ExpiryScheduler((nums) => carryOut(expireMessages(nums, this.context(new Date(), undefined))));
     this.input = new InputPipeline({
@@ -82,6 +100,18 @@ export class Coordinator extends EventEmitter<{ status: [ConnectionStatus]; serv
       contextFor: (now, replyTo) => this.context(now, replyTo),
       logger,
       inFlight: this.inFlight,
+      onCancelled: (queue) => this.keeper.watch.consumerCancelled(queue),
+    });
+    this.keeper = new TopologyKeeper({
+      topology: this.topology,
+      connection: () => this.connection,
+      declare: (channel) => declareSharedTopology(channel, this.topology, options.queueCaps ?? DEFAULT_QUEUE_CAPS),
+      input: this.input,
+      prefetch: options.prefetch,
+      logger,
+      checkIntervalMs: options.topologyCheckMs ?? DEFAULT_TOPOLOGY_CHECK_MS,
+      preconditionRetryMs: options.preconditionRetryMs ?? DEFAULT_PRECONDITION_RETRY_MS,
+      stopping: () => this.stopping !== undefined,
     });
     this.sessions = new SessionSweep({
       registry: this.registry,
@@ -125,6 +155,7 @@ export class Coordinator extends EventEmitter<{ status: [ConnectionStatus]; serv
     if (this.extension) await this.extension.start(this.extensionHost(connection));
     for (const { num, expiresAt } of this.store.expiringMessages()) this.expiry.schedule(num, expiresAt);
     this.sessions.start();
+    this.keeper.start();
   }
 
   /** Ordered and idempotent: stop consuming, finish in-flight work, close the broker, the log and the store. */
@@ -134,6 +165,7 @@ export class Coordinator extends EventEmitter<{ status: [ConnectionStatus]; serv
   }
 
   private async shutdown(): Promise<void> {
+    this.keeper.stop();
     this.sessions.stop();
     this.expiry.stop();
     // What waits is published now, and later changes (inputs still in hand) go out at once.
@@ -149,8 +181,7 @@ export class Coordinator extends EventEmitter<{ status: [ConnectionStatus]; serv
   }
 
   private async setup(channel: ConfirmChannel): Promise<void> {
-    await declareSharedTopology(channel, this.topology);
-    await this.input.consume(channel, this.options.prefetch);
+    if (!(await this.keeper.setup(channel))) return;
     this.logger.info(`serving ${this.topology.chatQueue} and ${this.topology.commandQueue}`);
     this.emit('serving');
   }

@@ -1,6 +1,6 @@
 import { EventEmitter } from 'node:events';
 import amqp, { type AmqpConnectionManager, type ChannelWrapper, type SetupFunc } from 'amqp-connection-manager';
-import type { Channel } from 'amqplib';
+import type { Channel, ConfirmChannel } from 'amqplib';
 import { unrecoverableBrokerFailure } from './broker-failure.js';
 import { ERROR_CODES, WarrenError } from './errors.js';
 
@@ -74,6 +74,26 @@ export class BrokerConnection extends EventEmitter<{ status: [ConnectionStatus] 
   async openThrowawayChannel(): Promise<Channel | undefined> {
     const connection = this.manager.connection;
     return connection ? connection.createChannel() : undefined;
+  }
+
+  /** A throwaway confirm channel (see `openThrowawayChannel`): for probes whose return must be seen before their confirm. */
+  async openThrowawayConfirmChannel(): Promise<ConfirmChannel | undefined> {
+    const connection = this.manager.connection;
+    return connection ? connection.createConfirmChannel() : undefined;
+  }
+
+  /**
+   * Closes the current connection and connects again at once, so every channel is re-created and
+   * its setup replayed: the way back when a managed channel was closed by the broker (a 404 or
+   * 406 on it) while the connection stayed up, which amqp-connection-manager does not repair.
+   */
+  reconnect(): void {
+    if (this.closed) return;
+    try {
+      this.manager.reconnect();
+    } catch {
+      /* closing already */
+    }
   }
 
   /** Resolves once connected; rejects if the connection fails for good or is closed first. */

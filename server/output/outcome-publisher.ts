@@ -21,6 +21,8 @@ export interface OutcomePublisherOptions {
   /** The coordinator's confirm channel; undefined before start (nothing is published then). */
   channel: () => ChannelWrapper | undefined;
   extension?: Pick<CoordinatorExtension, 'observe' | 'takesOver'> | undefined;
+  /** Bytes of a refused body its dead-letter copy keeps (dead-letter-body.ts). */
+  deadLetterBodyBytes?: number | undefined;
 }
 
 const json = (body: unknown): Buffer => Buffer.from(JSON.stringify(body));
@@ -73,7 +75,7 @@ export class OutcomePublisher {
     if (outcome.deadLetter && source) {
       const { msg } = source;
       publishes.push(
-        channel.publish(topology.deadLetterExchange, '', deadLetterBody(msg.content), {
+        channel.publish(topology.deadLetterExchange, '', deadLetterBody(msg.content, this.options.deadLetterBodyBytes), {
           persistent: true,
           contentType: msg.properties.contentType,
           // The sender's own message id, if it set one, so a dead letter can be traced back.
@@ -84,6 +86,7 @@ export class OutcomePublisher {
             'x-warren-source-queue': source.queue,
             'x-warren-rejected-at': new Date().toISOString(),
             'x-warren-attempts': source.attempts,
+            'x-warren-original-bytes': msg.content.length,
           },
         }),
       );
