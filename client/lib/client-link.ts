@@ -7,10 +7,11 @@ import {
   ERROR_CODES,
   PRESENCE_ROUTING_KEY,
   WarrenError,
-  declareSharedTopology,
   type ConnectionStatus,
   type Topology,
 } from '../../shared/index.js';
+import type { Channel } from 'amqplib';
+import { reopenWhenClosedByBroker } from '../../shared/channel-guard.js';
 import { Outbox } from './outbox.js';
 
 export interface ClientLinkOptions {
@@ -29,6 +30,8 @@ export interface ClientLinkEvents {
   /** Our queue is consuming again after a reconnect (not after the first connect). */
   reconnected: [];
   channelError: [WarrenError];
+  /** The broker cancelled our queue's consumer (the queue was deleted) or closed our channel; the link reconnects. */
+  lost: [string];
 }
 
 /**
@@ -44,6 +47,8 @@ export class ClientLink extends EventEmitter<ClientLinkEvents> {
   private readonly connection: BrokerConnection;
   private readonly outbox = new Outbox();
   private setups = 0;
+  private closing = false;
+  private readonly reopened = { lastMs: 0 };
 
   constructor(options: ClientLinkOptions) {
     super();
@@ -77,19 +82,33 @@ export class ClientLink extends EventEmitter<ClientLinkEvents> {
    * Publishes through the outbox (in order, again after a reconnect) until `answered` settles.
    * `onConfirmed` runs each time the broker confirms a copy.
    */
-  publish(queue: string, id: string, body: unknown, answered: Promise<unknown>, onConfirmed?: () => void): void {
+  publish(queue: string, id: string, body: unknown, answered: Promise<unknown>, onConfirmed?: () => void, onRefused?: (error: WarrenError) => void): void {
     this.outbox.add({
       id,
       queue,
       content: Buffer.from(JSON.stringify(body)),
       options: { persistent: true, contentType: 'application/json', replyTo: this.queue, correlationId: id },
       onConfirmed,
+      onRefused,
     });
     const forget = (): void => this.outbox.remove(id);
     answered.then(forget, forget);
   }
 
+  /** A bare channel on the current connection for checks that may fail (binding-watch.ts); the caller closes it. */
+  openThrowawayChannel(): Promise<Channel | undefined> {
+    return this.connection.openThrowawayChannel();
+  }
+
+  /** Start over on a new connection: the set-up (queue, bindings, consumer) is replayed and 'reconnected' fires. */
+  reconnect(reason: string): void {
+    if (this.closing) return;
+    this.emit('lost', reason);
+    this.connection.reconnect();
+  }
+
   async close(): Promise<void> {
+    this.closing = true;
     this.outbox.close();
     await this.channel.close().catch(() => undefined);
     await this.connection.close();
@@ -97,12 +116,23 @@ export class ClientLink extends EventEmitter<ClientLinkEvents> {
 
   /** Replayed on every (re)connect: our queue must be consuming before any request is sent. */
   private async setup(channel: ConfirmChannel): Promise<void> {
-    await declareSharedTopology(channel, this.topology);
+    // Only the exchange our queue binds to: the input queues are the coordinator's, with caps a
+    // client does not know; a message sent before they exist comes back (mandatory) and waits in the outbox.
+    await channel.assertExchange(this.topology.eventsExchange, 'topic', { durable: true });
     await channel.assertQueue(this.queue, { exclusive: true, autoDelete: true, durable: false });
     await channel.bindQueue(this.queue, this.topology.eventsExchange, this.topology.roomRoutingKey(DEFAULT_ROOM));
     await channel.bindQueue(this.queue, this.topology.eventsExchange, PRESENCE_ROUTING_KEY);
     // No acks on our own queue: it dies with the connection anyway, and what it loses is fetched from history.
-    await channel.consume(this.queue, (msg: ConsumeMessage | null) => msg && this.emit('message', msg.content), { noAck: true });
+    await channel.consume(
+      this.queue,
+      (msg: ConsumeMessage | null) => {
+        if (msg) this.emit('message', msg.content);
+        // amqplib's sign that the broker cancelled our consumer: our queue was deleted under us.
+        else this.reconnect(`our queue ${this.queue} was deleted`);
+      },
+      { noAck: true },
+    );
+    reopenWhenClosedByBroker(channel, (reason) => this.reconnect(`the broker closed our channel: ${reason}`), this.reopened);
     this.setups += 1;
     channel.on('close', () => {
       this.outbox.detach(channel);

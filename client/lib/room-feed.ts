@@ -60,6 +60,11 @@ export class RoomFeed {
     else this.deliver(room.name, this.sequencerFor(room.name).start(room.lastSeq, history), false);
   }
 
+  /** Routing keys of the public rooms followed beyond general (bound by `follow`). */
+  get boundRoutingKeys(): string[] {
+    return [...this.bindings.keys()].map((room) => this.joined.get(room)?.routingKey ?? this.deps.topology.roomRoutingKey(room));
+  }
+
   async unfollow(room: string): Promise<void> {
     this.joined.delete(room);
     this.sequencers.delete(room);
