@@ -12,6 +12,12 @@ export interface BindingWatchDeps {
   notice: (notice: LinkNotice) => void;
   /** After a loss is repaired: fetch what was missed from history (the room feed fills by sequence). */
   refill: () => void;
+  /**
+   * True when a message we sent is still waiting for its acceptance. Its acceptance comes through
+   * our bindings, so a silently lost binding would leave it waiting for good: each check then
+   * fetches from history, which shows (and settles) it.
+   */
+  waiting: () => boolean;
 }
 
 /**
@@ -66,7 +72,7 @@ export class BindingWatch {
         this.lost = undefined;
         this.deps.notice({ state: 'restored', what: `bindings to ${eventsExchange} restored; fetching missed messages` });
         this.deps.refill();
-      }
+      } else if (this.deps.waiting()) this.deps.refill();
     } catch {
       // The link dropped during the check: the reconnect's set-up binds everything again.
     } finally {

@@ -94,6 +94,7 @@ export class WarrenClient extends CommandMethods {
       routingKeys: () => [PRESENCE_ROUTING_KEY, this.topology.roomRoutingKey(DEFAULT_ROOM), ...this.feed.boundRoutingKeys],
       notice: (notice) => this.emit('link', notice),
       refill: () => this.session && this.feed.fillAll(),
+      waiting: () => this.unsettledCount > 0,
     });
     this.link.on('lost', (what) => this.emit('link', { state: 'lost', what: `${what}; reconnecting` }));
   }
