@@ -51,7 +51,6 @@ describe('nothing silent: the coordinator and the clients restore what vanished 
   });
 
   afterAll(async () => {
-    // eslint-disable-next-line no-console
     console.log(`topology restore: ${JSON.stringify(totals)}`);
     await admin?.close();
     await Promise.all([alice?.close(), bob?.close()]);
