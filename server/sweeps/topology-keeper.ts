@@ -2,7 +2,7 @@ import type { ConfirmChannel } from 'amqplib';
 import type { BrokerConnection, Topology } from '../../shared/index.js';
 import { explainInequivalentQueue, inequivalentQueue } from '../broker/precondition.js';
 import type { Logger } from '../logger.js';
-import { TOPOLOGY_EVENT_KEYS, TopologyWatch, type WatchedTopology } from './topology-watch.js';
+import { TOPOLOGY_EVENT_KEYS, TopologyWatch, type WatchedBinding, type WatchedTopology } from './topology-watch.js';
 
 export const DEFAULT_PRECONDITION_RETRY_MS = 30_000;
 const RECONNECT_GAP_MS = 2000;
@@ -131,7 +131,7 @@ export class TopologyKeeper {
 /** The coordinator's names: its queues, exchanges and the bindings it makes (secure mode adds `<ns>.input`). */
 export function watchedTopology(topology: Topology & { inputExchange?: string; chatRoutingKey?: string; commandRoutingKey?: string }): WatchedTopology {
   const exchanges = [topology.eventsExchange, topology.deadLetterExchange];
-  const bindings = [{ queue: topology.deadLetterQueue, exchange: topology.deadLetterExchange, routingKey: '' }];
+  const bindings: WatchedBinding[] = [{ queue: topology.deadLetterQueue, exchange: topology.deadLetterExchange, routingKey: '', rebind: true }];
   if (topology.inputExchange && topology.chatRoutingKey && topology.commandRoutingKey) {
     exchanges.push(topology.inputExchange);
     bindings.push(

@@ -13,12 +13,22 @@ export interface WatchedBinding {
   readonly queue: string;
   readonly exchange: string;
   readonly routingKey: string;
+  /**
+   * Bound again on each check instead of probed. For a binding whose queue nobody consumes (the
+   * dead-letter queue): a probe would sit there, counted by its depth and never delivered, so a
+   * reader of that queue (npm run dead-letters, a test) would see it. Binding is idempotent, so a
+   * lost binding comes back within one check, without a log line (and the broker's
+   * binding.deleted event, when followed, still says so at once).
+   */
+  readonly rebind?: boolean;
 }
 
 /**
- * Header of a binding probe. A probe is published `mandatory` with `expiration: '0'`: routed, it
- * dies at once in the queue (or reaches a ready consumer, which drops it: input-pipeline.ts); not
- * routed, the broker returns it before the confirm, which is how a lost binding shows.
+ * Header of a binding probe. A probe is published `mandatory` to the input exchange only: routed,
+ * it reaches the coordinator's own consumer, which acks and drops it on arrival before anything
+ * counts it (input-pipeline.ts); not routed, the broker returns it before the confirm, which is how
+ * a lost binding shows. No `expiration`: a quorum input queue dead-letters what expires, and a
+ * probe must never reach the dead-letter queue.
  */
 export const PROBE_HEADER = 'x-warren-probe';
 
@@ -41,7 +51,8 @@ export interface TopologyWatchDeps {
  * Notices what went missing from under the coordinator and has it restored, saying so in the log:
  * a consumer the broker cancelled (its queue was deleted), a queue, an exchange or one of our
  * bindings that vanished. Three ways in: the cancel notification (`consumerCancelled`), a periodic
- * cheap check (passive declares and binding probes), and, when the authority runs the broker's
+ * cheap check (passive declares, binding probes on the input exchange, and re-binding
+ * the dead-letter queue), and, when the authority runs the broker's
  * event stream, `onBrokerEvent`. Restores are serialised; a trigger during one runs one more.
  */
 export class TopologyWatch {
@@ -178,6 +189,10 @@ async function findMissing(watched: WatchedTopology, openChannel: () => Promise<
     for (const binding of watched.bindings) {
       // A binding of a missing queue or exchange comes back with its restore.
       if (!present.has(binding.queue) || missing.includes(`exchange ${binding.exchange}`)) continue;
+      if (binding.rebind) {
+        await attempt(`binding ${describeBinding(binding)}`, (ch) => ch.bindQueue(binding.queue, binding.exchange, binding.routingKey));
+        continue;
+      }
       const ch = await fresh();
       if (ch && !(await probeRoutes(ch, binding))) missing.push(`binding ${describeBinding(binding)}`);
     }
@@ -198,7 +213,7 @@ async function probeRoutes(channel: ConfirmChannel, binding: WatchedBinding): Pr
   channel.on('return', onReturn);
   try {
     await new Promise<void>((resolve, reject) => {
-      channel.publish(binding.exchange, binding.routingKey, Buffer.alloc(0), { mandatory: true, expiration: '0', messageId, headers: { [PROBE_HEADER]: 1 } }, (err) =>
+      channel.publish(binding.exchange, binding.routingKey, Buffer.alloc(0), { mandatory: true, messageId, headers: { [PROBE_HEADER]: 1 } }, (err) =>
         err ? reject(err instanceof Error ? err : new Error(String(err))) : resolve(),
       );
     });

@@ -134,18 +134,21 @@ describe('nothing silent: the coordinator and the clients restore what vanished 
     await waitFor(() => logged(/^info restored .*serving again/, since), 'the log line of the restore');
     const before = await deadLetters();
     admin.channel.sendToQueue(topology().chatQueue, Buffer.from('not json {'));
-    await waitFor(async () => (await deadLetters()) > before, 'the refused input in the restored dead-letter queue');
+    await waitFor(async () => (await deadLetters()) === before + 1, 'the refused input in the restored dead-letter queue');
     await conversation('after dead-letter queue deleted', 5);
   });
 
-  it('unbinding the dead-letter queue from its exchange: the lost binding is logged and restored', async () => {
-    const since = lines.length;
+  it('unbinding the dead-letter queue from its exchange: the next check binds it again, and refused input reaches it', async () => {
     await admin.channel.unbindQueue(topology().deadLetterQueue, topology().deadLetterExchange, '');
-    await waitFor(() => logged(/binding .*dead-letter.* is missing/, since), 'the log line of the lost binding');
-    await waitFor(() => logged(/^info restored .*serving again/, since), 'the log line of the restore');
+    // Open mode has no broker event to log this from, and a probe message would sit in the queue
+    // (counted, never delivered): the watch binds it again on every check (250 ms here) instead.
+    await sleep(1500);
     const before = await deadLetters();
     admin.channel.sendToQueue(topology().chatQueue, Buffer.from('still not json {'));
-    await waitFor(async () => (await deadLetters()) > before, 'the refused input in the dead-letter queue');
+    await waitFor(async () => (await deadLetters()) === before + 1, 'the refused input in the dead-letter queue');
+    await sleep(1000);
+    // Exactly one: nothing else (no probe of the watch) is counted in the dead-letter queue.
+    expect(await deadLetters()).toBe(before + 1);
   });
 
   it("unbinding bob's room binding: bob's watch binds it again within a heartbeat and history fills the gap", async () => {
