@@ -28,7 +28,8 @@ export interface BrokerConnectionOptions {
    * Secure mode: keep retrying a 403 ACCESS_REFUSED for this long before giving up. The broker's
    * answer is the same whether this login is refused for good (a revoked client) or the authority
    * that decides is briefly away (a coordinator restarting), and a permission check refused while
-   * it is away closes the channel with 403 too. Unset: a 403 is final at once.
+   * it is away closes the channel with 403 too; and it refuses the vhost (530) while it cannot
+   * count connections. Unset: a 403 or 530 is final at once.
    */
   retryRefusedForMs?: number;
 }
@@ -157,7 +158,9 @@ export class BrokerConnection extends EventEmitter<{ status: [ConnectionStatus] 
 
   /** A refusal is final unless refusals are retried and have not lasted `retryRefusedForMs` yet. */
   private stillFatal(code: ReturnType<typeof unrecoverableBrokerFailure>): ReturnType<typeof unrecoverableBrokerFailure> {
-    if (code !== ERROR_CODES.BROKER_ACCESS_REFUSED || this.retryRefusedForMs === undefined) return code;
+    // Both refusals the authority can give: the login (403) and the vhost (530: it refuses client
+    // connections while it cannot count them, e.g. just after the broker restarted).
+    if ((code !== ERROR_CODES.BROKER_ACCESS_REFUSED && code !== ERROR_CODES.BROKER_UNREACHABLE) || this.retryRefusedForMs === undefined) return code;
     const now = Date.now();
     this.refusedSinceMs ??= now;
     return now - this.refusedSinceMs >= this.retryRefusedForMs ? code : undefined;
