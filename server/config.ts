@@ -2,6 +2,7 @@ import { Command } from 'commander';
 import { z } from 'zod';
 import { AMQP_URL_SETTING, COORDINATOR_USER_SETTING, INSECURE_OPEN_BROKER_SETTING, addSettingFlags, booleanFromText, namespaceSchema, resolveSettings, setting, wholeNumber, type SettingsOf } from '../shared/index.js';
 import type { CoordinatorOptions } from './coordinator.js';
+import { QUEUE_CAP_SETTINGS, queueCaps } from './queue-cap-settings.js';
 import { RATE_LIMIT_SETTINGS, rateRules } from './rate-limits/settings.js';
 
 const positiveInt = (max: number) => wholeNumber(1, max);
@@ -36,6 +37,7 @@ export const SERVER_SETTINGS = {
   managementUrl: setting<string | undefined>({ env: 'WARREN_MANAGEMENT_URL', flag: 'management-url', description: "the broker's management API, used to close the connections of a client whose session ended (e.g. http://rabbitmq:15672)", default: undefined, schema: httpUrlSchema.optional() }),
   prefetch: setting({ env: 'WARREN_PREFETCH', flag: 'prefetch', description: 'unacknowledged inputs the coordinator works on at once', default: 200, schema: positiveInt(10_000) }),
   ...RATE_LIMIT_SETTINGS,
+  ...QUEUE_CAP_SETTINGS,
 };
 
 export type ServerSettings = SettingsOf<typeof SERVER_SETTINGS>;
@@ -75,5 +77,8 @@ export function coordinatorOptions(settings: ServerSettings): CoordinatorOptions
     prefetch: settings.prefetch,
     minUsers: settings.minUsers,
     rateRules: rateRules(settings),
+    queueCaps: queueCaps(settings),
+    deadLetterBodyBytes: settings.deadLetterBodyBytes,
+    topologyCheckMs: settings.topologyCheckMs,
   };
 }

@@ -1,7 +1,7 @@
 import { EventEmitter } from 'node:events';
 import type { ConfirmChannel } from 'amqplib';
 import type { ChannelWrapper } from 'amqp-connection-manager';
-import { BrokerConnection, OPEN_BROKER_WARNING, redactUrl, type ConnectionStatus } from '../shared/index.js';
+import { BrokerConnection, DEFAULT_QUEUE_CAPS, OPEN_BROKER_WARNING, redactUrl, type ConnectionStatus, type QueueCaps } from '../shared/index.js';
 import { isClientId } from '../shared/broker-identity.js';
 import { declareSecureTopology, secureTopologyFor, type SecureTopology } from '../shared/secure-topology.js';
 import { Authority, MemoryIdentityDirectory } from './authority/index.js';
@@ -24,6 +24,8 @@ import { SqliteStore } from './store/sqlite-store.js';
 import type { Store } from './store/store.js';
 import { ExpiryScheduler, expireMessages } from './sweeps/message-expiry.js';
 import { SessionSweep } from './sweeps/session-sweep.js';
+import { DEFAULT_PRECONDITION_RETRY_MS, TopologyKeeper } from './sweeps/topology-keeper.js';
+import { DEFAULT_TOPOLOGY_CHECK_MS } from './sweeps/topology-watch.js';
 
 /**
  * How the coordinator meets the broker (docs/SECURITY.md). `secure`: it starts the authority the
@@ -63,6 +65,14 @@ export interface CoordinatorOptions {
   rateRules?: RateRules;
   /** scrypt cost of new password hashes (tests lower it); default DEFAULT_SCRYPT_PARAMS. */
   scrypt?: ScryptParams;
+  /** Caps of the input and dead-letter queues (settings; DEFAULT_QUEUE_CAPS). */
+  queueCaps?: QueueCaps;
+  /** Bytes of a refused body its dead-letter copy keeps. */
+  deadLetterBodyBytes?: number;
+  /** How often the topology watch checks that queues, exchanges and bindings are still there. */
+  topologyCheckMs?: number;
+  /** How often start-up tries again after a 406 from a queue an earlier version declared. */
+  preconditionRetryMs?: number;
 }
 
 /** What the coordinator does not build itself: an extension (main.ts passes the legacy bridge), and faults for tests. */
@@ -92,6 +102,8 @@ export class Coordinator extends EventEmitter<{ status: [ConnectionStatus]; serv
   private readonly inFlight: InFlight;
   private readonly input: InputPipeline;
   private readonly sessions: SessionSweep;
+  /** Notices and restores what vanished from the broker; `keeper.brokerEvents` is the authority's hook. */
+  readonly keeper: TopologyKeeper;
   private connection: BrokerConnection | undefined;
   private channel: ChannelWrapper | undefined;
   private stopping: Promise<void> | undefined;
@@ -121,6 +133,7 @@ export class Coordinator extends EventEmitter<{ status: [ConnectionStatus]; serv
       extension: this.extension,
       userId: secure?.coordinatorUser,
       endedSessions: secure ? { revoke: (ids) => this.revoke(ids), disconnect: (ids) => this.disconnectLater(ids) } : undefined,
+      deadLetterBodyBytes: options.deadLetterBodyBytes,
     });
     const carryOut = (outcome: Parameters<OutcomePublisher['carryOut']>[0]): void => this.inFlight.track(this.publisher.carryOut(outcome));
     this.expiry = new ExpiryScheduler((nums) => carryOut(expireMessages(nums, this.context(new Date(), undefined))));
@@ -138,6 +151,18 @@ export class Coordinator extends EventEmitter<{ status: [ConnectionStatus]; serv
         rateLimits: new MemoryRateLimits(options.rateRules ?? DEFAULT_RATE_RULES),
         ...(options.scrypt ? { scrypt: options.scrypt } : {}),
       },
+      onCancelled: (queue) => this.keeper.watch.consumerCancelled(queue),
+    });
+    this.keeper = new TopologyKeeper({
+      topology: this.topology,
+      connection: () => this.connection,
+      declare: (channel) => declareSecureTopology(channel, this.topology, options.queueCaps ?? DEFAULT_QUEUE_CAPS),
+      input: this.input,
+      prefetch: options.prefetch,
+      logger,
+      checkIntervalMs: options.topologyCheckMs ?? DEFAULT_TOPOLOGY_CHECK_MS,
+      preconditionRetryMs: options.preconditionRetryMs ?? DEFAULT_PRECONDITION_RETRY_MS,
+      stopping: () => this.stopping !== undefined,
     });
     this.sessions = new SessionSweep({
       registry: this.registry,
@@ -192,6 +217,7 @@ export class Coordinator extends EventEmitter<{ status: [ConnectionStatus]; serv
     if (this.extension) await this.extension.start(this.extensionHost(connection));
     for (const { num, expiresAt } of this.store.expiringMessages()) this.expiry.schedule(num, expiresAt);
     this.sessions.start();
+    this.keeper.start();
   }
 
   /** Ordered and idempotent: stop consuming, finish in-flight work, close the broker, the log and the store. */
@@ -201,6 +227,7 @@ export class Coordinator extends EventEmitter<{ status: [ConnectionStatus]; serv
   }
 
   private async shutdown(): Promise<void> {
+    this.keeper.stop();
     this.sessions.stop();
     this.expiry.stop();
     // What waits is published now, and later changes (inputs still in hand) go out at once.
@@ -246,6 +273,8 @@ export class Coordinator extends EventEmitter<{ status: [ConnectionStatus]; serv
       logger: this.logger,
       ...(security.adminPassword === undefined ? {} : { adminPassword: security.adminPassword }),
       ...(security.managementUrl === undefined ? {} : { managementUrl: security.managementUrl }),
+      // The broker's event stream tells the topology watch at once when a queue, exchange, binding or consumer of ours goes.
+      brokerEvents: this.keeper.brokerEvents,
     });
     this.logger.info(`broker authority listening on ${security.authorityHost}:${this.authority.port}; connecting as ${security.coordinatorUser}`);
     return this.authority.coordinatorUrl;
@@ -277,9 +306,9 @@ export class Coordinator extends EventEmitter<{ status: [ConnectionStatus]; serv
   }
 
   private async setup(channel: ConfirmChannel): Promise<void> {
-    // One input path in both modes: clients publish to `<ns>.input`, bound to the capped input queues.
-    await declareSecureTopology(channel, this.topology);
-    await this.input.consume(channel, this.options.prefetch);
+    // One input path in both modes: clients publish to `<ns>.input`, bound to the capped input queues
+    // (the keeper declares them with declareSecureTopology and the caps, and starts consuming).
+    if (!(await this.keeper.setup(channel))) return;
     this.logger.info(`serving ${this.topology.chatQueue} and ${this.topology.commandQueue}`);
     this.emit('serving');
   }

@@ -1,6 +1,6 @@
 import { EventEmitter } from 'node:events';
 import amqp, { type AmqpConnectionManager, type ChannelWrapper, type SetupFunc } from 'amqp-connection-manager';
-import type { Channel } from 'amqplib';
+import type { Channel, ConfirmChannel } from 'amqplib';
 import { unrecoverableBrokerFailure } from './broker-failure.js';
 import { ERROR_CODES, WarrenError } from './errors.js';
 
@@ -89,6 +89,12 @@ export class BrokerConnection extends EventEmitter<{ status: [ConnectionStatus] 
     return connection ? connection.createChannel() : undefined;
   }
 
+  /** A throwaway confirm channel (see `openThrowawayChannel`): for probes whose return must be seen before their confirm. */
+  async openThrowawayConfirmChannel(): Promise<ConfirmChannel | undefined> {
+    const connection = this.manager.connection;
+    return connection ? connection.createConfirmChannel() : undefined;
+  }
+
   /** Resolves once connected; rejects if the connection fails for good or is closed first. */
   waitForConnect(): Promise<void> {
     if (this.manager.isConnected()) return Promise.resolve();
@@ -109,11 +115,16 @@ export class BrokerConnection extends EventEmitter<{ status: [ConnectionStatus] 
   /**
    * Drops the current connection and connects again (setups replayed): for a channel the broker
    * closed while the connection stays up, which amqp-connection-manager would otherwise leave
-   * without a channel until the connection itself drops. A no-op while disconnected or closed.
+   * without a channel until the connection itself drops. Every channel is re-created and its
+   * setup replayed. A no-op while disconnected (a reconnect is already under way) or closed.
    */
   reconnect(): void {
     if (this.closed || !this.manager.isConnected()) return;
-    this.manager.reconnect();
+    try {
+      this.manager.reconnect();
+    } catch {
+      /* closing already */
+    }
   }
 
   /** Idempotent; detaches listeners first so that closing never triggers a reconnect. */

@@ -1,4 +1,5 @@
 import type { Options } from 'amqplib';
+import { DEFAULT_QUEUE_CAPS, cappedDeadLetterQueueOptions, inputCapArguments, type QueueCaps } from './queue-caps.js';
 import type { Topology } from './topology.js';
 
 /** Redeliveries of one input before the broker dead-letters it (a poison message never loops forever). */
@@ -27,14 +28,23 @@ interface Declarer {
   bindQueue(queue: string, source: string, pattern: string): Promise<unknown>;
 }
 
-/** Declares everything shared by coordinator and clients; idempotent. */
-export async function declareSharedTopology(channel: Declarer, topology: Topology): Promise<void> {
+/** Input-queue arguments with the caps (`reject-publish`: a full queue nacks the flooder's publish). */
+export function cappedSharedInputQueueOptions(topology: Topology, caps: QueueCaps = DEFAULT_QUEUE_CAPS): Options.AssertQueue {
+  const base = inputQueueOptions(topology);
+  return { ...base, arguments: { ...base.arguments, ...inputCapArguments(caps) } };
+}
+
+/**
+ * Declares everything shared by coordinator and clients, with the caps; idempotent. Whoever
+ * declares must use the same caps (a different value is a 406 PRECONDITION_FAILED).
+ */
+export async function declareSharedTopology(channel: Declarer, topology: Topology, caps: QueueCaps = DEFAULT_QUEUE_CAPS): Promise<void> {
   await channel.assertExchange(topology.eventsExchange, 'topic', { durable: true });
   await channel.assertExchange(topology.deadLetterExchange, 'fanout', { durable: true });
-  await channel.assertQueue(topology.deadLetterQueue, { durable: true });
+  await channel.assertQueue(topology.deadLetterQueue, cappedDeadLetterQueueOptions(caps));
   await channel.bindQueue(topology.deadLetterQueue, topology.deadLetterExchange, '');
-  await channel.assertQueue(topology.chatQueue, inputQueueOptions(topology));
-  await channel.assertQueue(topology.commandQueue, inputQueueOptions(topology));
+  await channel.assertQueue(topology.chatQueue, cappedSharedInputQueueOptions(topology, caps));
+  await channel.assertQueue(topology.commandQueue, cappedSharedInputQueueOptions(topology, caps));
 }
 
 interface Remover {

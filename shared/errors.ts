@@ -63,6 +63,8 @@ export const LOCAL_ERROR_CODES = {
   CONFIG_INVALID: 'CONFIG_INVALID',
   INPUT_CLOSED: 'INPUT_CLOSED',
   NOT_ACCEPTED: 'NOT_ACCEPTED',
+  /** The broker refused a publish (an input queue at its cap): nothing was sent; the user may try again. */
+  CHAT_BUSY: 'CHAT_BUSY',
   TTL_INVALID: 'TTL_INVALID',
   /** Secure mode, client side: a delivery not published by the coordinator's broker user; dropped. */
   UNTRUSTED_SENDER: 'UNTRUSTED_SENDER',

@@ -15,3 +15,4 @@ export * from './rooms.js';
 export * from './duration.js';
 export * from './broker-failure.js';
 export * from './password-policy.js';
+export * from './queue-caps.js';

@@ -1,6 +1,10 @@
 import type { Options } from 'amqplib';
 import { inputQueueOptions } from './declare.js';
+import { DEFAULT_QUEUE_CAPS, cappedDeadLetterQueueOptions, inputCapArguments, type QueueCaps } from './queue-caps.js';
 import { topologyFor, type Topology } from './topology.js';
+
+// The caps moved to queue-caps.ts (declare.ts uses them too); importers of this file keep working.
+export { DEFAULT_QUEUE_CAPS, cappedDeadLetterQueueOptions, type QueueCaps } from './queue-caps.js';
 
 /**
  * The names and queue arguments secure mode adds to `topologyFor` (docs/SECURITY.md). Clients
@@ -20,27 +24,6 @@ export function secureTopologyFor(namespace: string): SecureTopology {
   return { ...topologyFor(namespace), inputExchange: `${namespace}.input`, chatRoutingKey: 'chat', commandRoutingKey: 'command' };
 }
 
-/** Length caps of the queues secure mode bounds. Bytes count message bodies only (RabbitMQ's rule). */
-export interface QueueCaps {
-  /** Each of `<ns>.chat` and `<ns>.commands`. */
-  readonly inputMaxLength: number;
-  readonly inputMaxBytes: number;
-  readonly deadLetterMaxLength: number;
-  readonly deadLetterMaxBytes: number;
-  /** A client's own queue: a client that stops reading cannot make the broker hold without bound. */
-  readonly clientMaxLength: number;
-  readonly clientMaxBytes: number;
-}
-
-export const DEFAULT_QUEUE_CAPS: QueueCaps = {
-  inputMaxLength: 10_000,
-  inputMaxBytes: 64 * 1024 * 1024,
-  deadLetterMaxLength: 10_000,
-  deadLetterMaxBytes: 32 * 1024 * 1024,
-  clientMaxLength: 5_000,
-  clientMaxBytes: 16 * 1024 * 1024,
-};
-
 /**
  * `inputQueueOptions` plus caps. `reject-publish`: when full, the broker nacks the new publish (the
  * flooder sees it with confirms) instead of dropping the oldest input of somebody else.
@@ -53,16 +36,9 @@ export function cappedInputQueueOptions(topology: Topology, caps: QueueCaps = DE
     ...base,
     arguments: {
       ...base.arguments,
-      'x-max-length': caps.inputMaxLength,
-      'x-max-length-bytes': caps.inputMaxBytes,
-      'x-overflow': 'reject-publish',
+      ...inputCapArguments(caps),
     },
   };
-}
-
-/** The dead-letter queue keeps the newest copies (default `drop-head`) within both caps. */
-export function cappedDeadLetterQueueOptions(caps: QueueCaps = DEFAULT_QUEUE_CAPS): Options.AssertQueue {
-  return { durable: true, arguments: { 'x-max-length': caps.deadLetterMaxLength, 'x-max-length-bytes': caps.deadLetterMaxBytes } };
 }
 
 /**

@@ -9,6 +9,7 @@ import type {
   RoomEvent,
   WarrenError,
 } from '../../shared/index.js';
+import type { LinkNotice } from './binding-watch.js';
 
 /** The types of WarrenClient's public API: its options and the events it emits. */
 
@@ -63,6 +64,8 @@ export interface ClientEvents {
   privateStatus: [PrivateStatus];
   /** The coordinator no longer knows our session (timed out while we were away, or it was reset). */
   sessionLost: [WarrenError];
+  /** Our queue or its bindings were lost, or restored (client/lib/binding-watch.ts). */
+  link: [LinkNotice];
   /**
    * Something arrived that does not follow the protocol, or (code UNTRUSTED_SENDER, secure mode)
    * was not published by the coordinator; it was ignored.

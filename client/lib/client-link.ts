@@ -10,7 +10,8 @@ import {
   type ConnectionStatus,
 } from '../../shared/index.js';
 import { amqpUrlWithCredentials, type ClientCredentials } from '../../shared/broker-identity.js';
-import { clientQueueOptions, declareSecureTopology, type SecureTopology } from '../../shared/secure-topology.js';
+import { clientQueueOptions, type SecureTopology } from '../../shared/secure-topology.js';
+import type { Channel } from 'amqplib';
 import { Outbox } from './outbox.js';
 
 /** The broker side of ClientSecurity: secure mode carries the minted credentials. */
@@ -42,6 +43,8 @@ export interface ClientLinkEvents {
   /** Our queue is consuming again after a reconnect (not after the first connect). */
   reconnected: [];
   channelError: [WarrenError];
+  /** The broker cancelled our queue's consumer (the queue was deleted) or closed our channel; the link reconnects. */
+  lost: [string];
 }
 
 /**
@@ -118,7 +121,7 @@ export class ClientLink extends EventEmitter<ClientLinkEvents> {
    * Publishes through the outbox (in order, again after a reconnect) until `answered` settles.
    * `onConfirmed` runs each time the broker confirms a copy.
    */
-  publish(kind: 'chat' | 'command', id: string, body: unknown, answered: Promise<unknown>, onConfirmed?: () => void): void {
+  publish(kind: 'chat' | 'command', id: string, body: unknown, answered: Promise<unknown>, onConfirmed?: () => void, onRefused?: (error: WarrenError) => void): void {
     this.outbox.add({
       id,
       exchange: this.topology.inputExchange,
@@ -133,9 +136,22 @@ export class ClientLink extends EventEmitter<ClientLinkEvents> {
         ...(this.security.mode === 'secure' ? { userId: this.clientId } : { replyTo: this.queue }),
       },
       onConfirmed,
+      onRefused,
     });
     const forget = (): void => this.outbox.remove(id);
     answered.then(forget, forget);
+  }
+
+  /** A bare channel on the current connection for checks that may fail (binding-watch.ts); the caller closes it. */
+  openThrowawayChannel(): Promise<Channel | undefined> {
+    return this.connection.openThrowawayChannel();
+  }
+
+  /** Start over on a new connection: the set-up (queue, bindings, consumer) is replayed and 'reconnected' fires. */
+  reconnect(reason: string): void {
+    if (this.closing) return;
+    this.emit('lost', reason);
+    this.connection.reconnect();
   }
 
   async close(): Promise<void> {
@@ -148,19 +164,33 @@ export class ClientLink extends EventEmitter<ClientLinkEvents> {
   /** Replayed on every (re)connect: our queue must be consuming before any request is sent. */
   private async setup(channel: ConfirmChannel): Promise<void> {
     if (this.security.mode === 'open') {
-      // Open mode: everyone may declare, so a message sent before the coordinator's first start waits
-      // in the input queue. Secure mode: only the coordinator may (clients have no configure right).
-      await declareSecureTopology(channel, this.topology);
+      // Open mode: everyone may declare, but only the exchanges: the input queues are the
+      // coordinator's, with caps a client does not know. A message sent before the coordinator
+      // has bound them to `<ns>.input` comes back (mandatory) and waits in the outbox.
+      // Secure mode: only the coordinator may declare (clients have no configure right).
+      await channel.assertExchange(this.topology.eventsExchange, 'topic', { durable: true });
+      await channel.assertExchange(this.topology.inputExchange, 'direct', { durable: true });
     }
     await channel.assertQueue(this.queue, clientQueueOptions());
     if (this.security.mode === 'open') await this.bindEvents(channel);
     // No acks on our own queue: it dies with the connection anyway, and what it loses is fetched from history.
-    await channel.consume(this.queue, (msg: ConsumeMessage | null) => msg && this.onDelivery(msg), { noAck: true });
+    await channel.consume(
+      this.queue,
+      (msg: ConsumeMessage | null) => {
+        if (msg) this.onDelivery(msg);
+        // amqplib's sign that the broker cancelled our consumer: our queue was deleted under us.
+        else this.reconnect(`our queue ${this.queue} was deleted`);
+      },
+      { noAck: true },
+    );
     this.setups += 1;
     // A channel error (a permission check refused while the coordinator's authority restarts, say)
     // closes only the channel: handled here, it does not take the connection down with an
     // unhandled error, and the close below brings a fresh channel through a reconnect.
-    channel.on('error', () => undefined);
+    let closedBecause: string | undefined;
+    channel.on('error', (err: unknown) => {
+      closedBecause = err instanceof Error ? err.message : String(err);
+    });
     channel.on('close', () => {
       this.outbox.detach(channel);
       this.emit('down');
@@ -169,7 +199,10 @@ export class ClientLink extends EventEmitter<ClientLinkEvents> {
       const setupsAtClose = this.setups;
       if (!this.closing) {
         setTimeout(() => {
-          if (!this.closing && this.setups === setupsAtClose) this.connection.reconnect();
+          if (this.closing || this.setups !== setupsAtClose) return;
+          // Closed by the broker (a 404 on a deleted exchange, a refused check): said, then a new channel.
+          if (closedBecause !== undefined) this.reconnect(`the broker closed our channel: ${closedBecause}`);
+          else this.connection.reconnect();
         }, CHANNEL_RECOVERY_MS).unref();
       }
     });

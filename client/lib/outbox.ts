@@ -1,4 +1,5 @@
-import type { ConfirmChannel, Options } from 'amqplib';
+import type { ConfirmChannel, Message, Options } from 'amqplib';
+import { ERROR_CODES, WarrenError } from '../../shared/index.js';
 
 export interface OutgoingMessage {
   /** The chat message id or requestId: the coordinator recognises a repeat by it. */
@@ -10,10 +11,18 @@ export interface OutgoingMessage {
   options: Options.Publish;
   /** Called each time the broker confirms a copy of this message (it is then in a durable queue). */
   onConfirmed?: () => void;
+  /**
+   * The broker refused it (nack: an input queue at its cap, `reject-publish`). It is dropped from
+   * the outbox: a flood is refused to the flooder, who is told, instead of being retried into a
+   * full queue; what was confirmed before is not touched.
+   */
+  onRefused?: (error: WarrenError) => void;
 }
 
-/** How long to wait before publishing again a message the broker refused (nacked). */
-const NACK_RETRY_MS = 500;
+/** How long to wait before publishing again a message no queue took (returned: the input queue is missing). */
+const UNROUTED_RETRY_MS = 500;
+
+export const CHAT_BUSY_MESSAGE = 'the chat is not accepting messages right now; try again';
 
 /**
  * Everything the client has published and not yet had an answer to, in the order it was sent.
@@ -31,6 +40,9 @@ export class Outbox {
   private readonly entries = new Map<string, OutgoingMessage>();
   private channel: ConfirmChannel | undefined;
   private readonly retryTimers = new Set<NodeJS.Timeout>();
+  /** Ids the broker returned as unroutable; their confirm follows the return. */
+  private readonly returned = new Set<string>();
+  private readonly watched = new WeakSet<ConfirmChannel>();
 
   get size(): number {
     return this.entries.size;
@@ -49,6 +61,14 @@ export class Outbox {
   /** A new channel with our queue consuming: publish again everything still waiting, in order. */
   attach(channel: ConfirmChannel): void {
     this.channel = channel;
+    // A stand-in channel without events (tests) has no returns to watch.
+    if (!this.watched.has(channel) && typeof channel.on === 'function') {
+      this.watched.add(channel);
+      channel.on('return', (msg: Message) => {
+        const id: unknown = msg.properties.correlationId;
+        if (typeof id === 'string' && this.entries.has(id)) this.returned.add(id);
+      });
+    }
     for (const entry of this.entries.values()) this.publish(entry, channel);
   }
 
@@ -59,20 +79,27 @@ export class Outbox {
   close(): void {
     this.channel = undefined;
     this.entries.clear();
+    this.returned.clear();
     for (const timer of this.retryTimers) clearTimeout(timer);
     this.retryTimers.clear();
   }
 
   private publish(entry: OutgoingMessage, channel: ConfirmChannel): void {
     try {
-      channel.publish(entry.exchange, entry.routingKey, entry.content, entry.options, (err) => {
-        if (!err) {
-          if (this.entries.get(entry.id) === entry) entry.onConfirmed?.();
-        } else if (this.channel === channel) {
-          // Nacked by a live broker (it could not take the message just now): try again shortly.
-          this.retryLater(entry, channel);
+      // Mandatory: a message no queue takes (no input queue is bound to `<ns>.input`: the coordinator has not
+      // declared it yet, or an input queue was deleted) comes back instead of
+      // being confirmed and lost; it is published again until the coordinator has restored the queue.
+      channel.publish(entry.exchange, entry.routingKey, entry.content, { ...entry.options, mandatory: true }, (err) => {
+        const unrouted = this.returned.delete(entry.id);
+        if (this.entries.get(entry.id) !== entry) return;
+        if (!err && !unrouted) entry.onConfirmed?.();
+        else if (!err) this.retryLater(entry, channel);
+        else if (isNack(err)) {
+          // Nacked by a live broker: the queue is full. Refused, and said so.
+          this.entries.delete(entry.id);
+          entry.onRefused?.(new WarrenError(ERROR_CODES.CHAT_BUSY, CHAT_BUSY_MESSAGE));
         }
-        // Otherwise the channel closed: `attach` publishes it again on the next one.
+        // Otherwise the channel closed (amqplib fails every pending confirm): `attach` publishes it again on the next one.
       });
     } catch {
       // The channel is closing; `attach` publishes it again on the next one.
@@ -83,8 +110,13 @@ export class Outbox {
     const timer = setTimeout(() => {
       this.retryTimers.delete(timer);
       if (this.channel === channel && this.entries.get(entry.id) === entry) this.publish(entry, channel);
-    }, NACK_RETRY_MS);
+    }, UNROUTED_RETRY_MS);
     timer.unref();
     this.retryTimers.add(timer);
   }
+}
+
+/** amqplib's confirm error for a broker nack, as opposed to 'channel closed' for every pending confirm of a closing channel. */
+function isNack(err: unknown): boolean {
+  return err instanceof Error && err.message === 'message nacked';
 }

@@ -75,6 +75,13 @@ export class PendingRequests {
     return entry !== undefined;
   }
 
+  /** Rejects one request with a local error (the broker refused to take it). */
+  reject(requestId: string, error: WarrenError): boolean {
+    const entry = this.take(requestId);
+    entry?.reject(error);
+    return entry !== undefined;
+  }
+
   rejectAll(error: WarrenError): void {
     for (const id of [...this.pending.keys()]) this.take(id)?.reject(error);
   }

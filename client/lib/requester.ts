@@ -13,7 +13,7 @@ import { PendingRequests } from './pending-requests.js';
 
 /** Where requests go: the command queue, through the link's outbox. */
 export interface RequestSink {
-  publish(id: string, body: unknown, answered: Promise<unknown>, onConfirmed: () => void): void;
+  publish(id: string, body: unknown, answered: Promise<unknown>, onConfirmed: () => void, onRefused: (error: WarrenError) => void): void;
 }
 
 /**
@@ -38,7 +38,13 @@ export class Requester {
     const body = buildCommand(type, args, { requestId, token, now: this.now() });
     const answered = this.pending.wait<ServerMessage>(requestId, COMMAND_LABELS[type]);
     // The deadline starts when the broker has the request, not while it waits for a connection.
-    this.sink.publish(requestId, body, answered, () => this.pending.arm(requestId));
+    this.sink.publish(
+      requestId,
+      body,
+      answered,
+      () => this.pending.arm(requestId),
+      (error) => this.pending.reject(requestId, error),
+    );
     const reply = await answered;
     if (isReplyOf(type, reply)) return reply;
     throw new WarrenError(ERROR_CODES.INVALID_MESSAGE, `${COMMAND_LABELS[type]} was answered with ${reply.type}`);

@@ -73,6 +73,11 @@ export class RoomFeed {
     this.sequencers.delete(from);
   }
 
+  /** Routing keys of the public rooms followed beyond general (bound by `follow`). */
+  get boundRoutingKeys(): string[] {
+    return [...this.bindings.keys()].map((room) => this.joined.get(room)?.routingKey ?? this.deps.topology.roomRoutingKey(room));
+  }
+
   async unfollow(room: string): Promise<void> {
     this.joined.delete(room);
     this.sequencers.delete(room);

@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import {
   DEFAULT_ROOM,
   ERROR_CODES,
+  PRESENCE_ROUTING_KEY,
   WarrenError,
   isWarrenError,
   nameKey,
@@ -19,6 +20,7 @@ import {
 import { mintClientCredentials } from '../../shared/broker-identity.js';
 import { secureTopologyFor, type SecureTopology } from '../../shared/secure-topology.js';
 import { Activation } from './activation.js';
+import { BindingWatch } from './binding-watch.js';
 import type { SendOptions, WarrenClientOptions } from './api-types.js';
 import { ClientLink } from './client-link.js';
 import { CommandMethods, type SessionCommand } from './command-methods.js';
@@ -57,6 +59,7 @@ export class WarrenClient extends CommandMethods {
   private readonly feed: RoomFeed;
   private readonly activation = new Activation();
   private readonly heartbeat = new Heartbeat(() => this.beat());
+  private readonly bindingWatch: BindingWatch;
   private readonly handlers: IncomingHandlers;
   private session: Session | undefined;
   private closed = false;
@@ -79,7 +82,7 @@ export class WarrenClient extends CommandMethods {
     });
     this.clientId = this.link.clientId;
     this.requests = new Requester(
-      { publish: (id, body, answered, onConfirmed) => this.link.publish('command', id, body, answered, onConfirmed) },
+      { publish: (id, body, answered, onConfirmed, onRefused) => this.link.publish('command', id, body, answered, onConfirmed, onRefused) },
       options.requestTimeoutMs ?? 10_000,
     );
     this.link.on('status', (status) => this.emit('status', status));
@@ -99,6 +102,15 @@ export class WarrenClient extends CommandMethods {
       canFetch: () => this.session !== undefined && !this.closed,
     });
     this.handlers = this.incomingHandlers();
+    this.bindingWatch = new BindingWatch({
+      link: this.link,
+      eventsExchange: this.topology.eventsExchange,
+      routingKeys: () => [PRESENCE_ROUTING_KEY, this.topology.roomRoutingKey(DEFAULT_ROOM), ...this.feed.boundRoutingKeys],
+      notice: (notice) => this.emit('link', notice),
+      refill: () => this.session && this.feed.fillAll(),
+      waiting: () => this.unsettledCount > 0,
+    });
+    this.link.on('lost', (what) => this.emit('link', { state: 'lost', what: `${what}; reconnecting` }));
   }
 
   get name(): string | undefined {
@@ -171,6 +183,8 @@ export class WarrenClient extends CommandMethods {
       this.heartbeat.start(reply.heartbeatIntervalMs);
       // Secure mode: the coordinator bound our id to the name before answering, so the broker now lets us bind.
       await this.link.followEvents();
+      // With each heartbeat, the bindings are checked and made again (binding-watch.ts).
+      this.bindingWatch.start(reply.heartbeatIntervalMs);
       const rooms = reply.rooms.length > 0 ? reply.rooms : [generalPlaceholder(reply)];
       for (const room of rooms) await this.feed.follow(room, room.name === DEFAULT_ROOM ? reply.history : []);
       for (const event of reply.privateBacklog) this.feed.acceptLive(event);
@@ -206,7 +220,7 @@ export class WarrenClient extends CommandMethods {
     };
     if (this.closed) throw new WarrenError(ERROR_CODES.CLOSED, 'client closed');
     const accepted = this.sends.wait<ChatEvent>(message.id, 'the message');
-    this.link.publish('chat', message.id, message, accepted);
+    this.link.publish('chat', message.id, message, accepted, undefined, (error) => this.sends.reject(message.id, error));
     return accepted;
   }
 
@@ -217,6 +231,7 @@ export class WarrenClient extends CommandMethods {
     // Forget the session first: answers still in flight for it are no news of a lost session.
     this.session = undefined;
     this.heartbeat.stop();
+    this.bindingWatch.stop();
     try {
       await this.request('logout', {}, session.token);
     } catch (err) {
@@ -233,6 +248,7 @@ export class WarrenClient extends CommandMethods {
     }
     this.closed = true;
     this.heartbeat.stop();
+    this.bindingWatch.stop();
     const error = new WarrenError(ERROR_CODES.CLOSED, 'client closed');
     this.requests.rejectAll(error);
     this.sends.rejectAll(error);
@@ -322,6 +338,7 @@ export class WarrenClient extends CommandMethods {
     if (!this.session) return;
     this.session = undefined;
     this.heartbeat.stop();
+    this.bindingWatch.stop();
     this.emit('sessionLost', new WarrenError(ERROR_CODES.SESSION_UNKNOWN, message));
     // Everything still waiting carries the lost session's token: the coordinator refuses it all.
     this.sends.rejectAll(new WarrenError(ERROR_CODES.SESSION_UNKNOWN, `not sent: the session was lost (${message})`));

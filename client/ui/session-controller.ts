@@ -81,6 +81,8 @@ export class SessionController {
       if (line !== undefined) this.output.printError(line);
     });
     client.on('sessionLost', (error) => this.output.printError(this.format.error(error.code, error.message)));
+    // Lost bindings or queue, and their repair: said, never silent (client/lib/binding-watch.ts).
+    client.on('link', (notice) => this.output.printError(notice.state === 'lost' ? this.format.info(`⚠ ${notice.what}`) : this.format.ok(notice.what)));
   }
 
   /** /register: the password twice, hidden, checked here first for an instant answer, then by the coordinator. */

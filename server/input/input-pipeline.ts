@@ -6,6 +6,7 @@ import type { Logger } from '../logger.js';
 import type { Outcome } from '../outcome.js';
 import type { OutcomePublisher } from '../output/outcome-publisher.js';
 import type { Store } from '../store/store.js';
+import { PROBE_HEADER } from '../sweeps/topology-watch.js';
 import { AdmissionGate } from './admission-gate.js';
 import type { ContextFor, Input, InputKind } from './handle-input.js';
 import { attemptInput, attemptsOf } from './retry-or-dead-letter.js';
@@ -27,6 +28,8 @@ export interface InputPipelineDeps {
   guard?: SenderGuard | undefined;
   /** Rate limits and password work, done before an input joins a batch (admission-gate.ts). */
   admission?: AdmissionDeps;
+  /** The broker cancelled our consumer of `queue` (it was deleted): the topology watch restores it. */
+  onCancelled?: (queue: string) => void;
 }
 
 /**
@@ -35,7 +38,7 @@ export interface InputPipelineDeps {
  * Whatever fails before the ack hands the input back to the queue.
  */
 export class InputPipeline {
-  private consumers: { channel: ConfirmChannel; tags: string[] } | undefined;
+  private consumers: { channel: ConfirmChannel; tags: Map<InputKind, string> } | undefined;
   private arrived: Arrived[] = [];
   private stopped = false;
   private readonly gate: AdmissionGate<Arrived> | undefined;
@@ -46,17 +49,29 @@ export class InputPipeline {
 
   /** Run on every (re)opened channel, after the topology is declared. */
   async consume(channel: ConfirmChannel, prefetch: number): Promise<void> {
-    const { topology } = this.deps;
     // Per consumer: enough unacked inputs to keep the pipeline busy while earlier ones wait for
     // their publish confirms, few enough that a crash redelivers a bounded batch (deduplicated by id).
     await channel.prefetch(prefetch);
+    this.consumers = { channel, tags: new Map() };
+    await this.ensureConsuming(channel);
+  }
+
+  /** Consumes again, on `channel`, each input queue whose consumer the broker cancelled (after its re-declare). */
+  async ensureConsuming(channel: ConfirmChannel): Promise<void> {
+    const consumers = this.consumers;
+    if (this.stopped || consumers?.channel !== channel) return;
+    const { topology } = this.deps;
     const queueOf: Record<InputKind, string> = { chat: topology.chatQueue, command: topology.commandQueue };
-    const tags: string[] = [];
     for (const kind of ['chat', 'command'] as const) {
+      if (consumers.tags.has(kind)) continue;
       const { consumerTag } = await channel.consume(queueOf[kind], (msg) => this.onDelivery(kind, queueOf[kind], channel, msg));
-      tags.push(consumerTag);
+      consumers.tags.set(kind, consumerTag);
     }
-    this.consumers = { channel, tags };
+  }
+
+  /** Queues with a live consumer of ours (for the topology watch and tests). */
+  get consuming(): number {
+    return this.consumers?.tags.size ?? 0;
   }
 
   /** Stop taking input; what is in hand is finished (the caller waits for `inFlight`). */
@@ -64,7 +79,7 @@ export class InputPipeline {
     this.stopped = true;
     const consumers = this.consumers;
     this.consumers = undefined;
-    if (consumers) await Promise.all(consumers.tags.map((tag) => consumers.channel.cancel(tag).catch(() => undefined)));
+    if (consumers) await Promise.all([...consumers.tags.values()].map((tag) => consumers.channel.cancel(tag).catch(() => undefined)));
   }
 
   /**
@@ -73,7 +88,19 @@ export class InputPipeline {
    * and acked one by one exactly as before. One WAL append per batch instead of one per message.
    */
   private onDelivery(kind: InputKind, queue: string, channel: ConfirmChannel, msg: ConsumeMessage | null): void {
-    if (!msg || this.stopped) return;
+    if (!msg) {
+      // amqplib's sign that the broker cancelled the consumer (queue deleted): not silent.
+      if (this.consumers?.channel === channel) this.consumers.tags.delete(kind);
+      if (!this.stopped) this.deps.onCancelled?.(queue);
+      return;
+    }
+    if (this.stopped) return;
+    // A binding probe of the topology watch, routed as it should be: dropped on arrival, before
+    // the admission gate and any count (it is no one's input).
+    if (msg.properties.headers?.[PROBE_HEADER] !== undefined) {
+      settle(() => channel.ack(msg));
+      return;
+    }
     const input: Arrived = { kind, queue, msg, channel };
     if (this.gate) this.gate.enter(input);
     else this.arrive(input);

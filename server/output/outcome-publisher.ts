@@ -28,6 +28,8 @@ export interface OutcomePublisherOptions {
   userId?: string | undefined;
   /** Secure mode: sessions that ended; `revoke` runs before publishing, `disconnect` after the confirms. */
   endedSessions?: { revoke(clientIds: readonly string[]): void; disconnect(clientIds: readonly string[]): void } | undefined;
+  /** Bytes of a refused body its dead-letter copy keeps (dead-letter-body.ts). */
+  deadLetterBodyBytes?: number | undefined;
 }
 
 const json = (body: unknown): Buffer => Buffer.from(JSON.stringify(body));
@@ -84,7 +86,7 @@ export class OutcomePublisher {
     if (outcome.deadLetter && source) {
       const { msg } = source;
       publishes.push(
-        channel.publish(topology.deadLetterExchange, '', deadLetterBody(msg.content), {
+        channel.publish(topology.deadLetterExchange, '', deadLetterBody(msg.content, this.options.deadLetterBodyBytes), {
           persistent: true,
           contentType: msg.properties.contentType,
           ...(this.options.userId === undefined ? {} : { userId: this.options.userId }),
@@ -96,6 +98,7 @@ export class OutcomePublisher {
             'x-warren-source-queue': source.queue,
             'x-warren-rejected-at': new Date().toISOString(),
             'x-warren-attempts': source.attempts,
+            'x-warren-original-bytes': msg.content.length,
           },
         }),
       );
