@@ -23,6 +23,7 @@ export interface LedgerCounts {
  */
 export class ConversationLedger {
   private readonly sent: Line[] = [];
+  private readonly optional: Line[] = [];
   private readonly shown = new Map<string, Line[]>();
   /** Who sees which room (general: everyone). */
   private readonly members = new Map<string, Set<string>>();
@@ -36,8 +37,14 @@ export class ConversationLedger {
     }
   }
 
+  /** A line sent by an honest user: every viewer of its room must be shown it. */
   said(line: Line): void {
     this.sent.push(line);
+  }
+
+  /** A line someone may be shown without anyone having to be (an attacker's own line, which a rate limit may refuse): not a forgery. */
+  mayShow(line: Line): void {
+    this.optional.push(line);
   }
 
   /** What `viewer` was shown (only lines of the suite's conversation and forgeries matter). */
@@ -59,7 +66,7 @@ export class ConversationLedger {
   count(): LedgerCounts {
     const counts: LedgerCounts = { lost: 0, duplicated: 0, outOfOrder: 0, forgedShown: 0, details: [] };
     const key = (l: Line): string => `${l.room}\u0000${l.from}\u0000${l.text}`;
-    const sentKeys = new Set(this.sent.map(key));
+    const sentKeys = new Set([...this.sent, ...this.optional].map(key));
     for (const [viewer, lines] of this.shown) {
       const seen = new Map<string, number>();
       for (const line of lines) {
