@@ -106,6 +106,8 @@ export async function startCoordinator(options: {
   profileDir?: string;
   /** Another build of the coordinator program; dist/server/main.js by default. */
   serverMain?: string;
+  /** Secure mode against a secure node whose broker asks the authority on this port; open mode (plain broker) otherwise. */
+  authorityPort?: number;
 }): Promise<CoordinatorChild> {
   const main = options.serverMain ?? SERVER_MAIN;
   if (!existsSync(main)) throw new Error(`${main} is missing: run npm run build first`);
@@ -118,6 +120,7 @@ export async function startCoordinator(options: {
     WARREN_PREFETCH: String(options.prefetch),
     // The chat is visible from the first user on; the benchmark measures traffic, not the threshold.
     MIN_USERS: '1',
+    ...(options.authorityPort === undefined ? { WARREN_INSECURE_OPEN_BROKER: '1' } : { WARREN_AUTHORITY_PORT: String(options.authorityPort) }),
   };
   const nodeArgs = options.profileDir ? ['--cpu-prof', `--cpu-prof-dir=${options.profileDir}`] : [];
   const program = startProgram(main, [], env, nodeArgs);

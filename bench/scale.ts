@@ -108,7 +108,7 @@ async function measure(spec: ScaleSpec, startMs: number, watch: ProcessWatch, cl
   const worker = async (): Promise<void> => {
     while (launched < spec.clients && failed === 0) {
       const i = launched++;
-      const client = new WarrenClient({ amqpUrl: spec.amqpUrl, namespace: spec.namespace, requestTimeoutMs: 60_000 });
+      const client = new WarrenClient({ amqpUrl: spec.amqpUrl, namespace: spec.namespace, security: { mode: 'open' }, requestTimeoutMs: 60_000 });
       clients.push(client);
       client.on('sessionLost', () => (sessionsLost += 1));
       client.on('message', (event) => {

@@ -23,7 +23,18 @@ export interface StartupResult {
   libraryConnectLoginMs: Summary;
 }
 
-export async function runStartup(options: { amqpUrl: string; runs: number; prefetch: number; serverMain?: string }): Promise<StartupResult> {
+export interface StartupOptions {
+  amqpUrl: string;
+  runs: number;
+  prefetch: number;
+  serverMain?: string;
+  /** Secure mode: the node's broker asks the coordinator's authority on this port (bench --secure). */
+  authorityPort?: number;
+}
+
+export async function runStartup(options: StartupOptions): Promise<StartupResult> {
+  const secure = options.authorityPort !== undefined;
+  const clientEnv: Record<string, string> = secure ? {} : { WARREN_INSECURE_OPEN_BROKER: '1' };
   const bare: number[] = [];
   for (let i = 0; i < options.runs; i += 1) {
     const program = startProgram('-e', ['0'], {});
@@ -37,11 +48,17 @@ export async function runStartup(options: { amqpUrl: string; runs: number; prefe
   let note = `spawn of node dist/client/main.js --user NAME (stdin a pipe) to "${PROMPT_MARKER}" on stdout`;
   for (let i = 0; i < options.runs; i += 1) {
     const namespace = benchNamespace('start');
-    const coordinator = await startCoordinator({ amqpUrl: options.amqpUrl, namespace, prefetch: options.prefetch, serverMain: options.serverMain });
+    const coordinator = await startCoordinator({
+      amqpUrl: options.amqpUrl,
+      namespace,
+      prefetch: options.prefetch,
+      serverMain: options.serverMain,
+      ...(secure ? { authorityPort: options.authorityPort } : {}),
+    });
     ready.push(coordinator.readyMs);
     try {
       if (existsSync(CLIENT_MAIN)) {
-        const client = startProgram(CLIENT_MAIN, ['--user', `start${i}`], { AMQP_URL: options.amqpUrl, WARREN_NAMESPACE: namespace });
+        const client = startProgram(CLIENT_MAIN, ['--user', `start${i}`], { AMQP_URL: options.amqpUrl, WARREN_NAMESPACE: namespace, ...clientEnv });
         try {
           const at = await client.waitFor('stdout', PROMPT_MARKER, 30_000);
           clientProgram.push(at - client.spawnedAt);
@@ -53,7 +70,12 @@ export async function runStartup(options: { amqpUrl: string; runs: number; prefe
         note = 'dist/client/main.js does not exist: client program not measured';
       }
       const began = performance.now();
-      const client = new WarrenClient({ amqpUrl: options.amqpUrl, namespace, requestTimeoutMs: 30_000 });
+      const client = new WarrenClient({
+        amqpUrl: options.amqpUrl,
+        namespace,
+        security: secure ? { mode: 'secure', coordinatorUser: 'warren-coordinator' } : { mode: 'open' },
+        requestTimeoutMs: 30_000,
+      });
       try {
         await client.connect();
         await client.login(`lib${i}`);

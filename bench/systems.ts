@@ -102,7 +102,7 @@ export async function startWarren(settings: Settings & { profileDir?: string; se
   let handler: (to: number, delivery: Delivery) => void = ignore;
   try {
     for (let i = 0; i < settings.participants; i += 1) {
-      const client = new WarrenClient({ amqpUrl: settings.amqpUrl, namespace: settings.namespace, requestTimeoutMs: settings.requestTimeoutMs ?? 30_000 });
+      const client = new WarrenClient({ amqpUrl: settings.amqpUrl, namespace: settings.namespace, security: { mode: 'open' }, requestTimeoutMs: settings.requestTimeoutMs ?? 30_000 });
       clients.push(client);
       await client.connect();
       await client.login(`bench${i}`);

@@ -1,12 +1,15 @@
 import { Command } from 'commander';
 import { z } from 'zod';
-import { AMQP_URL_SETTING, addSettingFlags, booleanFromText, namespaceSchema, resolveSettings, setting, wholeNumber, type SettingsOf } from '../shared/index.js';
+import type { ClientSecurity } from './lib/api-types.js';
+import { AMQP_URL_SETTING, COORDINATOR_USER_SETTING, INSECURE_OPEN_BROKER_SETTING, addSettingFlags, booleanFromText, namespaceSchema, resolveSettings, setting, wholeNumber, type SettingsOf } from '../shared/index.js';
 
 export const CLIENT_SETTINGS = {
   amqpUrl: AMQP_URL_SETTING,
   namespace: setting({ env: 'WARREN_NAMESPACE', flag: 'namespace', description: 'prefix of every exchange and queue name (must match the coordinator)', default: 'warren', schema: namespaceSchema }),
   user: setting<string | undefined>({ env: 'WARREN_USER', flag: 'user', description: 'log in with this name instead of being asked (required without a terminal)', default: undefined, schema: z.string().min(1).optional() }),
   localTime: setting({ env: 'WARREN_LOCAL_TIME', flag: 'local-time', description: 'show times in the local time zone instead of UTC', default: false, schema: booleanFromText, boolean: true }),
+  insecureOpenBroker: INSECURE_OPEN_BROKER_SETTING,
+  coordinatorUser: COORDINATOR_USER_SETTING,
   requestTimeout: setting({ env: 'WARREN_REQUEST_TIMEOUT', flag: 'request-timeout', description: 'seconds to wait for the coordinator to answer a request', default: 10, schema: wholeNumber(1, 600) }),
 };
 
@@ -22,4 +25,9 @@ export function parseClientSettings(argv: string[], env: Record<string, string |
   const command = addSettingFlags(clientCommand(), CLIENT_SETTINGS).exitOverride();
   command.parse(argv, { from: 'user' });
   return resolveSettings(CLIENT_SETTINGS, command.opts(), env);
+}
+
+/** What the client library is told about the broker's security (client/lib/api-types.ts ClientSecurity). */
+export function clientSecurity(settings: ClientSettings): ClientSecurity {
+  return settings.insecureOpenBroker ? { mode: 'open' } : { mode: 'secure', coordinatorUser: settings.coordinatorUser };
 }

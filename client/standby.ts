@@ -5,10 +5,13 @@
  * idles until the container is stopped. People chat with `docker-compose exec client warren`.
  */
 import { Command } from 'commander';
-import { BrokerConnection, isWarrenError, redactUrl, settingsForEntryPoint, type ConnectionStatus } from '../shared/index.js';
+import { BrokerConnection, ERROR_CODES, OPEN_BROKER_WARNING, isWarrenError, redactUrl, settingsForEntryPoint, type ConnectionStatus } from '../shared/index.js';
+import { amqpUrlWithCredentials, mintClientCredentials } from '../shared/broker-identity.js';
 import { CLIENT_SETTINGS } from './config.js';
 
-const STANDBY_SETTINGS = { amqpUrl: CLIENT_SETTINGS.amqpUrl, namespace: CLIENT_SETTINGS.namespace };
+const STANDBY_SETTINGS = { amqpUrl: CLIENT_SETTINGS.amqpUrl, namespace: CLIENT_SETTINGS.namespace, insecureOpenBroker: CLIENT_SETTINGS.insecureOpenBroker };
+/** Secure mode: a refused login means the broker is up but the coordinator's authority is not answering yet. */
+const REFUSED_RETRY_MS = 2000;
 
 function describeStatus(status: ConnectionStatus, url: string): string | undefined {
   switch (status.state) {
@@ -35,21 +38,33 @@ async function main(): Promise<number> {
     process.once('SIGINT', () => resolve('SIGINT'));
   });
 
+  if (settings.insecureOpenBroker) process.stderr.write(`${OPEN_BROKER_WARNING}\n`);
   process.stderr.write(`connecting to the broker at ${url}\n`);
-  const connection = new BrokerConnection({ url: settings.amqpUrl, connectionName: 'warren standby' });
-  connection.on('status', (status) => {
-    const line = describeStatus(status, url);
-    if (line) process.stderr.write(`${line}\n`);
-  });
-  const outcome = await Promise.race([
-    connection.waitForConnect().then(
-      () => 'connected' as const,
-      (err: unknown) => err,
-    ),
-    stopped.then(() => 'stopped' as const),
-  ]);
-  // Reachability is all this program checks; the chat sessions open their own connections.
-  await connection.close();
+  let outcome: unknown;
+  for (;;) {
+    // Secure mode: an identity of its own, minted now (the container holds no broker secret); it
+    // is never bound to a name, so the authority forgets it after a couple of minutes.
+    const credentials = mintClientCredentials();
+    const target = settings.insecureOpenBroker ? settings.amqpUrl : amqpUrlWithCredentials(settings.amqpUrl, credentials.clientId, credentials.secret);
+    const connection = new BrokerConnection({ url: target, connectionName: 'warren standby' });
+    connection.on('status', (status) => {
+      const line = describeStatus(status, url);
+      if (line) process.stderr.write(`${line}\n`);
+    });
+    outcome = await Promise.race([
+      connection.waitForConnect().then(
+        () => 'connected' as const,
+        (err: unknown) => err,
+      ),
+      stopped.then(() => 'stopped' as const),
+    ]);
+    // Reachability is all this program checks; the chat sessions open their own connections.
+    await connection.close();
+    if (settings.insecureOpenBroker || !isWarrenError(outcome, ERROR_CODES.BROKER_ACCESS_REFUSED)) break;
+    process.stderr.write(`the broker at ${url} answers but refuses logins: waiting for the coordinator's authority\n`);
+    const next = await Promise.race([new Promise((resolve) => setTimeout(() => resolve('again'), REFUSED_RETRY_MS)), stopped.then(() => 'stopped' as const)]);
+    if (next === 'stopped') return 0;
+  }
   if (outcome === 'stopped') return 0;
   if (outcome !== 'connected') {
     process.stderr.write(`✗ ${isWarrenError(outcome) ? `${outcome.message} [${outcome.code}]` : String(outcome)}\n`);

@@ -1,9 +1,22 @@
 import { Command } from 'commander';
 import { z } from 'zod';
-import { AMQP_URL_SETTING, addSettingFlags, booleanFromText, namespaceSchema, resolveSettings, setting, wholeNumber, type SettingsOf } from '../shared/index.js';
+import { AMQP_URL_SETTING, COORDINATOR_USER_SETTING, INSECURE_OPEN_BROKER_SETTING, addSettingFlags, booleanFromText, namespaceSchema, resolveSettings, setting, wholeNumber, type SettingsOf } from '../shared/index.js';
 import type { CoordinatorOptions } from './coordinator.js';
 
 const positiveInt = (max: number) => wholeNumber(1, max);
+/** A host name or address to listen on: no scheme, port or white space. */
+const hostSchema = z.string().regex(/^[A-Za-z0-9.:_-]{1,253}$/, 'must be a host name or an IP address');
+const httpUrlSchema = z
+  .string()
+  .regex(/^https?:\/\/\S+$/, 'must be an http:// or https:// URL')
+  .refine((value) => {
+    try {
+      const url = new URL(value);
+      return url.hostname !== '' && url.username === '' && url.password === '';
+    } catch {
+      return false;
+    }
+  }, 'must be an http(s) URL with a host and no credentials');
 
 export const SERVER_SETTINGS = {
   amqpUrl: AMQP_URL_SETTING,
@@ -14,6 +27,12 @@ export const SERVER_SETTINGS = {
   historySize: setting({ env: 'WARREN_HISTORY_SIZE', flag: 'history-size', description: 'messages of history shown on joining', default: 20, schema: wholeNumber(0, 500) }),
   minUsers: setting({ env: 'MIN_USERS', flag: 'min-users', description: 'users that must have been online at once before anyone sees the chat (then it stays active); the older Chat App used 2', default: 1, schema: positiveInt(10_000) }),
   legacy: setting({ env: 'WARREN_LEGACY', flag: 'legacy', description: 'also serve the Actividad 2 clients (fixed queue and exchange names, one deployment per broker; docs/LEGACY.md)', default: false, schema: booleanFromText, boolean: true }),
+  insecureOpenBroker: INSECURE_OPEN_BROKER_SETTING,
+  authorityHost: setting({ env: 'WARREN_AUTHORITY_HOST', flag: 'authority-host', description: 'address the broker authority listens on for RabbitMQ (0.0.0.0 inside a compose network; never publish it)', default: '127.0.0.1', schema: hostSchema }),
+  authorityPort: setting({ env: 'WARREN_AUTHORITY_PORT', flag: 'authority-port', description: "port of the broker authority (broker/rabbitmq.conf's auth_http paths must name it)", default: 15680, schema: wholeNumber(1, 65_535) }),
+  coordinatorUser: COORDINATOR_USER_SETTING,
+  brokerAdminPassword: setting<string | undefined>({ env: 'WARREN_BROKER_ADMIN_PASSWORD', flag: 'broker-admin-password', description: "password of the broker user admin (management UI); unset: nobody can log in there", default: undefined, schema: z.string().min(12, 'must be at least 12 characters').max(256, 'must be at most 256 characters').regex(/^\S+$/, 'must not contain white space').optional() }),
+  managementUrl: setting<string | undefined>({ env: 'WARREN_MANAGEMENT_URL', flag: 'management-url', description: "the broker's management API, used to close the connections of a client whose session ended (e.g. http://rabbitmq:15672)", default: undefined, schema: httpUrlSchema.optional() }),
   prefetch: setting({ env: 'WARREN_PREFETCH', flag: 'prefetch', description: 'unacknowledged inputs the coordinator works on at once', default: 200, schema: positiveInt(10_000) }),
 };
 
@@ -32,7 +51,19 @@ export function parseServerSettings(argv: string[], env: Record<string, string |
 }
 
 export function coordinatorOptions(settings: ServerSettings): CoordinatorOptions {
+  const security: CoordinatorOptions['security'] = settings.insecureOpenBroker
+    ? { mode: 'open' }
+    : {
+        mode: 'secure',
+        authorityHost: settings.authorityHost,
+        authorityPort: settings.authorityPort,
+        coordinatorUser: settings.coordinatorUser,
+        legacyGuest: settings.legacy,
+        ...(settings.brokerAdminPassword === undefined ? {} : { adminPassword: settings.brokerAdminPassword }),
+        ...(settings.managementUrl === undefined ? {} : { managementUrl: settings.managementUrl }),
+      };
   return {
+    security,
     amqpUrl: settings.amqpUrl,
     namespace: settings.namespace,
     dataDir: settings.dataDir,

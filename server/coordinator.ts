@@ -1,24 +1,53 @@
 import { EventEmitter } from 'node:events';
 import type { ConfirmChannel } from 'amqplib';
 import type { ChannelWrapper } from 'amqp-connection-manager';
-import { BrokerConnection, declareSharedTopology, redactUrl, topologyFor, type ConnectionStatus, type Topology } from '../shared/index.js';
+import { BrokerConnection, OPEN_BROKER_WARNING, redactUrl, type ConnectionStatus } from '../shared/index.js';
+import { isClientId } from '../shared/broker-identity.js';
+import { declareSecureTopology, secureTopologyFor, type SecureTopology } from '../shared/secure-topology.js';
+import { Authority, MemoryIdentityDirectory } from './authority/index.js';
 import type { CoordinatorExtension, ExtensionHost } from './extension.js';
 import type { HandlerContext } from './handlers/context.js';
 import { InFlight } from './in-flight.js';
 import { InputPipeline } from './input/input-pipeline.js';
+import { SenderGuard } from './input/sender-guard.js';
 import { ChatLog } from './log/chat-log.js';
 import { repairChatLog } from './log/chat-log-repair.js';
 import type { Logger } from './logger.js';
 import { OutcomePublisher } from './output/outcome-publisher.js';
 import { Activation } from './state/activation.js';
 import { Registry } from './state/registry.js';
+import { SqliteIdentityDirectory } from './store/identity-directory.js';
 import { SqliteStore } from './store/sqlite-store.js';
 import type { Store } from './store/store.js';
 import { ExpiryScheduler, expireMessages } from './sweeps/message-expiry.js';
 import { SessionSweep } from './sweeps/session-sweep.js';
 
+/**
+ * How the coordinator meets the broker (docs/SECURITY.md). `secure`: it starts the authority the
+ * broker asks about every login and permission, connects as its own broker user, and takes each
+ * input's sender from the broker-checked `userId`. `open`: everyone is guest on a plain broker and
+ * nothing is checked; anyone on that broker can read and forge everything.
+ */
+export type BrokerSecurity =
+  | { mode: 'open' }
+  | {
+      mode: 'secure';
+      authorityHost: string;
+      /** 0: any free port (tests that start the broker after the coordinator). */
+      authorityPort: number;
+      coordinatorUser: string;
+      /** Legacy mode: guest may log in, on the Actividad 2 names only. */
+      legacyGuest: boolean;
+      adminPassword?: string;
+      managementUrl?: string;
+      /** Grace before closing an ended session's connections (default 2 s: time to take the goodbye). */
+      disconnectAfterMs?: number;
+    };
+
 export interface CoordinatorOptions {
   amqpUrl: string;
+  /** Required: open mode must be chosen explicitly (server/config.ts defaults to secure). */
+  security: BrokerSecurity;
   namespace: string;
   dataDir: string;
   logDir: string;
@@ -42,8 +71,10 @@ export interface CoordinatorDeps {
  * (chat log, then publish with confirms); the sweeps (sweeps/) feed the same publisher.
  */
 export class Coordinator extends EventEmitter<{ status: [ConnectionStatus]; serving: [] }> {
-  readonly topology: Topology;
+  readonly topology: SecureTopology;
   private readonly store: Store;
+  private authority: Authority | undefined;
+  private readonly pendingDisconnects = new Set<NodeJS.Timeout>();
   private readonly chatLog: ChatLog;
   private readonly registry: Registry;
   private readonly activation: Activation;
@@ -65,14 +96,22 @@ export class Coordinator extends EventEmitter<{ status: [ConnectionStatus]; serv
     deps: CoordinatorDeps = {},
   ) {
     super();
-    this.topology = topologyFor(options.namespace);
+    this.topology = secureTopologyFor(options.namespace);
     this.store = deps.store ?? new SqliteStore(options.dataDir);
     this.chatLog = new ChatLog(options.logDir);
     this.registry = new Registry(this.store, options.sessionTimeoutMs, Date.now());
     this.activation = new Activation(this.store, options.minUsers ?? 1);
     this.extension = deps.extension;
     this.inFlight = new InFlight(logger);
-    this.publisher = new OutcomePublisher({ topology: this.topology, chatLog: this.chatLog, channel: () => this.channel, extension: this.extension });
+    const secure = options.security.mode === 'secure' ? options.security : undefined;
+    this.publisher = new OutcomePublisher({
+      topology: this.topology,
+      chatLog: this.chatLog,
+      channel: () => this.channel,
+      extension: this.extension,
+      userId: secure?.coordinatorUser,
+      endedSessions: secure ? { revoke: (ids) => this.revoke(ids), disconnect: (ids) => this.disconnectLater(ids) } : undefined,
+    });
     const carryOut = (outcome: Parameters<OutcomePublisher['carryOut']>[0]): void => this.inFlight.track(this.publisher.carryOut(outcome));
     this.expiry = new ExpiryScheduler((nums) => carryOut(expireMessages(nums, this.context(new Date(), undefined))));
     this.input = new InputPipeline({
@@ -82,6 +121,7 @@ export class Coordinator extends EventEmitter<{ status: [ConnectionStatus]; serv
       contextFor: (now, replyTo) => this.context(now, replyTo),
       logger,
       inFlight: this.inFlight,
+      guard: secure ? new SenderGuard(this.topology, { identity: (id) => this.authority?.identity(id), bind: (id, name) => this.authority?.bind(id, name) ?? 'unknown' }) : undefined,
     });
     this.sessions = new SessionSweep({
       registry: this.registry,
@@ -110,7 +150,8 @@ export class Coordinator extends EventEmitter<{ status: [ConnectionStatus]; serv
     if (repaired > 0) this.logger.warn(`wrote ${repaired} stored message(s) missing from the chat log after a crash`);
     this.chatLog.append({ kind: 'START', serverTs: new Date().toISOString(), detail: `namespace ${this.topology.namespace}` });
 
-    const connection = new BrokerConnection({ url: this.options.amqpUrl, connectionName: `warren-coordinator ${this.topology.namespace}` });
+    const url = await this.brokerUrl();
+    const connection = new BrokerConnection({ url, connectionName: `warren-coordinator ${this.topology.namespace}` });
     this.connection = connection;
     connection.on('status', (status) => {
       if (status.state === 'connected') this.connectedSinceMs = Date.now();
@@ -122,6 +163,8 @@ export class Coordinator extends EventEmitter<{ status: [ConnectionStatus]; serv
     this.channel = connection.createChannel((channel: ConfirmChannel) => this.setup(channel), 'coordinator');
     this.channel.on('error', (err) => this.logger.error(`channel error: ${err instanceof Error ? err.message : String(err)}`));
     await Promise.race([serving, connection.waitForConnect().then(() => serving)]);
+    // Client logins are refused until the authority counts connections: serve them from the start.
+    if (this.authority) await this.authority.ready();
     if (this.extension) await this.extension.start(this.extensionHost(connection));
     for (const { num, expiresAt } of this.store.expiringMessages()) this.expiry.schedule(num, expiresAt);
     this.sessions.start();
@@ -143,13 +186,75 @@ export class Coordinator extends EventEmitter<{ status: [ConnectionStatus]; serv
     await this.inFlight.settled(5000);
     await this.channel?.close().catch(() => undefined);
     await this.connection?.close();
+    for (const timer of this.pendingDisconnects) clearTimeout(timer);
+    this.pendingDisconnects.clear();
+    await this.authority?.stop();
     this.chatLog.append({ kind: 'STOP', serverTs: new Date().toISOString(), detail: 'graceful shutdown' });
     this.chatLog.close();
     this.store.close();
   }
 
+  /** The authority's port (secure mode, once started): the broker must be configured with it. */
+  get authorityPort(): number | undefined {
+    return this.authority?.port;
+  }
+
+  /**
+   * Secure mode: start the authority first (the broker asks it about our own login), with the
+   * identities in the store so a restart keeps clients working, and log in as the coordinator.
+   * Open mode: say plainly what that means, and use the URL as given.
+   */
+  private async brokerUrl(): Promise<string> {
+    const security = this.options.security;
+    if (security.mode === 'open') {
+      this.logger.warn(OPEN_BROKER_WARNING);
+      return this.options.amqpUrl;
+    }
+    const directory = this.store instanceof SqliteStore ? new SqliteIdentityDirectory(this.store.database) : new MemoryIdentityDirectory();
+    this.authority = await Authority.start({
+      namespace: this.topology.namespace,
+      amqpUrl: this.options.amqpUrl,
+      host: security.authorityHost,
+      port: security.authorityPort,
+      coordinatorUser: security.coordinatorUser,
+      legacyGuest: security.legacyGuest,
+      directory,
+      logger: this.logger,
+      ...(security.adminPassword === undefined ? {} : { adminPassword: security.adminPassword }),
+      ...(security.managementUrl === undefined ? {} : { managementUrl: security.managementUrl }),
+    });
+    this.logger.info(`broker authority listening on ${security.authorityHost}:${this.authority.port}; connecting as ${security.coordinatorUser}`);
+    return this.authority.coordinatorUrl;
+  }
+
+  private revoke(clientIds: readonly string[]): void {
+    for (const id of clientIds) if (isClientId(id)) this.authority?.revoke(id);
+  }
+
+  /**
+   * After the goodbye is confirmed, and a grace to take it: close what the id still has open (the
+   * broker keeps the rights a channel already used until its connection closes). A client that
+   * left by itself has nothing open by then.
+   */
+  private disconnectLater(clientIds: readonly string[]): void {
+    const security = this.options.security;
+    if (security.mode !== 'secure' || security.managementUrl === undefined) return;
+    for (const id of clientIds) {
+      if (!isClientId(id)) continue;
+      const timer = setTimeout(() => {
+        this.pendingDisconnects.delete(timer);
+        void this.authority?.disconnect(id).then((closed) => {
+          if (closed > 0) this.logger.info(`closed ${closed} broker connection(s) of ended client ${id}`);
+        });
+      }, security.disconnectAfterMs ?? 2000);
+      timer.unref();
+      this.pendingDisconnects.add(timer);
+    }
+  }
+
   private async setup(channel: ConfirmChannel): Promise<void> {
-    await declareSharedTopology(channel, this.topology);
+    // One input path in both modes: clients publish to `<ns>.input`, bound to the capped input queues.
+    await declareSecureTopology(channel, this.topology);
     await this.input.consume(channel, this.options.prefetch);
     this.logger.info(`serving ${this.topology.chatQueue} and ${this.topology.commandQueue}`);
     this.emit('serving');

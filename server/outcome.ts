@@ -13,6 +13,11 @@ export interface Outcome {
   replies: { queue: string; body: ServerMessage }[];
   /** Set when the input is refused for being broken or forged: it is copied to the dead-letter queue. */
   deadLetter?: { code: ErrorCode; reason: string };
+  /**
+   * Client ids whose session ended here (logout, /exit, timeout). Secure mode: revoked at the
+   * broker before anything is published, their connections closed once the replies are confirmed.
+   */
+  ended?: string[];
 }
 
 export function emptyOutcome(): Outcome {

@@ -30,6 +30,8 @@ export const WIRE_ERROR_CODES = {
   TEXT_EMPTY: 'TEXT_EMPTY',
   SESSION_UNKNOWN: 'SESSION_UNKNOWN',
   FORGED_SENDER: 'FORGED_SENDER',
+  /** Secure mode: an input without a client id in its broker-checked `userId` property. */
+  SENDER_UNVERIFIED: 'SENDER_UNVERIFIED',
   UNKNOWN_ROOM: 'UNKNOWN_ROOM',
   ROOM_INVALID: 'ROOM_INVALID',
   ROOM_EXISTS: 'ROOM_EXISTS',
@@ -60,6 +62,8 @@ export const LOCAL_ERROR_CODES = {
   INPUT_CLOSED: 'INPUT_CLOSED',
   NOT_ACCEPTED: 'NOT_ACCEPTED',
   TTL_INVALID: 'TTL_INVALID',
+  /** Secure mode, client side: a delivery not published by the coordinator's broker user; dropped. */
+  UNTRUSTED_SENDER: 'UNTRUSTED_SENDER',
 } as const;
 
 /** Every code, for code that raises or reports one without caring where it may travel. */

@@ -132,3 +132,37 @@ export function settingsForEntryPoint<T extends SettingsTable>(
     throw err;
   }
 }
+
+/**
+ * Open mode: everyone is `guest` on a plain broker, nothing is checked by the broker. Off by
+ * default (secure mode); one definition for both entry points, which print a warning when it is on.
+ */
+export const INSECURE_OPEN_BROKER_SETTING = setting({
+  env: 'WARREN_INSECURE_OPEN_BROKER',
+  flag: 'insecure-open-broker',
+  description: 'INSECURE: run against a plain broker where everyone is guest; anyone on that broker can read and forge everything',
+  default: false,
+  schema: booleanFromText,
+  boolean: true,
+});
+
+/** A broker user name of our own making: not a client id shape, not guest, nothing a URL or a log would mangle. */
+export const brokerUserSchema = z
+  .string()
+  .regex(/^[A-Za-z][A-Za-z0-9._-]{0,63}$/, 'a letter, then letters, digits, ".", "_" or "-", at most 64')
+  .refine((value) => value !== 'guest' && value !== 'admin' && value !== 'warren-authority', 'must not be guest, admin or warren-authority')
+  .refine((value) => !/^c-/.test(value), 'must not start with "c-" (that is how client ids look)');
+
+/** Who the coordinator is at the broker; clients accept deliveries only from this user (secure mode). */
+export const COORDINATOR_USER_SETTING = setting({
+  env: 'WARREN_COORDINATOR_USER',
+  flag: 'coordinator-user',
+  description: "the coordinator's broker user; clients trust only what it publishes (must match on both sides)",
+  default: 'warren-coordinator',
+  schema: brokerUserSchema,
+});
+
+/** The printed warning of open mode: the same plain words from the coordinator and every client. */
+export const OPEN_BROKER_WARNING =
+  'WARNING: insecure open-broker mode (WARREN_INSECURE_OPEN_BROKER): everyone is guest on this broker, ' +
+  'so anyone who can reach it can read every message, private ones included, and forge messages from anyone, the coordinator included.';

@@ -12,12 +12,22 @@ import type {
 
 /** The types of WarrenClient's public API: its options and the events it emits. */
 
+/**
+ * How the client meets the broker. `secure`: it mints a client id and secret at start and logs in
+ * with them (credentials in `amqpUrl` are replaced), and accepts only deliveries whose broker-checked
+ * `userId` is `coordinatorUser`. `open`: the URL's credentials are used as given (everyone is guest)
+ * and nothing is checked: anyone on that broker can read and forge everything.
+ */
+export type ClientSecurity = { mode: 'secure'; coordinatorUser: string } | { mode: 'open' };
+
 export interface WarrenClientOptions {
   amqpUrl: string;
+  /** Required, so that choosing the insecure mode is always written down by the caller. */
+  security: ClientSecurity;
   namespace: string;
   /** How long a request may wait for its answer. */
   requestTimeoutMs?: number;
-  /** Stable id of this client; names its queue. Random by default. */
+  /** Open mode only: stable id of this client; names its queue. Random by default. In secure mode the id is minted. */
   clientId?: string;
   /** Delays between reconnection attempts (exponential with jitter); DEFAULT_BACKOFF otherwise. */
   reconnectBackoff?: { initialMs: number; maxMs: number };
@@ -47,6 +57,9 @@ export interface ClientEvents {
   privateStatus: [PrivateStatus];
   /** The coordinator no longer knows our session (timed out while we were away, or it was reset). */
   sessionLost: [WarrenError];
-  /** Something arrived that does not follow the protocol; it was ignored. */
+  /**
+   * Something arrived that does not follow the protocol, or (code UNTRUSTED_SENDER, secure mode)
+   * was not published by the coordinator; it was ignored.
+   */
   protocolError: [WarrenError];
 }

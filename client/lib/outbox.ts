@@ -3,7 +3,9 @@ import type { ConfirmChannel, Options } from 'amqplib';
 export interface OutgoingMessage {
   /** The chat message id or requestId: the coordinator recognises a repeat by it. */
   id: string;
-  queue: string;
+  /** Where it goes: the input exchange and its routing key (`chat` or `command`). */
+  exchange: string;
+  routingKey: string;
   content: Buffer;
   options: Options.Publish;
   /** Called each time the broker confirms a copy of this message (it is then in a durable queue). */
@@ -63,7 +65,7 @@ export class Outbox {
 
   private publish(entry: OutgoingMessage, channel: ConfirmChannel): void {
     try {
-      channel.sendToQueue(entry.queue, entry.content, entry.options, (err) => {
+      channel.publish(entry.exchange, entry.routingKey, entry.content, entry.options, (err) => {
         if (!err) {
           if (this.entries.get(entry.id) === entry) entry.onConfirmed?.();
         } else if (this.channel === channel) {

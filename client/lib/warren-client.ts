@@ -5,7 +5,6 @@ import {
   WarrenError,
   isWarrenError,
   nameKey,
-  topologyFor,
   type ActivatedEvent,
   type ChatEvent,
   type ChatSend,
@@ -16,8 +15,9 @@ import {
   type ReplyOf,
   type RoomEvent,
   type RoomInfo,
-  type Topology,
 } from '../../shared/index.js';
+import { mintClientCredentials } from '../../shared/broker-identity.js';
+import { secureTopologyFor, type SecureTopology } from '../../shared/secure-topology.js';
 import { Activation } from './activation.js';
 import type { SendOptions, WarrenClientOptions } from './api-types.js';
 import { ClientLink } from './client-link.js';
@@ -47,7 +47,8 @@ interface Session {
  */
 export class WarrenClient extends CommandMethods {
   readonly clientId: string;
-  readonly topology: Topology;
+  readonly topology: SecureTopology;
+  readonly secure: boolean;
   private readonly link: ClientLink;
   private readonly requests: Requester;
   /** Chat messages sent, by id: a message that reached the queue is accepted or refused; it never times out. */
@@ -62,15 +63,27 @@ export class WarrenClient extends CommandMethods {
 
   constructor(options: WarrenClientOptions) {
     super();
-    this.clientId = options.clientId ?? randomUUID();
-    this.topology = topologyFor(options.namespace);
-    this.link = new ClientLink({ amqpUrl: options.amqpUrl, clientId: this.clientId, topology: this.topology, reconnectBackoff: options.reconnectBackoff });
+    this.topology = secureTopologyFor(options.namespace);
+    const security = options.security;
+    this.secure = security.mode === 'secure';
+    this.link = new ClientLink({
+      amqpUrl: options.amqpUrl,
+      // Secure mode: a fresh id and secret per client object; a revoked id never comes back.
+      security:
+        security.mode === 'secure'
+          ? { mode: 'secure', credentials: mintClientCredentials(), coordinatorUser: security.coordinatorUser }
+          : { mode: 'open', clientId: options.clientId ?? randomUUID() },
+      topology: this.topology,
+      reconnectBackoff: options.reconnectBackoff,
+    });
+    this.clientId = this.link.clientId;
     this.requests = new Requester(
-      { publish: (id, body, answered, onConfirmed) => this.link.publish(this.topology.commandQueue, id, body, answered, onConfirmed) },
+      { publish: (id, body, answered, onConfirmed) => this.link.publish('command', id, body, answered, onConfirmed) },
       options.requestTimeoutMs ?? 10_000,
     );
     this.link.on('status', (status) => this.emit('status', status));
     this.link.on('channelError', (error) => this.emit('protocolError', error));
+    this.link.on('untrusted', (error) => this.emit('protocolError', error));
     this.link.on('message', (body) => this.onMessage(body));
     this.link.on('down', () => this.requests.disarmAll());
     this.link.on('reconnected', () => {
@@ -103,6 +116,11 @@ export class WarrenClient extends CommandMethods {
   /** Rooms I am in, general first. */
   get rooms(): RoomInfo[] {
     return this.feed.rooms;
+  }
+
+  /** Deliveries dropped because the coordinator did not publish them (secure mode). */
+  get untrustedCount(): number {
+    return this.link.untrustedCount;
   }
 
   /** Messages sent but not yet accepted or refused. */
@@ -147,9 +165,13 @@ export class WarrenClient extends CommandMethods {
       this.session = { name: reply.name, token: reply.token };
       this.activation.loginAnswered(reply.active);
       this.heartbeat.start(reply.heartbeatIntervalMs);
+      // Secure mode: the coordinator bound our id to the name before answering, so the broker now lets us bind.
+      await this.link.followEvents();
       const rooms = reply.rooms.length > 0 ? reply.rooms : [generalPlaceholder(reply)];
       for (const room of rooms) await this.feed.follow(room, room.name === DEFAULT_ROOM ? reply.history : []);
       for (const event of reply.privateBacklog) this.feed.acceptLive(event);
+      // What was published between the coordinator's answer and our bindings is fetched from history.
+      if (this.secure) this.feed.fillAll();
     } catch (err) {
       this.activation.loginEnded();
       throw err;
@@ -180,7 +202,7 @@ export class WarrenClient extends CommandMethods {
     };
     if (this.closed) throw new WarrenError(ERROR_CODES.CLOSED, 'client closed');
     const accepted = this.sends.wait<ChatEvent>(message.id, 'the message');
-    this.link.publish(this.topology.chatQueue, message.id, message, accepted);
+    this.link.publish('chat', message.id, message, accepted);
     return accepted;
   }
 

@@ -133,18 +133,20 @@ export function createFormatter(chalk: ChalkInstance, options: { localTime: bool
         case 'connected':
           return chalk.green('✔ connected');
         case 'disconnected':
-          return chalk.yellow(`⚠ connection lost (${status.reason})`);
+          return chalk.yellow(`⚠ connection lost (${neutralize(status.reason)})`);
         case 'reconnecting':
           return chalk.yellow(`… reconnecting (attempt ${status.attempt}, next try in ${(status.delayMs / 1000).toFixed(1)} s)`);
         case 'failed':
-          return chalk.red(`✗ ${status.error.message}`);
+          return chalk.red(`✗ ${neutralize(status.error.message)}`);
         default:
           return undefined;
       }
     },
-    info: (text: string): string => chalk.dim(text),
-    ok: (text: string): string => chalk.green(`✓ ${text}`),
-    error: (code: string, text: string): string => chalk.red(`✗ ${text}`) + chalk.dim(` [${code}]`),
+    // These carry wire strings too (an error's message, a private status's recipient, a reply's
+    // text): neutralised here, once, whoever calls them.
+    info: (text: string): string => chalk.dim(neutralize(text)),
+    ok: (text: string): string => chalk.green(`✓ ${neutralize(text)}`),
+    error: (code: string, text: string): string => chalk.red(`✗ ${neutralize(text)}`) + chalk.dim(` [${neutralize(code)}]`),
   };
 
   function where(event: ChatEvent): string {

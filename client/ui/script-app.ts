@@ -1,6 +1,6 @@
 import { createInterface } from 'node:readline';
-import { ERROR_CODES, isWarrenError } from '../../shared/index.js';
-import type { ClientSettings } from '../config.js';
+import { ERROR_CODES, OPEN_BROKER_WARNING, isWarrenError } from '../../shared/index.js';
+import { clientSecurity, type ClientSettings } from '../config.js';
 import { WarrenClient } from '../lib/warren-client.js';
 import { BufferedOutput } from './buffered-output.js';
 import { createFormatter } from './format.js';
@@ -18,7 +18,8 @@ export async function runScriptApp(settings: ClientSettings, io: AppIo): Promise
     io.errorOutput.write(`${format.error(ERROR_CODES.CONFIG_INVALID, '--user NAME (or WARREN_USER) is required when input is not a terminal')}\n`);
     return 2;
   }
-  const client = new WarrenClient({ amqpUrl: settings.amqpUrl, namespace: settings.namespace, requestTimeoutMs: settings.requestTimeout * 1000 });
+  const client = new WarrenClient({ amqpUrl: settings.amqpUrl, namespace: settings.namespace, security: clientSecurity(settings), requestTimeoutMs: settings.requestTimeout * 1000 });
+  if (settings.insecureOpenBroker) io.errorOutput.write(`${io.chalk.red.bold(OPEN_BROKER_WARNING)}\n`);
   const print = (...lines: string[]): void => {
     for (const line of lines) io.output.write(`${line}\n`);
   };

@@ -1,6 +1,6 @@
 import type { ChalkInstance } from 'chalk';
-import { isWarrenError, redactUrl, type LoginOk } from '../../shared/index.js';
-import type { ClientSettings } from '../config.js';
+import { OPEN_BROKER_WARNING, isWarrenError, redactUrl, type LoginOk } from '../../shared/index.js';
+import { clientSecurity, type ClientSettings } from '../config.js';
 import { WarrenClient } from '../lib/warren-client.js';
 import { BufferedOutput } from './buffered-output.js';
 import { complete } from './completion.js';
@@ -21,7 +21,8 @@ export interface AppIo {
 /** The interactive chat: name prompt, then a line editor with incoming messages printed above it. */
 export async function runTerminalApp(settings: ClientSettings, io: AppIo): Promise<number> {
   const format = createFormatter(io.chalk, { localTime: settings.localTime });
-  const client = new WarrenClient({ amqpUrl: settings.amqpUrl, namespace: settings.namespace, requestTimeoutMs: settings.requestTimeout * 1000 });
+  const client = new WarrenClient({ amqpUrl: settings.amqpUrl, namespace: settings.namespace, security: clientSecurity(settings), requestTimeoutMs: settings.requestTimeout * 1000 });
+  if (settings.insecureOpenBroker) io.errorOutput.write(`${io.chalk.red.bold(OPEN_BROKER_WARNING)}\n`);
   const buffered = new BufferedOutput();
   const controller = new SessionController(client, format, buffered);
 

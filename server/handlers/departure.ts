@@ -8,6 +8,7 @@ export function departure(session: Session, reason: 'exit' | 'timeout', ctx: Pic
   ctx.registry.remove(session);
   const serverTs = ctx.now.toISOString();
   const outcome = emptyOutcome();
+  outcome.ended = [session.clientId];
   outcome.log.push({ kind: 'LEAVE', serverTs, name: session.name, reason });
   outcome.events.push({
     routingKey: PRESENCE_ROUTING_KEY,

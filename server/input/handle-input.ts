@@ -5,6 +5,7 @@ import { handleCommand } from '../handlers/command-handler.js';
 import type { HandlerContext } from '../handlers/context.js';
 import { refusal } from '../handlers/refusal.js';
 import type { Outcome } from '../outcome.js';
+import type { SenderGuard } from './sender-guard.js';
 
 export type InputKind = 'chat' | 'command';
 
@@ -21,9 +22,21 @@ export type ContextFor = (now: Date, replyTo: string | undefined) => HandlerCont
  * Decode, then hand to the chat or command handler. Bad input and refused requests become a
  * refusal (an error reply, a REJECTED line, maybe a dead-letter copy); only a fault of ours throws.
  */
-export function handleInput(input: Input, now: Date, topology: Topology, contextFor: ContextFor): Outcome {
+export function handleInput(input: Input, now: Date, topology: Topology, contextFor: ContextFor, guard?: SenderGuard): Outcome {
   const { kind, queue, msg } = input;
-  const replyTo = validReplyTo(topology, msg.properties.replyTo);
+  // Secure mode (a guard): the sender is the client the broker vouches for, and it is answered on
+  // its own queue only. Open mode: the replyTo the message names, as the protocol always allowed.
+  const sender = guard?.senderOf(msg.properties.userId);
+  if (guard && sender === undefined) {
+    return refusal({
+      queue,
+      code: ERROR_CODES.SENDER_UNVERIFIED,
+      reason: 'input without a client id in its userId property (secure mode: the broker vouches for the sender through it)',
+      serverTs: now.toISOString(),
+      replyTo: undefined,
+    });
+  }
+  const replyTo = guard && sender !== undefined ? guard.replyQueue(sender) : validReplyTo(topology, msg.properties.replyTo);
   const ctx = contextFor(now, replyTo);
   const decoded = decodeInput(kind, msg.content);
   if (!decoded.ok) {
@@ -31,7 +44,13 @@ export function handleInput(input: Input, now: Date, topology: Topology, context
   }
   const value = decoded.value;
   try {
-    return value.type === 'chat' ? handleChat(value, ctx) : handleCommand(value, ctx);
+    if (guard && sender !== undefined) {
+      if (value.type === 'login') guard.checkLogin(sender, value);
+      else guard.checkToken(ctx.registry, sender, value.token);
+    }
+    const outcome = value.type === 'chat' ? handleChat(value, ctx) : handleCommand(value, ctx);
+    if (guard && sender !== undefined && value.type === 'login') bindAfterLogin(guard, sender, outcome);
+    return outcome;
   } catch (err) {
     if (!isWarrenError(err)) throw err;
     return refusal({
@@ -50,14 +69,15 @@ export function handleInput(input: Input, now: Date, topology: Topology, context
  * Handling failed on every delivery the queue allows: tell the sender (if it can be reached) and
  * dead-letter the input ourselves, with the reason, rather than let the broker drop it silently.
  */
-export function gaveUpOutcome(input: Input, now: Date, topology: Topology, attempts: number, reason: string): Outcome {
+export function gaveUpOutcome(input: Input, now: Date, topology: Topology, attempts: number, reason: string, guard?: SenderGuard): Outcome {
+  const sender = guard?.senderOf(input.msg.properties.userId);
   const decoded = decodeInput(input.kind, input.msg.content);
   const outcome = refusal({
     queue: input.queue,
     code: ERROR_CODES.INTERNAL,
     reason: `the coordinator failed to handle this message ${attempts} times; it was dead-lettered`,
     serverTs: now.toISOString(),
-    replyTo: validReplyTo(topology, input.msg.properties.replyTo),
+    replyTo: guard ? (sender === undefined ? undefined : guard.replyQueue(sender)) : validReplyTo(topology, input.msg.properties.replyTo),
     requestId: decoded.ok ? inputId(decoded.value) : decoded.requestId,
   });
   outcome.deadLetter = { code: ERROR_CODES.INTERNAL, reason };
@@ -69,6 +89,17 @@ export function validReplyTo(topology: Topology, replyTo: unknown): string | und
   if (typeof replyTo !== 'string') return undefined;
   const suffix = replyTo.slice(topology.clientQueuePrefix.length);
   return replyTo.startsWith(topology.clientQueuePrefix) && /^[A-Za-z0-9_-]{1,64}$/.test(suffix) ? replyTo : undefined;
+}
+
+/** The login was accepted: bind the id to the name before the answer goes out, so the client may then bind to events. */
+function bindAfterLogin(guard: SenderGuard, sender: string, outcome: Outcome): void {
+  const accepted = outcome.replies.find((reply) => reply.body.type === 'login.ok');
+  if (!accepted || accepted.body.type !== 'login.ok') return;
+  const result = guard.bindLogin(sender, accepted.body.name);
+  // checkLogin ruled the other results out; one here means the id changed under us: refuse rather than half-log-in.
+  if (result !== 'bound' && result !== 'already-bound') {
+    throw new Error(`could not bind client ${sender} to ${accepted.body.name}: ${result}`);
+  }
 }
 
 function decodeInput(kind: InputKind, content: Buffer): ReturnType<typeof decodeChat> | ReturnType<typeof decodeCommand> {

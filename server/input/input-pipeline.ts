@@ -7,6 +7,7 @@ import type { OutcomePublisher } from '../output/outcome-publisher.js';
 import type { Store } from '../store/store.js';
 import type { ContextFor, Input, InputKind } from './handle-input.js';
 import { attemptInput, attemptsOf } from './retry-or-dead-letter.js';
+import type { SenderGuard } from './sender-guard.js';
 
 /** An input with the channel it came on: its ack must go back on that channel. */
 interface Arrived extends Input {
@@ -20,6 +21,8 @@ export interface InputPipelineDeps {
   contextFor: ContextFor;
   logger: Logger;
   inFlight: InFlight;
+  /** Secure mode only. */
+  guard?: SenderGuard | undefined;
 }
 
 /**

@@ -3,11 +3,14 @@ import { MAX_DELIVERIES, type Topology } from '../../shared/index.js';
 import type { Logger } from '../logger.js';
 import type { Outcome } from '../outcome.js';
 import { gaveUpOutcome, handleInput, type ContextFor, type Input } from './handle-input.js';
+import type { SenderGuard } from './sender-guard.js';
 
 export interface AttemptDeps {
   topology: Topology;
   contextFor: ContextFor;
   logger: Logger;
+  /** Secure mode: who sent an input is what the broker says (handle-input.ts). */
+  guard?: SenderGuard | undefined;
 }
 
 /**
@@ -17,14 +20,14 @@ export interface AttemptDeps {
  */
 export function attemptInput(input: Input, now: Date, deps: AttemptDeps): Outcome | 'retry' {
   try {
-    return handleInput(input, now, deps.topology, deps.contextFor);
+    return handleInput(input, now, deps.topology, deps.contextFor, deps.guard);
   } catch (err) {
     const attempt = attemptsOf(input.msg);
     deps.logger.error(
       `failed to handle a ${input.kind} message (attempt ${attempt} of ${MAX_DELIVERIES + 1}): ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`,
     );
     if (attempt <= MAX_DELIVERIES) return 'retry';
-    return gaveUpOutcome(input, now, deps.topology, attempt, err instanceof Error ? err.message : String(err));
+    return gaveUpOutcome(input, now, deps.topology, attempt, err instanceof Error ? err.message : String(err), deps.guard);
   }
 }
 

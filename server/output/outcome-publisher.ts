@@ -21,6 +21,13 @@ export interface OutcomePublisherOptions {
   /** The coordinator's confirm channel; undefined before start (nothing is published then). */
   channel: () => ChannelWrapper | undefined;
   extension?: Pick<CoordinatorExtension, 'observe' | 'takesOver'> | undefined;
+  /**
+   * Secure mode: the coordinator's broker user, set as `userId` on everything published, so
+   * clients can check (the broker refuses a userId that is not the publisher's login).
+   */
+  userId?: string | undefined;
+  /** Secure mode: sessions that ended; `revoke` runs before publishing, `disconnect` after the confirms. */
+  endedSessions?: { revoke(clientIds: readonly string[]): void; disconnect(clientIds: readonly string[]): void } | undefined;
 }
 
 const json = (body: unknown): Buffer => Buffer.from(JSON.stringify(body));
@@ -32,11 +39,13 @@ const json = (body: unknown): Buffer => Buffer.from(JSON.stringify(body));
  */
 export class OutcomePublisher {
   private readonly presence: PresenceBatcher;
+  private readonly properties: { contentType: string; userId?: string };
 
   constructor(private readonly options: OutcomePublisherOptions) {
+    this.properties = { contentType: 'application/json', ...(options.userId === undefined ? {} : { userId: options.userId }) };
     this.presence = new PresenceBatcher((body) => {
       const channel = options.channel();
-      return channel ? channel.publish(options.topology.eventsExchange, PRESENCE_ROUTING_KEY, json(body), { contentType: 'application/json' }) : Promise.resolve();
+      return channel ? channel.publish(options.topology.eventsExchange, PRESENCE_ROUTING_KEY, json(body), { ...this.properties }) : Promise.resolve();
     });
   }
 
@@ -51,6 +60,8 @@ export class OutcomePublisher {
     if (!logged) this.options.chatLog.appendMany(outcome.log);
     outcome.afterLog?.();
     extension?.observe(outcome);
+    // Refused at the broker from now on, even before the goodbye is published.
+    if (outcome.ended?.length) this.options.endedSessions?.revoke(outcome.ended);
     const channel = this.options.channel();
     if (!channel) return;
     const publishes: Promise<unknown>[] = [];
@@ -62,13 +73,13 @@ export class OutcomePublisher {
       }
       // Anything else on the presence key (activation) must not overtake the changes before it.
       if (event.routingKey === PRESENCE_ROUTING_KEY) this.presence.flush();
-      publishes.push(channel.publish(topology.eventsExchange, event.routingKey, json(event.body), { contentType: 'application/json' }));
+      publishes.push(channel.publish(topology.eventsExchange, event.routingKey, json(event.body), { ...this.properties }));
     }
     for (const reply of outcome.replies) {
       // Traffic to an extension's own clients (a legacy session) has no warren queue to go to.
       if (extension?.takesOver(reply.queue)) continue;
       const correlationId = 'requestId' in reply.body ? reply.body.requestId : undefined;
-      publishes.push(channel.sendToQueue(reply.queue, json(reply.body), { contentType: 'application/json', ...(correlationId ? { correlationId } : {}) }));
+      publishes.push(channel.sendToQueue(reply.queue, json(reply.body), { ...this.properties, ...(correlationId ? { correlationId } : {}) }));
     }
     if (outcome.deadLetter && source) {
       const { msg } = source;
@@ -76,6 +87,7 @@ export class OutcomePublisher {
         channel.publish(topology.deadLetterExchange, '', deadLetterBody(msg.content), {
           persistent: true,
           contentType: msg.properties.contentType,
+          ...(this.options.userId === undefined ? {} : { userId: this.options.userId }),
           // The sender's own message id, if it set one, so a dead letter can be traced back.
           ...(typeof msg.properties.messageId === 'string' ? { messageId: msg.properties.messageId } : {}),
           headers: {
@@ -89,6 +101,7 @@ export class OutcomePublisher {
       );
     }
     await Promise.all(publishes);
+    if (outcome.ended?.length) this.options.endedSessions?.disconnect(outcome.ended);
   }
 
   /** Publishes what waits now; later presence changes (inputs still in hand) go out at once. */

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { WarrenClient } from '../../client/lib/warren-client.js';
 import { DEFAULT_ROOM, topologyFor } from '../../shared/index.js';
-import { amqpUrl, deleteNamespace, rawChannel, uniqueNamespace } from '../support/broker.js';
+import { OPEN_MODE, amqpUrl, deleteNamespace, rawChannel, uniqueNamespace } from '../support/broker.js';
 import {
   addCheck,
   compareIds,
@@ -63,7 +63,7 @@ describe('coordinator killed with SIGKILL in the middle of a burst', () => {
     programs.push(first);
     await waitForServing(first);
     for (const name of ['ana', 'bruno', 'chen']) {
-      const client = new WarrenClient({ amqpUrl: env.AMQP_URL, namespace, requestTimeoutMs: 5000 });
+      const client = new WarrenClient({ amqpUrl: env.AMQP_URL, namespace, security: OPEN_MODE, requestTimeoutMs: 5000 });
       clients.push(record(name, client));
       await client.connect();
       await client.login(name);

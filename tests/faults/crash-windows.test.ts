@@ -77,7 +77,7 @@ class FakeChannel {
 describe('the client loses its channel with messages in flight', () => {
   it('publishes everything unanswered again on the next channel, in the order it was sent', () => {
     const outbox = new Outbox();
-    const add = (id: string): void => outbox.add({ id, queue: 'q', content: Buffer.from(id), options: {} });
+    const add = (id: string): void => outbox.add({ id, exchange: 'x', routingKey: 'command', content: Buffer.from(id), options: {} });
     const first = new FakeChannel();
     outbox.attach(first as unknown as ConfirmChannel);
     add('a');

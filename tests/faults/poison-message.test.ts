@@ -8,7 +8,7 @@ import { SqliteStore } from '../../server/store/sqlite-store.js';
 import type { NewMessage, Store } from '../../server/store/store.js';
 import { WarrenClient } from '../../client/lib/warren-client.js';
 import { ERROR_CODES, MAX_DELIVERIES, isWarrenError, topologyFor } from '../../shared/index.js';
-import { amqpUrl, deleteNamespace, rawChannel, uniqueNamespace } from '../support/broker.js';
+import { OPEN_MODE, amqpUrl, deleteNamespace, rawChannel, uniqueNamespace } from '../support/broker.js';
 import { fullHistory, report, zeroes } from '../support/fault-kit.js';
 import { ROOT, runProgram } from '../support/programs.js';
 import { waitFor } from '../support/wait.js';
@@ -51,12 +51,12 @@ describe('a poison message', () => {
       },
     }) as Store;
     coordinator = new Coordinator(
-      { amqpUrl: amqpUrl(), namespace, dataDir: join(dir, 'data'), logDir: join(dir, 'log'), sessionTimeoutMs: 15_000, historyOnJoin: 20, prefetch: 200 },
+      { amqpUrl: amqpUrl(), security: OPEN_MODE, namespace, dataDir: join(dir, 'data'), logDir: join(dir, 'log'), sessionTimeoutMs: 15_000, historyOnJoin: 20, prefetch: 200 },
       silentLogger,
       { store },
     );
     await coordinator.start();
-    const alice = new WarrenClient({ amqpUrl: amqpUrl(), namespace, requestTimeoutMs: 5000 });
+    const alice = new WarrenClient({ amqpUrl: amqpUrl(), namespace, security: OPEN_MODE, requestTimeoutMs: 5000 });
     clients.push(alice);
     await alice.connect();
     await alice.login('alice');

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { WarrenClient } from '../../client/lib/warren-client.js';
 import { ERROR_CODES, isWarrenError, type PresenceEvent } from '../../shared/index.js';
-import { uniqueNamespace } from '../support/broker.js';
+import { OPEN_MODE, uniqueNamespace } from '../support/broker.js';
 import {
   TcpProxy,
   addCheck,
@@ -79,7 +79,7 @@ if (!runnable) process.stdout.write('\n[fault] SKIPPED: rabbitmq-server/rabbitmq
     const server = coordinator;
     for (const name of ['ana', 'bruno', 'chen']) {
       const url = name === 'chen' ? `amqp://guest:guest@127.0.0.1:${proxy.port}` : broker.url;
-      const client = new WarrenClient({ amqpUrl: url, namespace, requestTimeoutMs: 5000, reconnectBackoff: { initialMs: 100, maxMs: 1000 } });
+      const client = new WarrenClient({ amqpUrl: url, namespace, security: OPEN_MODE, requestTimeoutMs: 5000, reconnectBackoff: { initialMs: 100, maxMs: 1000 } });
       clients.push(record(name, client));
     }
     await waitFor(() => /unavailable .*retrying/.test(server.stderr()), () => `the coordinator to say it waits:\n${server.stderr()}`);

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
 import { parse } from 'yaml';
-import { amqpUrl, deleteNamespace, uniqueNamespace } from '../support/broker.js';
+import { OPEN_MODE_ENV, amqpUrl, deleteNamespace, uniqueNamespace } from '../support/broker.js';
 import { ROOT } from '../support/programs.js';
 import { waitFor } from '../support/wait.js';
 
@@ -235,6 +235,7 @@ describe('`npm start` as the server container runs it', () => {
       env: {
         ...composeEnv,
         ...runtimeEnv(),
+        ...OPEN_MODE_ENV,
         AMQP_URL: amqpUrl(),
         WARREN_NAMESPACE: namespace,
         WARREN_DATA_DIR: join(dir, 'data'),

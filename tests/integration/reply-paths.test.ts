@@ -1,7 +1,7 @@
 import type amqplib from 'amqplib';
 import { WarrenClient } from '../../client/lib/warren-client.js';
 import { ERROR_CODES, type ChatEvent, type ServerMessage } from '../../shared/index.js';
-import { amqpUrl, rawChannel, uniqueNamespace } from '../support/broker.js';
+import { OPEN_MODE, amqpUrl, rawChannel, uniqueNamespace } from '../support/broker.js';
 import { startCoordinator, type RunningCoordinator } from '../support/coordinator.js';
 import { linesOfKind } from '../support/log-lines.js';
 import { RawPeer, body, expectDeadLetterOf, isoNow } from '../support/raw-peer.js';
@@ -86,7 +86,7 @@ describe('reply paths', () => {
 
   it('survive a coordinator that starts after the client asked: the login waits in the queue and its reply arrives', async () => {
     const namespace = uniqueNamespace();
-    const client = new WarrenClient({ amqpUrl: amqpUrl(), namespace, requestTimeoutMs: 20_000 });
+    const client = new WarrenClient({ amqpUrl: amqpUrl(), namespace, security: OPEN_MODE, requestTimeoutMs: 20_000 });
     opened.push(client);
     await client.connect();
     const login = client.login('early-bird');

@@ -1,6 +1,6 @@
 import { spawn } from 'node:child_process';
 import { join } from 'node:path';
-import { amqpUrl } from '../support/broker.js';
+import { OPEN_MODE_ENV, amqpUrl } from '../support/broker.js';
 import { ROOT, runProgram, type Program } from '../support/programs.js';
 import { waitFor } from '../support/wait.js';
 
@@ -73,7 +73,7 @@ describe('client standby', () => {
     // forwarded SIGTERM reaches node itself instead of only the shell in between.
     const child = spawn('npm', ['run', 'client:standby'], {
       cwd: ROOT,
-      env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/tmp', NPM_CONFIG_SCRIPT_SHELL: '/bin/bash', AMQP_URL: amqpUrl() },
+      env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/tmp', NPM_CONFIG_SCRIPT_SHELL: '/bin/bash', AMQP_URL: amqpUrl(), ...OPEN_MODE_ENV },
       stdio: ['ignore', 'pipe', 'pipe'],
       // Its own process group, so a failed test can remove npm and node together.
       detached: true,

@@ -8,7 +8,7 @@ import { LegacyBridge } from '../../server/legacy/bridge.js';
 import { silentLogger } from '../../server/logger.js';
 import { SqliteStore } from '../../server/store/sqlite-store.js';
 import { ERROR_CODES, topologyFor, type ChatEvent, type PresenceEvent } from '../../shared/index.js';
-import { amqpUrl, deleteNamespace, rawChannel, uniqueNamespace } from '../support/broker.js';
+import { OPEN_MODE, amqpUrl, deleteNamespace, rawChannel, uniqueNamespace } from '../support/broker.js';
 import { startCoordinator, type RunningCoordinator } from '../support/coordinator.js';
 import { waitFor } from '../support/wait.js';
 import { LegacyClient, deleteLegacyNames } from './legacy-client.js';
@@ -355,7 +355,7 @@ describe('legacy protocol (Actividad 2 clients)', () => {
       },
     });
     const coordinator = new Coordinator(
-      { amqpUrl: amqpUrl(), namespace, dataDir: join(dir, 'data'), logDir: join(dir, 'log'), sessionTimeoutMs: 15_000, historyOnJoin: 20, prefetch: 200 },
+      { amqpUrl: amqpUrl(), security: OPEN_MODE, namespace, dataDir: join(dir, 'data'), logDir: join(dir, 'log'), sessionTimeoutMs: 15_000, historyOnJoin: 20, prefetch: 200 },
       silentLogger,
       { store: faulty, extension: new LegacyBridge() },
     );
@@ -383,7 +383,7 @@ describe('legacy protocol (Actividad 2 clients)', () => {
       const dir = mkdtempSync(join(tmpdir(), 'warren-legacy-'));
       const namespace = uniqueNamespace();
       const coordinator = new Coordinator(
-        { amqpUrl: amqpUrl(), namespace, dataDir: join(dir, 'data'), logDir: join(dir, 'log'), sessionTimeoutMs: 15_000, historyOnJoin: 20, prefetch: 200, ...options },
+        { amqpUrl: amqpUrl(), security: OPEN_MODE, namespace, dataDir: join(dir, 'data'), logDir: join(dir, 'log'), sessionTimeoutMs: 15_000, historyOnJoin: 20, prefetch: 200, ...options },
         silentLogger,
         { extension: new LegacyBridge() },
       );

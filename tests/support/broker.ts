@@ -1,6 +1,15 @@
 import { randomBytes } from 'node:crypto';
 import amqplib from 'amqplib';
-import { deleteSharedTopology, topologyFor } from '../../shared/index.js';
+import { deleteSecureTopology, secureTopologyFor } from '../../shared/secure-topology.js';
+
+/**
+ * The suite's shared broker is a plain one where everyone is guest: the coordinators and clients
+ * the tests start there run in open mode, said explicitly (tests/security/ runs secure mode on a
+ * node of its own).
+ */
+export const OPEN_MODE = { mode: 'open' } as const;
+/** The same for the programs the tests spawn (server/config.ts, client/config.ts). */
+export const OPEN_MODE_ENV = { WARREN_INSECURE_OPEN_BROKER: '1' } as const;
 
 export function amqpUrl(): string {
   const url = process.env.AMQP_URL;
@@ -18,7 +27,7 @@ export async function deleteNamespace(namespace: string): Promise<void> {
   const connection = await amqplib.connect(amqpUrl());
   try {
     const channel = await connection.createChannel();
-    await deleteSharedTopology(channel, topologyFor(namespace));
+    await deleteSecureTopology(channel, secureTopologyFor(namespace));
     await channel.close();
   } finally {
     await connection.close();

@@ -5,7 +5,7 @@ import { Coordinator, type CoordinatorOptions } from '../../server/coordinator.j
 import { LegacyBridge } from '../../server/legacy/bridge.js';
 import { silentLogger } from '../../server/logger.js';
 import { WarrenClient } from '../../client/lib/warren-client.js';
-import { amqpUrl, deleteNamespace, uniqueNamespace } from './broker.js';
+import { OPEN_MODE, amqpUrl, deleteNamespace, uniqueNamespace } from './broker.js';
 
 export interface RunningCoordinator {
   coordinator: Coordinator;
@@ -27,6 +27,7 @@ export async function startCoordinator({ legacy = false, ...overrides }: Coordin
   const namespace = overrides.namespace ?? uniqueNamespace();
   const options: CoordinatorOptions = {
     amqpUrl: amqpUrl(),
+    security: OPEN_MODE,
     namespace,
     dataDir: join(dir, 'data'),
     logDir: join(dir, 'log'),
@@ -47,7 +48,7 @@ export async function startCoordinator({ legacy = false, ...overrides }: Coordin
       return existsSync(path) ? readFileSync(path, 'utf8').split('\n').filter((line) => line.length > 0) : [];
     },
     client: async () => {
-      const client = new WarrenClient({ amqpUrl: options.amqpUrl, namespace, requestTimeoutMs: 5000 });
+      const client = new WarrenClient({ amqpUrl: options.amqpUrl, namespace, security: OPEN_MODE, requestTimeoutMs: 5000 });
       clients.push(client);
       await client.connect();
       return client;

@@ -2,7 +2,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readFileSync, existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { amqpUrl, deleteNamespace, uniqueNamespace } from './broker.js';
+import { OPEN_MODE_ENV, amqpUrl, deleteNamespace, uniqueNamespace } from './broker.js';
 import { waitFor } from './wait.js';
 
 export const ROOT = resolve(import.meta.dirname, '..', '..');
@@ -19,7 +19,8 @@ export interface Program {
 
 export function runProgram(script: string, args: string[], env: Record<string, string>): Program {
   const child = spawn(process.execPath, [script, ...args], {
-    env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/tmp', ...env },
+    // The shared test broker is a plain one: programs run in open mode unless a test says otherwise.
+    env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/tmp', ...OPEN_MODE_ENV, ...env },
     stdio: ['pipe', 'pipe', 'pipe'],
   });
   let out = '';

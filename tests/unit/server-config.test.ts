@@ -19,6 +19,13 @@ const BOUNDS: { key: keyof typeof SERVER_SETTINGS; bad: string; good: string; ex
   { key: 'historySize', bad: '501', good: '0', expected: 0 },
   { key: 'minUsers', bad: '0', good: '2', expected: 2 },
   { key: 'prefetch', bad: '1.5', good: '1', expected: 1 },
+  { key: 'authorityHost', bad: 'http://0.0.0.0', good: '0.0.0.0', expected: '0.0.0.0' },
+  { key: 'authorityPort', bad: '65536', good: '1', expected: 1 },
+  { key: 'coordinatorUser', bad: 'guest', good: 'chat-hub', expected: 'chat-hub' },
+  { key: 'coordinatorUser', bad: 'c-AAAAAAAAAAAAAAAAAAAAAA', good: 'warren.coordinator', expected: 'warren.coordinator' },
+  { key: 'brokerAdminPassword', bad: 'short', good: 'correct-horse-battery', expected: 'correct-horse-battery' },
+  { key: 'managementUrl', bad: 'http://admin:pw@rabbitmq:15672', good: 'http://rabbitmq:15672', expected: 'http://rabbitmq:15672' },
+  { key: 'managementUrl', bad: 'rabbitmq:15672', good: 'https://broker.example/', expected: 'https://broker.example/' },
 ];
 
 describe('coordinator settings: every variable and flag is validated', () => {
@@ -67,6 +74,32 @@ describe('coordinator settings: every variable and flag is validated', () => {
       historyOnJoin: 5,
       minUsers: 3,
       prefetch: 50,
+    });
+  });
+
+  it('is secure by default: the coordinator starts its authority on 127.0.0.1:15680 as warren-coordinator', () => {
+    const options = coordinatorOptions(parseServerSettings([], {}));
+    expect(options.security).toEqual({ mode: 'secure', authorityHost: '127.0.0.1', authorityPort: 15680, coordinatorUser: 'warren-coordinator', legacyGuest: false });
+  });
+
+  it('selects open mode only by its explicitly named variable or flag', () => {
+    expect(coordinatorOptions(parseServerSettings([], { WARREN_INSECURE_OPEN_BROKER: '1' })).security).toEqual({ mode: 'open' });
+    expect(coordinatorOptions(parseServerSettings(['--insecure-open-broker'], {})).security).toEqual({ mode: 'open' });
+    expect(configError(() => parseServerSettings([], { WARREN_INSECURE_OPEN_BROKER: 'maybe' })).message).toMatch(/^WARREN_INSECURE_OPEN_BROKER:/);
+  });
+
+  it('passes the admin password, the management URL and legacy (guest on the legacy names) to the authority', () => {
+    const options = coordinatorOptions(
+      parseServerSettings(['--legacy'], { WARREN_BROKER_ADMIN_PASSWORD: 'correct-horse-battery', WARREN_MANAGEMENT_URL: 'http://rabbitmq:15672', WARREN_AUTHORITY_HOST: '0.0.0.0' }),
+    );
+    expect(options.security).toEqual({
+      mode: 'secure',
+      authorityHost: '0.0.0.0',
+      authorityPort: 15680,
+      coordinatorUser: 'warren-coordinator',
+      legacyGuest: true,
+      adminPassword: 'correct-horse-battery',
+      managementUrl: 'http://rabbitmq:15672',
     });
   });
 });

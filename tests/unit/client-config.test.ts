@@ -1,0 +1,43 @@
+import { CLIENT_SETTINGS, clientSecurity, parseClientSettings } from '../../client/config.js';
+import { ERROR_CODES, isWarrenError } from '../../shared/index.js';
+
+function configError(parse: () => unknown): Error & { code: string } {
+  try {
+    parse();
+  } catch (err) {
+    if (isWarrenError(err)) return err;
+    throw err;
+  }
+  throw new Error('expected CONFIG_INVALID, but the settings were accepted');
+}
+
+describe('client settings: broker identity', () => {
+  it.each([
+    [{ WARREN_INSECURE_OPEN_BROKER: 'perhaps' }, 'WARREN_INSECURE_OPEN_BROKER'],
+    [{ WARREN_COORDINATOR_USER: 'guest' }, 'WARREN_COORDINATOR_USER'],
+    [{ WARREN_COORDINATOR_USER: 'c-AAAAAAAAAAAAAAAAAAAAAA' }, 'WARREN_COORDINATOR_USER'],
+    [{ WARREN_COORDINATOR_USER: 'has space' }, 'WARREN_COORDINATOR_USER'],
+    [{ WARREN_COORDINATOR_USER: `a${'b'.repeat(64)}` }, 'WARREN_COORDINATOR_USER'],
+  ])('refuses %j, naming %s', (env, named) => {
+    const error = configError(() => parseClientSettings([], env));
+    expect(error.code).toBe(ERROR_CODES.CONFIG_INVALID);
+    expect(error.message.startsWith(`${named}:`)).toBe(true);
+  });
+
+  it('is secure by default and trusts only warren-coordinator', () => {
+    const settings = parseClientSettings([], {});
+    expect(settings.insecureOpenBroker).toBe(false);
+    expect(clientSecurity(settings)).toEqual({ mode: 'secure', coordinatorUser: 'warren-coordinator' });
+  });
+
+  it('takes the coordinator user from its variable or flag (the flag wins)', () => {
+    expect(clientSecurity(parseClientSettings([], { WARREN_COORDINATOR_USER: 'hub' }))).toEqual({ mode: 'secure', coordinatorUser: 'hub' });
+    expect(clientSecurity(parseClientSettings(['--coordinator-user', 'hub2'], { WARREN_COORDINATOR_USER: 'hub' }))).toEqual({ mode: 'secure', coordinatorUser: 'hub2' });
+  });
+
+  it('selects open mode only by its named variable or flag', () => {
+    expect(clientSecurity(parseClientSettings([], { WARREN_INSECURE_OPEN_BROKER: 'yes' }))).toEqual({ mode: 'open' });
+    expect(clientSecurity(parseClientSettings(['--insecure-open-broker'], {}))).toEqual({ mode: 'open' });
+    expect(CLIENT_SETTINGS.insecureOpenBroker.description).toMatch(/anyone on that broker can read and forge everything/);
+  });
+});

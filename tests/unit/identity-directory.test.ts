@@ -1,0 +1,131 @@
+import { createHash, randomBytes } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { MemoryIdentityDirectory, type IdentityDirectory } from '../../server/authority/directory.js';
+import { SqliteIdentityDirectory } from '../../server/store/identity-directory.js';
+import { IdentityStore } from '../../server/store/identity-store.js';
+import { SqliteStore } from '../../server/store/sqlite-store.js';
+
+const newId = (): string => `c-${randomBytes(16).toString('base64url')}`;
+const digestOf = (secret: string): Buffer => createHash('sha256').update(secret).digest();
+const T0 = 1_800_000_000_000;
+
+interface Subject {
+  directory: IdentityDirectory;
+  reopen?: () => IdentityDirectory;
+  done(): void;
+}
+
+function sqliteSubject(): Subject {
+  const dir = mkdtempSync(join(tmpdir(), 'warren-directory-'));
+  let store = new SqliteStore(dir);
+  return {
+    directory: new SqliteIdentityDirectory(store.database),
+    reopen: () => {
+      store.close();
+      store = new SqliteStore(dir);
+      return new SqliteIdentityDirectory(store.database);
+    },
+    done: () => {
+      store.close();
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+const SUBJECTS: [string, () => Subject][] = [
+  ['memory', () => ({ directory: new MemoryIdentityDirectory(), done: () => undefined })],
+  ['sqlite', sqliteSubject],
+];
+
+describe.each(SUBJECTS)('identity directory (%s): the authority interface', (_kind, make) => {
+  let subject: Subject;
+  beforeEach(() => (subject = make()));
+  afterEach(() => subject.done());
+
+  it('knows nothing of an id never inserted, and ignores updates and deletes of it', () => {
+    const id = newId();
+    subject.directory.update(id, { state: 'bound', name: 'alice', updatedAt: T0 });
+    subject.directory.delete(id);
+    expect(subject.directory.get(id)).toBeUndefined();
+    expect(subject.directory.countUnbound()).toBe(0);
+  });
+
+  it('refuses a second insert of the same id', () => {
+    const id = newId();
+    const record = { clientId: id, secretDigest: digestOf('s'), state: 'unbound' as const, name: null, createdAt: T0, updatedAt: T0 };
+    subject.directory.insert(record);
+    expect(() => subject.directory.insert(record)).toThrow();
+  });
+
+  it('goes unbound → bound → revoked, keeping the digest and the name', () => {
+    const id = newId();
+    subject.directory.insert({ clientId: id, secretDigest: digestOf('secret'), state: 'unbound', name: null, createdAt: T0, updatedAt: T0 });
+    expect(subject.directory.countUnbound()).toBe(1);
+    expect(subject.directory.unboundCreatedBefore(T0 + 1)).toEqual([id]);
+    expect(subject.directory.unboundCreatedBefore(T0)).toEqual([]);
+    subject.directory.update(id, { state: 'bound', name: 'Alice', updatedAt: T0 + 5 });
+    expect(subject.directory.get(id)).toMatchObject({ state: 'bound', name: 'Alice', createdAt: T0, updatedAt: T0 + 5 });
+    expect(subject.directory.get(id)?.secretDigest.equals(digestOf('secret'))).toBe(true);
+    expect(subject.directory.countUnbound()).toBe(0);
+    subject.directory.update(id, { state: 'revoked', name: 'Alice', updatedAt: T0 + 9 });
+    expect(subject.directory.get(id)).toMatchObject({ state: 'revoked', name: 'Alice', updatedAt: T0 + 9 });
+    expect(subject.directory.deleteRevokedBefore(T0 + 9)).toBe(0);
+    expect(subject.directory.deleteRevokedBefore(T0 + 10)).toBe(1);
+    expect(subject.directory.get(id)).toBeUndefined();
+  });
+
+  it('stores a revoked record inserted directly (an id revoked before it was ever seen)', () => {
+    const id = newId();
+    subject.directory.insert({ clientId: id, secretDigest: Buffer.alloc(32), state: 'revoked', name: null, createdAt: T0, updatedAt: T0 });
+    expect(subject.directory.get(id)).toMatchObject({ state: 'revoked', name: null });
+    expect(subject.directory.countUnbound()).toBe(0);
+  });
+
+  it('lists unbound ids oldest first and deletes one', () => {
+    const [a, b] = [newId(), newId()];
+    subject.directory.insert({ clientId: b, secretDigest: digestOf('b'), state: 'unbound', name: null, createdAt: T0 + 2, updatedAt: T0 + 2 });
+    subject.directory.insert({ clientId: a, secretDigest: digestOf('a'), state: 'unbound', name: null, createdAt: T0 + 1, updatedAt: T0 + 1 });
+    expect(subject.directory.unboundCreatedBefore(T0 + 10)).toEqual([a, b]);
+    subject.directory.delete(a);
+    expect(subject.directory.countUnbound()).toBe(1);
+  });
+});
+
+describe('identity directory (sqlite): what a coordinator restart keeps', () => {
+  it('keeps bound and revoked ids across a reopen of the store, and shares the table with IdentityStore', () => {
+    const subject = sqliteSubject();
+    try {
+      const [bound, revoked] = [newId(), newId()];
+      subject.directory.insert({ clientId: bound, secretDigest: digestOf('s1'), state: 'unbound', name: null, createdAt: T0, updatedAt: T0 });
+      subject.directory.update(bound, { state: 'bound', name: 'bob', updatedAt: T0 + 1 });
+      subject.directory.insert({ clientId: revoked, secretDigest: digestOf('s2'), state: 'unbound', name: null, createdAt: T0, updatedAt: T0 });
+      subject.directory.update(revoked, { state: 'revoked', name: null, updatedAt: T0 + 1 });
+      const reopened = subject.reopen?.();
+      expect(reopened?.get(bound)).toMatchObject({ state: 'bound', name: 'bob' });
+      expect(reopened?.get(revoked)).toMatchObject({ state: 'revoked' });
+      expect(reopened?.get(bound)?.secretDigest.equals(digestOf('s1'))).toBe(true);
+    } finally {
+      subject.done();
+    }
+  });
+
+  it('reads what IdentityStore wrote: its bound id is bound here with the same name', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'warren-directory-'));
+    const store = new SqliteStore(dir);
+    try {
+      const identities = new IdentityStore(store.database);
+      const id = newId();
+      const secret = randomBytes(32).toString('base64url');
+      expect(identities.admit(id, secret, T0).ok).toBe(true);
+      expect(identities.bind(id, 'carol', 'carol', T0 + 1)).toBe(true);
+      const directory = new SqliteIdentityDirectory(store.database);
+      expect(directory.get(id)).toMatchObject({ state: 'bound', name: 'carol' });
+      expect(directory.get(id)?.secretDigest.equals(digestOf(secret))).toBe(true);
+    } finally {
+      store.close();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
