@@ -1,5 +1,4 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { clientQueueOptions } from '../../shared/secure-topology.js';
 import { PrivateBroker } from '../support/private-broker.js';
 import { AttackStage, type HonestUser } from '../support/attacker-stage.js';
 import type { WireAttacker } from '../support/attacker-wire.js';
@@ -30,7 +29,7 @@ function stolenToken(user: HonestUser): string {
 /** An attempt the coordinator must refuse with one of `codes` (an `error` reply to the attacker's own queue). */
 async function refusedWith(label: string, codes: string | string[], reply: Promise<Record<string, unknown>> | Record<string, unknown>): Promise<Record<string, unknown>> {
   const expected = Array.isArray(codes) ? codes : [codes];
-  const body = await Promise.resolve(reply).catch((err: Error) => ({ type: 'no reply', message: err.message }));
+  const body: Record<string, unknown> = await Promise.resolve(reply).catch((err: Error) => ({ type: 'no reply', message: err.message }));
   const refused = body.type === 'error' && expected.includes(String(body.code));
   stage.tally.record(label, `coordinator ${expected.join('/')}`, body.type === 'error' ? String(body.code) : String(body.type), refused);
   expect(`${label}: ${body.type === 'error' ? String(body.code) : String(body.type)}`).toBe(`${label}: ${refused ? String(body.code) : expected[0]}`);
@@ -93,7 +92,7 @@ describeBroker('attacks the coordinator must refuse (secure mode)', () => {
     const fresh = await stage.attacker(null);
     await refusedWith('log in as alice while she is online', 'NAME_TAKEN', fresh.login('alice'));
     await refusedWith('log in as ALICE', 'NAME_TAKEN', fresh.login('ALICE'));
-    await refusedWith('log in as аlice (Cyrillic а)', ['NAME_TAKEN', 'NAME_MIXED_SCRIPT'], fresh.login('\u0430lice'));
+    await refusedWith('log in as аlice (Cyrillic а)', ['NAME_TAKEN', 'NAME_MIXED_SCRIPT', 'NAME_INVALID'], fresh.login('\u0430lice'));
     await refusedWith('log in as alice + zero-width space', ['NAME_INVISIBLE_CHAR', 'NAME_INVALID'], fresh.login('alice\u200b'));
     await refusedWith('log in as a bidi-reversed name', ['NAME_BIDI_CONTROL', 'NAME_INVALID'], fresh.login('\u202eecila'));
     await refusedWith('log in with an ESC sequence in the name', ['NAME_CONTROL_CHAR', 'NAME_INVALID'], fresh.login('bob\u001b[2J'));
@@ -139,7 +138,8 @@ describeBroker('attacks the coordinator must refuse (secure mode)', () => {
 
   it('floods: a body just under the broker’s cap, junk, room creation, logins, chat lines', async () => {
     const big = await mallory.chat({ text: 'y'.repeat(900 * 1024) });
-    await refusedWith('a 900 KB chat body', ['PAYLOAD_TOO_LARGE', 'TEXT_TOO_LONG'], mallory.reply(big));
+    // Too large to be read, so its id may not be known: any PAYLOAD_TOO_LARGE reply will do.
+    await refusedWith('a 900 KB chat body', ['PAYLOAD_TOO_LARGE', 'TEXT_TOO_LONG'], Promise.any([mallory.reply(big), mallory.errorWith(['PAYLOAD_TOO_LARGE', 'TEXT_TOO_LONG'])]));
     const junk = Buffer.alloc(16 * 1024, 0x7b);
     const before = stage.chatLog().length;
     for (let i = 0; i < 2000; i += 1) await mallory.publish('chat', junk).catch(() => undefined);
@@ -178,8 +178,9 @@ describeBroker('attacks the coordinator must refuse (secure mode)', () => {
     expect(dm.to).toBe('erin');
     const closed = new Promise((resolve) => erin.attacker.connection.once('close', resolve));
     expect((await erin.command('logout', {})).type).toBe('logout.ok');
-    await waitFor(() => closed.then(() => true), 'the coordinator to close the ended id’s connection', 10_000);
-    stage.tally.record('keep using an ended session’s open connection', 'coordinator: connection closed', 'closed', true);
+    const wasClosed = await Promise.race([closed.then(() => true), sleep(10_000).then(() => false)]);
+    stage.tally.record('keep an ended session’s connection open', 'coordinator: closes it', wasClosed ? 'closed' : 'still open after 10 s', wasClosed);
+    expect(wasClosed).toBe(true);
     await bob.say('sent while erin is away', { to: 'erin' }).catch(() => undefined);
     await mallory.attacker.loginRefused('log in with the ended session’s id and real secret', erin.clientId, erin.attacker.credentials.secret);
     const heir = await stage.attacker(null);

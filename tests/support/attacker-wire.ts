@@ -90,6 +90,9 @@ export class WireAttacker {
     if (reply.type === 'login.ok') {
       this.token = String(reply.token);
       this.name = String(reply.name);
+      // What a client does next: follow presence and general (allowed once the id is bound).
+      await this.channel.bindQueue(this.queue, this.topology.eventsExchange, 'presence');
+      await this.channel.bindQueue(this.queue, this.topology.eventsExchange, 'room.general');
     }
     return reply;
   }
@@ -99,6 +102,12 @@ export class WireAttacker {
     const id = randomUUID();
     await this.publish('chat', { type: 'chat', id, token: this.token, from: this.name, room: 'general', text: 'x', clientTs: new Date().toISOString(), ...fields }, options);
     return id;
+  }
+
+  /** The first error reply with one of `codes`, waiting for it (a refusal whose requestId could not be read carries none). */
+  async errorWith(codes: string[], timeoutMs = 8000): Promise<Record<string, unknown>> {
+    const found = await waitFor(() => this.received.find((r) => r.body.type === 'error' && codes.includes(String(r.body.code))), `an error ${codes.join('/')}`, timeoutMs);
+    return found.body;
   }
 
   /** Everything received whose requestId or clientMsgId is `id`. */
