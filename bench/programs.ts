@@ -121,6 +121,11 @@ export async function startCoordinator(options: {
     // The chat is visible from the first user on; the benchmark measures traffic, not the threshold.
     MIN_USERS: '1',
     ...(options.authorityPort === undefined ? { WARREN_INSECURE_OPEN_BROKER: '1' } : { WARREN_AUTHORITY_PORT: String(options.authorityPort) }),
+    // Load generators send far faster than a person: the per-user limits would measure themselves.
+    WARREN_RATE_MESSAGES: 'off',
+    WARREN_RATE_ROOMS: 'off',
+    WARREN_RATE_LOGINS_PER_NAME: 'off',
+    WARREN_RATE_LOGINS_PER_CLIENT: 'off',
   };
   const nodeArgs = options.profileDir ? ['--cpu-prof', `--cpu-prof-dir=${options.profileDir}`] : [];
   const program = startProgram(main, [], env, nodeArgs);

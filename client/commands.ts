@@ -19,6 +19,7 @@ export const COMMANDS = {
   delete: { usage: '/delete ID', help: 'delete your message, or any in a room you administer' },
   ttl: { usage: '/ttl DURATION TEXT', help: 'a message that disappears after DURATION (30s, 5m, 2h, 1d)' },
   roomttl: { usage: '/roomttl DURATION|off [ROOM]', help: "the room's default time-to-live for new messages (admins only)" },
+  register: { usage: '/register', help: 'register your name with a password (asked twice, hidden): then only you can use it, and it keeps your rooms, private chats and /mymsgs' },
   help: { usage: '/help', help: 'this list' },
   exit: { usage: '/exit', help: 'leave the chat and free your name (also /quit, Ctrl+C, Ctrl+D)' },
 } as const;
@@ -32,7 +33,7 @@ export type ParsedInput =
   | { kind: 'empty' }
   | { kind: 'say'; text: string; ttlMs?: number }
   | { kind: 'private'; to: string; text: string }
-  | { kind: 'command'; name: 'users' | 'mymsgs' | 'help' | 'exit' | 'rooms' }
+  | { kind: 'command'; name: 'users' | 'mymsgs' | 'help' | 'exit' | 'rooms' | 'register' }
   | { kind: 'command'; name: 'history'; count: number | undefined }
   | { kind: 'command'; name: 'create'; room: string; secret: boolean }
   | { kind: 'command'; name: 'join' | 'room'; room: string }
@@ -111,6 +112,10 @@ export function parseInput(line: string): ParsedInput {
       const value = args[0] ?? '';
       return { kind: 'command', name, ttlMs: value.toLowerCase() === 'off' ? null : ttl(value), room: args[1] };
     }
+    case 'register':
+      // A password typed on the command line would show on screen and stay in the line history.
+      if (args.length > 0) throw usage(name, 'type /register alone: the password is asked for, hidden');
+      return { kind: 'command', name };
     default:
       if (args.length > 0) throw usage(name, 'it takes no arguments');
       return { kind: 'command', name };

@@ -7,6 +7,14 @@ export const CLIENT_SETTINGS = {
   amqpUrl: AMQP_URL_SETTING,
   namespace: setting({ env: 'WARREN_NAMESPACE', flag: 'namespace', description: 'prefix of every exchange and queue name (must match the coordinator)', default: 'warren', schema: namespaceSchema }),
   user: setting<string | undefined>({ env: 'WARREN_USER', flag: 'user', description: 'log in with this name instead of being asked (required without a terminal)', default: undefined, schema: z.string().min(1).optional() }),
+  passwordFile: setting<string | undefined>({
+    env: 'WARREN_PASSWORD_FILE',
+    flag: 'password-file',
+    description:
+      'read the password of a registered name (and of /register) from the first line of this file. There is no variable holding the password itself: the environment of a process can be read by other programs of the same user (/proc/PID/environ), is inherited by every child process and shows in docker inspect',
+    default: undefined,
+    schema: z.string().min(1).optional(),
+  }),
   localTime: setting({ env: 'WARREN_LOCAL_TIME', flag: 'local-time', description: 'show times in the local time zone instead of UTC', default: false, schema: booleanFromText, boolean: true }),
   insecureOpenBroker: INSECURE_OPEN_BROKER_SETTING,
   coordinatorUser: COORDINATOR_USER_SETTING,

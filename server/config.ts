@@ -2,6 +2,7 @@ import { Command } from 'commander';
 import { z } from 'zod';
 import { AMQP_URL_SETTING, COORDINATOR_USER_SETTING, INSECURE_OPEN_BROKER_SETTING, addSettingFlags, booleanFromText, namespaceSchema, resolveSettings, setting, wholeNumber, type SettingsOf } from '../shared/index.js';
 import type { CoordinatorOptions } from './coordinator.js';
+import { RATE_LIMIT_SETTINGS, rateRules } from './rate-limits/settings.js';
 
 const positiveInt = (max: number) => wholeNumber(1, max);
 /** A host name or address to listen on: no scheme, port or white space. */
@@ -34,6 +35,7 @@ export const SERVER_SETTINGS = {
   brokerAdminPassword: setting<string | undefined>({ env: 'WARREN_BROKER_ADMIN_PASSWORD', flag: 'broker-admin-password', description: "password of the broker user admin (management UI); unset: nobody can log in there", default: undefined, schema: z.string().min(12, 'must be at least 12 characters').max(256, 'must be at most 256 characters').regex(/^\S+$/, 'must not contain white space').optional() }),
   managementUrl: setting<string | undefined>({ env: 'WARREN_MANAGEMENT_URL', flag: 'management-url', description: "the broker's management API, used to close the connections of a client whose session ended (e.g. http://rabbitmq:15672)", default: undefined, schema: httpUrlSchema.optional() }),
   prefetch: setting({ env: 'WARREN_PREFETCH', flag: 'prefetch', description: 'unacknowledged inputs the coordinator works on at once', default: 200, schema: positiveInt(10_000) }),
+  ...RATE_LIMIT_SETTINGS,
 };
 
 export type ServerSettings = SettingsOf<typeof SERVER_SETTINGS>;
@@ -72,5 +74,6 @@ export function coordinatorOptions(settings: ServerSettings): CoordinatorOptions
     historyOnJoin: settings.historySize,
     prefetch: settings.prefetch,
     minUsers: settings.minUsers,
+    rateRules: rateRules(settings),
   };
 }

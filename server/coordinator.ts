@@ -5,6 +5,7 @@ import { BrokerConnection, OPEN_BROKER_WARNING, redactUrl, type ConnectionStatus
 import { isClientId } from '../shared/broker-identity.js';
 import { declareSecureTopology, secureTopologyFor, type SecureTopology } from '../shared/secure-topology.js';
 import { Authority, MemoryIdentityDirectory } from './authority/index.js';
+import type { ScryptParams } from './accounts/password-hash.js';
 import type { CoordinatorExtension, ExtensionHost } from './extension.js';
 import type { HandlerContext } from './handlers/context.js';
 import { InFlight } from './in-flight.js';
@@ -14,8 +15,10 @@ import { ChatLog } from './log/chat-log.js';
 import { repairChatLog } from './log/chat-log-repair.js';
 import type { Logger } from './logger.js';
 import { OutcomePublisher } from './output/outcome-publisher.js';
+import { DEFAULT_RATE_RULES, MemoryRateLimits, type RateRules } from './rate-limits/rate-limits.js';
 import { Activation } from './state/activation.js';
 import { Registry } from './state/registry.js';
+import { AccountStore } from './store/account-store.js';
 import { SqliteIdentityDirectory } from './store/identity-directory.js';
 import { SqliteStore } from './store/sqlite-store.js';
 import type { Store } from './store/store.js';
@@ -56,11 +59,15 @@ export interface CoordinatorOptions {
   prefetch: number;
   /** Users that must have been online at once before anyone sees the chat (1: always active). */
   minUsers?: number;
+  /** Per-user rate limits (server/rate-limits/); a kind set to null is off. Default: DEFAULT_RATE_RULES. */
+  rateRules?: RateRules;
+  /** scrypt cost of new password hashes (tests lower it); default DEFAULT_SCRYPT_PARAMS. */
+  scrypt?: ScryptParams;
 }
 
 /** What the coordinator does not build itself: an extension (main.ts passes the legacy bridge), and faults for tests. */
 export interface CoordinatorDeps {
-  store?: Store;
+  store?: SqliteStore;
   extension?: CoordinatorExtension;
 }
 
@@ -75,6 +82,7 @@ export class Coordinator extends EventEmitter<{ status: [ConnectionStatus]; serv
   private readonly store: Store;
   private authority: Authority | undefined;
   private readonly pendingDisconnects = new Set<NodeJS.Timeout>();
+  private readonly accounts: AccountStore;
   private readonly chatLog: ChatLog;
   private readonly registry: Registry;
   private readonly activation: Activation;
@@ -97,7 +105,9 @@ export class Coordinator extends EventEmitter<{ status: [ConnectionStatus]; serv
   ) {
     super();
     this.topology = secureTopologyFor(options.namespace);
-    this.store = deps.store ?? new SqliteStore(options.dataDir);
+    const store = deps.store ?? new SqliteStore(options.dataDir);
+    this.store = store;
+    this.accounts = new AccountStore(store.database, options.scrypt);
     this.chatLog = new ChatLog(options.logDir);
     this.registry = new Registry(this.store, options.sessionTimeoutMs, Date.now());
     this.activation = new Activation(this.store, options.minUsers ?? 1);
@@ -122,9 +132,17 @@ export class Coordinator extends EventEmitter<{ status: [ConnectionStatus]; serv
       logger,
       inFlight: this.inFlight,
       guard: secure ? new SenderGuard(this.topology, { identity: (id) => this.authority?.identity(id), bind: (id, name) => this.authority?.bind(id, name) ?? 'unknown' }) : undefined,
+      admission: {
+        accounts: this.accounts,
+        registry: this.registry,
+        rateLimits: new MemoryRateLimits(options.rateRules ?? DEFAULT_RATE_RULES),
+        ...(options.scrypt ? { scrypt: options.scrypt } : {}),
+      },
     });
     this.sessions = new SessionSweep({
       registry: this.registry,
+      store: this.store,
+      accounts: this.accounts,
       sessionTimeoutMs: options.sessionTimeoutMs,
       connectedSinceMs: () => this.connectedSinceMs,
       keepsAlive: (session) => this.extension?.keepsAlive(session) ?? false,
@@ -266,6 +284,7 @@ export class Coordinator extends EventEmitter<{ status: [ConnectionStatus]; serv
       expiry: this.expiry,
       registry: this.registry,
       store: this.store,
+      accounts: this.accounts,
       topology: this.topology,
       now,
       replyTo,

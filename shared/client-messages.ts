@@ -33,7 +33,17 @@ export const loginRequestSchema = z.strictObject({
   requestId: id,
   name: z.string().max(256),
   clientId: id,
+  /** The name's password, when it is a registered name (crosses only the command queue, which only the coordinator reads). */
+  password: z.string().max(1024).optional(),
   clientTs: isoTimestamp.optional(),
+});
+/** Registers the logged-in (guest) name with a password: from then on it is an account. */
+export const registerRequestSchema = z.strictObject({
+  type: z.literal('register'),
+  requestId: id,
+  token,
+  password: z.string().max(1024),
+  clientTs,
 });
 export const usersRequestSchema = z.strictObject({ type: z.literal('users'), requestId: id, token });
 export const myMessagesRequestSchema = z.strictObject({
@@ -90,6 +100,7 @@ export const roomTtlRequestSchema = z.strictObject({
 
 export const commandRequestSchema = z.discriminatedUnion('type', [
   loginRequestSchema,
+  registerRequestSchema,
   usersRequestSchema,
   myMessagesRequestSchema,
   historyRequestSchema,

@@ -8,6 +8,7 @@ import type { Reply, ServerMessage } from './server-messages.js';
  */
 export const REPLY_TYPE_OF = {
   login: 'login.ok',
+  register: 'register.ok',
   users: 'users.list',
   mymsgs: 'mymsgs.list',
   history: 'history.list',

@@ -51,10 +51,12 @@ export const roleSchema = z.enum(['admin', 'member']);
 export const roomEventSchema = z.object({
   type: z.literal('room.event'),
   room: roomName,
-  event: z.enum(['created', 'joined', 'left', 'invited', 'kicked', 'promoted', 'ttl']),
+  event: z.enum(['created', 'joined', 'left', 'invited', 'kicked', 'promoted', 'ttl', 'archived']),
   name: z.string(),
   by: z.string().optional(),
   ttlMs: z.number().int().nullable().optional(),
+  /** With `archived`: the private chat's new name (its other person's guest name ended; a new holder of the name starts afresh). */
+  renamedTo: roomName.optional(),
   serverTs: isoTimestamp,
 });
 
@@ -168,6 +170,15 @@ export const errorReplySchema = z.object({
   requestId: z.string().optional(),
   code: z.enum(WIRE_ERROR_CODE_LIST),
   message: z.string(),
+  /** With RATE_LIMITED: how long to wait before trying again. */
+  retryAfterMs: z.number().int().nonnegative().optional(),
+});
+
+/** The name is now registered: it cannot be used without the password, and keeps what it has. */
+export const registerOkSchema = z.object({
+  type: z.literal('register.ok'),
+  requestId: z.string(),
+  name: z.string(),
 });
 
 export const serverMessageSchema = z.discriminatedUnion('type', [
@@ -181,6 +192,7 @@ export const serverMessageSchema = z.discriminatedUnion('type', [
   logoutOkSchema,
   heartbeatOkSchema,
   errorReplySchema,
+  registerOkSchema,
   messageUpdatedSchema,
   messageRemovedSchema,
   roomEventSchema,

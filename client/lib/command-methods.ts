@@ -20,6 +20,11 @@ export abstract class CommandMethods extends EventEmitter<ClientEvents> {
 
   protected abstract unfollowRoom(room: string): Promise<void>;
 
+  /** Registers the name this session holds with `password`: from then on it needs it, and keeps its rooms and chats. */
+  async register(password: string): Promise<string> {
+    return (await this.command('register', { password })).name;
+  }
+
   async users(): Promise<UserInfo[]> {
     return (await this.command('users', {})).users;
   }

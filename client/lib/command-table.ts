@@ -17,6 +17,7 @@ export type CommandArgs<T extends CommandType> = Omit<CommandInput<T>, Filled>;
  */
 export const COMMAND_LABELS = {
   login: 'login',
+  register: '/register',
   users: '/users',
   mymsgs: '/mymsgs',
   history: '/history',

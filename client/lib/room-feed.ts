@@ -60,6 +60,19 @@ export class RoomFeed {
     else this.deliver(room.name, this.sequencerFor(room.name).start(room.lastSeq, history), false);
   }
 
+  /**
+   * A private chat the coordinator archived under a new name (the other person's guest name
+   * ended): its messages and order go on under `to`; a new chat under the old name starts afresh.
+   */
+  rename(from: string, to: string): void {
+    const room = this.joined.get(from);
+    if (room) this.joined.set(to, { ...room, name: to });
+    this.joined.delete(from);
+    const sequencer = this.sequencers.get(from);
+    if (sequencer) this.sequencers.set(to, sequencer);
+    this.sequencers.delete(from);
+  }
+
   async unfollow(room: string): Promise<void> {
     this.joined.delete(room);
     this.sequencers.delete(room);

@@ -155,13 +155,16 @@ export class WarrenClient extends CommandMethods {
     await this.feed.unfollow(room);
   }
 
-  /** Claims a name. Rejects with NAME_TAKEN or NAME_INVALID (among others) and may be called again. */
-  async login(name: string): Promise<LoginOk> {
+  /**
+   * Claims a name. Rejects with NAME_TAKEN or NAME_INVALID (among others) and may be called again;
+   * a registered name needs its `password` (PASSWORD_REQUIRED, PASSWORD_WRONG otherwise).
+   */
+  async login(name: string, password?: string): Promise<LoginOk> {
     if (this.session) throw new WarrenError(ERROR_CODES.ALREADY_LOGGED_IN, `already logged in as ${this.session.name}`);
     this.activation.loginStarted();
     let reply: LoginOk;
     try {
-      reply = await this.request('login', { name, clientId: this.clientId });
+      reply = await this.request('login', { name, clientId: this.clientId, ...(password === undefined ? {} : { password }) });
       this.session = { name: reply.name, token: reply.token };
       this.activation.loginAnswered(reply.active);
       this.heartbeat.start(reply.heartbeatIntervalMs);
@@ -291,6 +294,7 @@ export class WarrenClient extends CommandMethods {
       void this.joinRoom(event.room).catch(() => undefined);
     }
     if (aboutMe && event.event === 'kicked') void this.feed.unfollow(event.room);
+    if (event.event === 'archived' && event.renamedTo !== undefined) this.feed.rename(event.room, event.renamedTo);
     this.emit('roomEvent', event);
   }
 

@@ -91,6 +91,7 @@ export function createFormatter(chalk: ChalkInstance, options: { localTime: bool
         invited: `${who} was added to ${room(event.room)}${by}`,
         kicked: `${who} was removed from ${room(event.room)}${by}`,
         promoted: `${who} is now an admin of ${room(event.room)}${by}`,
+        archived: `${who}'s guest name ended: your private chat with them is kept as ${room(event.renamedTo ?? event.room)}; a new ${who} starts afresh`,
         ttl: `${who} set new messages in ${room(event.room)} to ${event.ttlMs ? `disappear after ${formatDuration(event.ttlMs)}` : 'stay'}`,
       };
       return `${stamp(event.serverTs)} ${notice(text[event.event])}`;

@@ -21,6 +21,8 @@ export class Screen {
   private readonly output: ScreenOptions['output'];
   private readonly transcript: { num?: number; line: string }[] = [];
   private closed = false;
+  /** Set while a hidden line is being read (askHidden): what is typed shows as `*`. */
+  private secret: ((line: string) => void) | undefined;
 
   constructor(options: ScreenOptions) {
     this.output = options.output;
@@ -39,6 +41,29 @@ export class Screen {
       if (!this.closed) this.clearInputRows();
       this.closed = true;
     });
+    // readline writes the prompt and the typed text through this one method (Node's own hook for
+    // muting input): while a secret is read, the typed text goes out as stars, redraws included.
+    const rl = this.rl as unknown as ReadlineInternals;
+    const write = rl._writeToOutput.bind(rl);
+    rl._writeToOutput = (text: string) => write(this.secret ? maskTyped(text, rl.line, this.rl.getPrompt()) : text);
+  }
+
+  /**
+   * Reads the next line without showing it (each character is a `*`, also when messages are
+   * printed meanwhile) and keeps it out of the line history; the prompt comes back afterwards.
+   */
+  askHidden(question: string): Promise<string> {
+    const previous = this.rl.getPrompt();
+    return new Promise((resolve) => {
+      this.secret = (line) => {
+        this.secret = undefined;
+        const history = (this.rl as unknown as ReadlineInternals).history;
+        if (Array.isArray(history) && history[0] === line) history.shift();
+        this.rl.setPrompt(previous);
+        resolve(line);
+      };
+      this.setPrompt(question);
+    });
   }
 
   /** The submitted line is wiped from the screen: it comes back as a message once accepted. */
@@ -46,7 +71,8 @@ export class Screen {
     this.rl.on('line', (line: string) => {
       const rows = this.rowsOf(visibleLength(this.rl.getPrompt()) + [...line].length);
       this.output.write(`\x1b[${rows}A\r\x1b[J`);
-      handler(line);
+      if (this.secret) this.secret(line);
+      else handler(line);
     });
   }
 
@@ -141,6 +167,22 @@ export class Screen {
   private rowsOf(width: number): number {
     return Math.max(1, Math.ceil(width / (this.output.columns ?? 80)));
   }
+}
+
+/** Node's readline members the masking uses (not in its typings). */
+interface ReadlineInternals {
+  _writeToOutput(text: string): void;
+  line: string;
+  history?: string[];
+}
+
+/** `text` as readline would write it, with the typed line replaced by stars; cursor moves pass as they are. */
+export function maskTyped(text: string, line: string, prompt: string): string {
+  if (line.length > 0 && text.endsWith(line) && text.startsWith(prompt)) return `${text.slice(0, text.length - line.length)}${'*'.repeat([...line].length)}`;
+  if (text.startsWith(prompt)) return text;
+  // One or more characters typed at the cursor (no escape sequence, no line end).
+  if (!/[\x1b\r\n]/.test(text)) return '*'.repeat([...text].length);
+  return text;
 }
 
 function visibleLength(text: string): number {

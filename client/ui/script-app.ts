@@ -1,9 +1,10 @@
 import { createInterface } from 'node:readline';
-import { ERROR_CODES, OPEN_BROKER_WARNING, isWarrenError } from '../../shared/index.js';
+import { ERROR_CODES, OPEN_BROKER_WARNING, WarrenError, isWarrenError } from '../../shared/index.js';
 import { clientSecurity, type ClientSettings } from '../config.js';
 import { WarrenClient } from '../lib/warren-client.js';
 import { BufferedOutput } from './buffered-output.js';
 import { createFormatter } from './format.js';
+import { readPasswordFile } from './password-file.js';
 import { SessionController } from './session-controller.js';
 import { aborted, type AppIo } from './terminal-app.js';
 
@@ -16,6 +17,13 @@ export async function runScriptApp(settings: ClientSettings, io: AppIo): Promise
   const format = createFormatter(io.chalk, { localTime: settings.localTime });
   if (settings.user === undefined) {
     io.errorOutput.write(`${format.error(ERROR_CODES.CONFIG_INVALID, '--user NAME (or WARREN_USER) is required when input is not a terminal')}\n`);
+    return 2;
+  }
+  let password: string | undefined;
+  try {
+    password = settings.passwordFile === undefined ? undefined : await readPasswordFile(settings.passwordFile);
+  } catch (err) {
+    io.errorOutput.write(`${format.error(isWarrenError(err) ? err.code : ERROR_CODES.CONFIG_INVALID, err instanceof Error ? err.message : String(err))}\n`);
     return 2;
   }
   const client = new WarrenClient({ amqpUrl: settings.amqpUrl, namespace: settings.namespace, security: clientSecurity(settings), requestTimeoutMs: settings.requestTimeout * 1000 });
@@ -35,6 +43,10 @@ export async function runScriptApp(settings: ClientSettings, io: AppIo): Promise
     replaceMessage: (num, line, notice) => buffered.replaceMessage(num, line, notice),
     printError,
     bell: () => undefined,
+  }, async () => {
+    // Both questions of /register are answered by the file: a script cannot type hidden lines.
+    if (password === undefined) throw new WarrenError(ERROR_CODES.COMMAND_USAGE, '/register needs --password-file (or WARREN_PASSWORD_FILE) in script mode');
+    return password;
   });
   const fail = async (err: unknown): Promise<number> => {
     io.errorOutput.write(`${format.error(isWarrenError(err) ? err.code : ERROR_CODES.INTERNAL, err instanceof Error ? err.message : String(err))}\n`);
@@ -49,7 +61,7 @@ export async function runScriptApp(settings: ClientSettings, io: AppIo): Promise
   }
   let login;
   try {
-    login = await client.login(settings.user);
+    login = await client.login(settings.user, password);
   } catch (err) {
     return fail(err);
   }

@@ -1,4 +1,4 @@
-import { DEFAULT_ROOM, ERROR_CODES, WarrenError, checkRoomName, isWarrenError, type ChatEvent, type RoomInfo } from '../../shared/index.js';
+import { DEFAULT_ROOM, ERROR_CODES, WarrenError, checkPassword, checkRoomName, isWarrenError, type ChatEvent, type RoomInfo } from '../../shared/index.js';
 import type { WarrenClient } from '../lib/warren-client.js';
 import { parseInput, type ParsedInput } from '../commands.js';
 import { mentions, type Formatter } from './format.js';
@@ -32,6 +32,8 @@ export class SessionController {
     private readonly client: WarrenClient,
     private readonly format: Formatter,
     private readonly output: Output,
+    /** Asks for a secret without showing it (the masked line of the screen; a file in script mode); none: /register is refused. */
+    private readonly askSecret?: (prompt: string) => Promise<string>,
   ) {
     client.on('message', (event, { recent }) => this.showMessage(event, recent));
     client.on('messageUpdated', (update) => {
@@ -51,6 +53,11 @@ export class SessionController {
       this.seenRooms.add(event.room);
       this.output.print(this.format.roomEvent(event));
       if (event.event === 'kicked' && event.name === client.name && event.room === this.room) this.switchTo(DEFAULT_ROOM);
+      if (event.event === 'archived' && event.renamedTo !== undefined) {
+        this.seenRooms.delete(event.room);
+        this.seenRooms.add(event.renamedTo);
+        if (event.room === this.room) this.switchTo(DEFAULT_ROOM);
+      }
     });
     client.on('presence', (event) => {
       if (event.name === client.name) return;
@@ -74,6 +81,18 @@ export class SessionController {
       if (line !== undefined) this.output.printError(line);
     });
     client.on('sessionLost', (error) => this.output.printError(this.format.error(error.code, error.message)));
+  }
+
+  /** /register: the password twice, hidden, checked here first for an instant answer, then by the coordinator. */
+  private async register(): Promise<void> {
+    if (!this.askSecret) throw new WarrenError(ERROR_CODES.COMMAND_USAGE, 'this client cannot ask for a password here');
+    const first = await this.askSecret('New password (at least 8 characters): ');
+    const policy = checkPassword(first);
+    if (!policy.ok) throw new WarrenError(policy.code, policy.reason);
+    const again = await this.askSecret('The same password again: ');
+    if (again !== first) throw new WarrenError(ERROR_CODES.PASSWORD_MISMATCH, 'the two passwords differ; nothing was registered');
+    const name = await this.client.register(first);
+    this.output.print(this.format.ok(`"${name}" is registered: from now on it needs this password, and keeps your rooms, private chats and /mymsgs`));
   }
 
   /** The room plain lines go to. */
@@ -162,6 +181,8 @@ export class SessionController {
       }
       case 'mymsgs':
         return print(...this.format.myMessages(await this.client.myMessages()));
+      case 'register':
+        return this.register();
       case 'history': {
         const page = await this.client.history({ room: this.room, ...(input.count === undefined ? {} : { limit: input.count }) });
         return print(...this.format.history(page.messages, { currentRoom: this.room, me: this.client.name }));

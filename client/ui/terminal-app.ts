@@ -1,11 +1,12 @@
 import type { ChalkInstance } from 'chalk';
-import { OPEN_BROKER_WARNING, isWarrenError, redactUrl, type LoginOk } from '../../shared/index.js';
+import { ERROR_CODES, OPEN_BROKER_WARNING, isWarrenError, redactUrl, type LoginOk } from '../../shared/index.js';
 import { clientSecurity, type ClientSettings } from '../config.js';
 import { WarrenClient } from '../lib/warren-client.js';
 import { BufferedOutput } from './buffered-output.js';
 import { complete } from './completion.js';
 import { createFormatter } from './format.js';
-import { promptForName } from './name-prompt.js';
+import { promptForName, promptForPassword } from './name-prompt.js';
+import { readPasswordFile } from './password-file.js';
 import { Screen } from './screen.js';
 import { SessionController } from './session-controller.js';
 
@@ -24,7 +25,11 @@ export async function runTerminalApp(settings: ClientSettings, io: AppIo): Promi
   const client = new WarrenClient({ amqpUrl: settings.amqpUrl, namespace: settings.namespace, security: clientSecurity(settings), requestTimeoutMs: settings.requestTimeout * 1000 });
   if (settings.insecureOpenBroker) io.errorOutput.write(`${io.chalk.red.bold(OPEN_BROKER_WARNING)}\n`);
   const buffered = new BufferedOutput();
-  const controller = new SessionController(client, format, buffered);
+  // /register asks on the screen's line, masked; the screen exists once the login is done.
+  const secrets: { screen?: Screen } = {};
+  const askSecret = (question: string): Promise<string> =>
+    secrets.screen ? secrets.screen.askHidden(question) : Promise.reject(new Error('no screen to ask on'));
+  const controller = new SessionController(client, format, buffered, askSecret);
 
   io.output.write(`${format.info(`Connecting to ${redactUrl(settings.amqpUrl)} (namespace ${settings.namespace})…`)}\n`);
   const earlyStatus = (status: Parameters<typeof format.status>[0]): void => {
@@ -64,6 +69,7 @@ export async function runTerminalApp(settings: ClientSettings, io: AppIo): Promi
     prompt: promptText(),
     completer: (line: string) => complete(line, controller.online, controller.roomNames),
   });
+  secrets.screen = screen;
   screen.print(...format.welcome(login.name, login.room, login.users, login.rooms));
   if (!login.active) screen.print(format.waiting(login.minUsers, login.users.length));
   buffered.attach({
@@ -115,15 +121,18 @@ async function loginInteractively(
   io: AppIo,
   format: ReturnType<typeof createFormatter>,
 ): Promise<LoginOk> {
+  const streams = { input: io.input, output: io.output };
   if (settings.user !== undefined) {
     try {
-      return await client.login(settings.user);
+      const fromFile = settings.passwordFile === undefined ? undefined : await readPasswordFile(settings.passwordFile);
+      return await client.login(settings.user, fromFile);
     } catch (err) {
       if (!isWarrenError(err)) throw err;
       io.output.write(`${format.error(err.code, err.message)}\n`);
+      if (err.code === ERROR_CODES.PASSWORD_REQUIRED || err.code === ERROR_CODES.PASSWORD_WRONG) return promptForPassword(client, settings.user, streams);
     }
   }
-  return promptForName(client, { input: io.input, output: io.output });
+  return promptForName(client, streams);
 }
 
 /** Rejects when the signal aborts (SIGTERM, or Ctrl+C in script mode): waiting for the broker can be given up. */

@@ -78,8 +78,10 @@ function fanOut(outcome: Outcome, ctx: HandlerContext, room: RoomRecord, event: 
 
 function roomFor(name: string, session: Session, ctx: HandlerContext): { room: RoomRecord; to?: undefined } {
   const room = isDirectRoom(name) ? undefined : ctx.store.room(name);
-  if (!room) throw new WarrenError(ERROR_CODES.UNKNOWN_ROOM, `no room named "${name}"`);
-  if (name !== DEFAULT_ROOM && !ctx.store.member(name, session.nameKey)) {
+  const member = name === DEFAULT_ROOM || ctx.store.member(name, session.nameKey) !== undefined;
+  // A secret room is unknown to whoever is not in it: the same answer as for no room at all.
+  if (!room || (room.kind === 'secret' && !member)) throw new WarrenError(ERROR_CODES.UNKNOWN_ROOM, `no room named "${name}"`);
+  if (!member) {
     throw new WarrenError(ERROR_CODES.NOT_A_MEMBER, `you are not in #${name}; /join it first`);
   }
   return { room };

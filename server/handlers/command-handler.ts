@@ -1,10 +1,12 @@
 import { DEFAULT_ROOM, ERROR_CODES, LIMITS, PRESENCE_ROUTING_KEY, WarrenError, checkRoomName, isDirectRoom, type CommandRequest } from '../../shared/index.js';
 import { emptyOutcome, presence, type Outcome } from '../outcome.js';
 import type { Session } from '../state/registry.js';
+import { accountNameFor, register } from './account-handler.js';
 import { announceActivation } from './activation-announcement.js';
 import { roomsOfUser } from './room-delivery.js';
 import type { HandlerContext } from './context.js';
 import { departure } from './departure.js';
+import { forgetGuestName } from './guest-forgetting.js';
 import { deleteMessage, editMessage } from './edit-delete-handler.js';
 import { createRoom, joinRoom, leaveRoom, listRooms, memberAction, setRoomTtl, whois } from './room-handler.js';
 
@@ -15,6 +17,8 @@ export function handleCommand(request: CommandRequest, ctx: HandlerContext): Out
   switch (request.type) {
     case 'login':
       return login(request, ctx);
+    case 'register':
+      return register(request, withSession(ctx, request.token), ctx);
     case 'users':
       return answer(ctx, withSession(ctx, request.token), () => ({
         type: 'users.list',
@@ -82,9 +86,12 @@ function login(request: RequestOf<'login'>, ctx: HandlerContext): Outcome {
   if (replyTo !== ctx.topology.clientQueue(request.clientId)) {
     throw new WarrenError(ERROR_CODES.INVALID_MESSAGE, `replyTo must be ${ctx.topology.clientQueue(request.clientId)}`);
   }
-  const { session, resumed } = ctx.registry.login(request.name, request.clientId, replyTo, ctx.now);
+  const accountName = accountNameFor(request, ctx);
+  const { session, resumed } = ctx.registry.login(accountName ?? request.name, request.clientId, replyTo, ctx.now);
   const serverTs = ctx.now.toISOString();
   const outcome = emptyOutcome();
+  // A new guest starts from nothing, even what was sent to the name while nobody held it.
+  if (!resumed && accountName === undefined) forgetGuestName(session.name, session.nameKey, ctx, outcome);
   if (!resumed) {
     outcome.log.push({ kind: 'JOIN', serverTs, name: session.name });
     outcome.events.push({
@@ -128,7 +135,10 @@ function myMessages(request: RequestOf<'mymsgs'>, ctx: HandlerContext): Outcome 
   return answer(ctx, session, () => ({
     type: 'mymsgs.list',
     requestId: request.requestId,
-    messages: ctx.store.messagesOfSession(session.sessionId, request.limit ?? LIMITS.maxHistoryPage),
+    // An account's messages are its name's, across sessions; a guest's are this session's only.
+    messages: ctx.accounts.exists(session.name)
+      ? ctx.store.messagesOfSender(session.nameKey, request.limit ?? LIMITS.maxHistoryPage)
+      : ctx.store.messagesOfSession(session.sessionId, request.limit ?? LIMITS.maxHistoryPage),
   }));
 }
 

@@ -1,11 +1,15 @@
 import type { Topology } from '../../shared/index.js';
+import type { Admitted } from '../accounts/admission.js';
 import type { Activation } from '../state/activation.js';
 import type { Registry } from '../state/registry.js';
+import type { AccountStore } from '../store/account-store.js';
 import type { Store } from '../store/store.js';
 
 export interface HandlerContext {
   registry: Registry;
   store: Store;
+  /** Registered names and their password hashes. */
+  accounts: AccountStore;
   topology: Topology;
   activation: Activation;
   /** Remembers a message's expiry so the coordinator removes it on time. */
@@ -14,4 +18,6 @@ export interface HandlerContext {
   now: Date;
   /** The `replyTo` of the delivery if it names one of this namespace's client queues. */
   replyTo: string | undefined;
+  /** What was decided about this input before the batch (rate limits, password work); absent for work of the coordinator's own. */
+  admitted?: Admitted | undefined;
 }

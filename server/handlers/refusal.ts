@@ -22,6 +22,8 @@ export interface RefusalInput {
   replyTo: string | undefined;
   requestId?: string | undefined;
   from?: string | undefined;
+  /** RATE_LIMITED: when to try again (also in the message). */
+  retryAfterMs?: number | undefined;
 }
 
 /** An error reply where one is possible, a REJECTED log line always, and the dead-letter copy if due. */
@@ -44,6 +46,7 @@ export function refusal(input: RefusalInput): Outcome {
         // Only wire codes may cross; a local one reaching here is a coordinator bug, answered as such.
         code: isWireErrorCode(input.code) ? input.code : ERROR_CODES.INTERNAL,
         message: input.reason,
+        ...(input.retryAfterMs === undefined ? {} : { retryAfterMs: input.retryAfterMs }),
         ...(input.requestId === undefined ? {} : { requestId: input.requestId }),
       },
     });

@@ -173,10 +173,9 @@ function visibleRoom(ctx: HandlerContext, raw: string, session: Session): RoomRe
   const check = checkRoomName(raw);
   if (!check.ok) throw new WarrenError(ERROR_CODES.ROOM_INVALID, `invalid room name: ${check.reason}`);
   const room = ctx.store.room(check.room);
-  if (!room || room.kind === 'direct') throw new WarrenError(ERROR_CODES.UNKNOWN_ROOM, `no room named #${check.room}; /create it`);
-  if (room.kind === 'secret' && !ctx.store.member(room.name, session.nameKey)) {
-    throw new WarrenError(ERROR_CODES.NOT_INVITED, `#${room.name} is invite-only; ask an admin of it to /invite you`);
-  }
+  // A secret room a user is not in answers exactly as a room that does not exist: same code, same text.
+  const hidden = room?.kind === 'secret' && !ctx.store.member(room.name, session.nameKey);
+  if (!room || room.kind === 'direct' || hidden) throw new WarrenError(ERROR_CODES.UNKNOWN_ROOM, `no room named #${check.room}; /create it`);
   return room;
 }
 

@@ -1,5 +1,6 @@
 import type { ConsumeMessage } from 'amqplib';
 import { ERROR_CODES, decodeChat, decodeCommand, isWarrenError, type Topology } from '../../shared/index.js';
+import type { Admitted } from '../accounts/admission.js';
 import { handleChat } from '../handlers/chat-handler.js';
 import { handleCommand } from '../handlers/command-handler.js';
 import type { HandlerContext } from '../handlers/context.js';
@@ -14,6 +15,8 @@ export interface Input {
   kind: InputKind;
   queue: string;
   msg: ConsumeMessage;
+  /** What was decided before the batch (admission-gate.ts): a refusal, a verified password, a new hash. */
+  admitted?: Admitted | undefined;
 }
 
 export type ContextFor = (now: Date, replyTo: string | undefined) => HandlerContext;
@@ -37,7 +40,7 @@ export function handleInput(input: Input, now: Date, topology: Topology, context
     });
   }
   const replyTo = guard && sender !== undefined ? guard.replyQueue(sender) : validReplyTo(topology, msg.properties.replyTo);
-  const ctx = contextFor(now, replyTo);
+  const ctx = { ...contextFor(now, replyTo), admitted: input.admitted };
   const decoded = decodeInput(kind, msg.content);
   if (!decoded.ok) {
     return refusal({ queue, code: decoded.code, reason: decoded.message, serverTs: now.toISOString(), replyTo, requestId: decoded.requestId });
@@ -48,6 +51,7 @@ export function handleInput(input: Input, now: Date, topology: Topology, context
       if (value.type === 'login') guard.checkLogin(sender, value);
       else guard.checkToken(ctx.registry, sender, value.token);
     }
+    if (input.admitted?.refusal) throw input.admitted.refusal;
     const outcome = value.type === 'chat' ? handleChat(value, ctx) : handleCommand(value, ctx);
     if (guard && sender !== undefined && value.type === 'login') bindAfterLogin(guard, sender, outcome);
     return outcome;
@@ -61,6 +65,7 @@ export function handleInput(input: Input, now: Date, topology: Topology, context
       replyTo,
       requestId: value.type === 'chat' ? value.id : value.requestId,
       from: value.type === 'chat' ? value.from : value.type === 'login' ? value.name : undefined,
+      retryAfterMs: 'retryAfterMs' in err && typeof err.retryAfterMs === 'number' ? err.retryAfterMs : undefined,
     });
   }
 }

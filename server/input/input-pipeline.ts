@@ -1,10 +1,12 @@
 import type { ConfirmChannel, ConsumeMessage } from 'amqplib';
 import type { Topology } from '../../shared/index.js';
+import type { AdmissionDeps } from '../accounts/admission.js';
 import type { InFlight } from '../in-flight.js';
 import type { Logger } from '../logger.js';
 import type { Outcome } from '../outcome.js';
 import type { OutcomePublisher } from '../output/outcome-publisher.js';
 import type { Store } from '../store/store.js';
+import { AdmissionGate } from './admission-gate.js';
 import type { ContextFor, Input, InputKind } from './handle-input.js';
 import { attemptInput, attemptsOf } from './retry-or-dead-letter.js';
 import type { SenderGuard } from './sender-guard.js';
@@ -23,6 +25,8 @@ export interface InputPipelineDeps {
   inFlight: InFlight;
   /** Secure mode only. */
   guard?: SenderGuard | undefined;
+  /** Rate limits and password work, done before an input joins a batch (admission-gate.ts). */
+  admission?: AdmissionDeps;
 }
 
 /**
@@ -34,8 +38,11 @@ export class InputPipeline {
   private consumers: { channel: ConfirmChannel; tags: string[] } | undefined;
   private arrived: Arrived[] = [];
   private stopped = false;
+  private readonly gate: AdmissionGate<Arrived> | undefined;
 
-  constructor(private readonly deps: InputPipelineDeps) {}
+  constructor(private readonly deps: InputPipelineDeps) {
+    this.gate = deps.admission ? new AdmissionGate<Arrived>(deps.admission, (input) => this.arrive(input), deps.logger) : undefined;
+  }
 
   /** Run on every (re)opened channel, after the topology is declared. */
   async consume(channel: ConfirmChannel, prefetch: number): Promise<void> {
@@ -67,7 +74,15 @@ export class InputPipeline {
    */
   private onDelivery(kind: InputKind, queue: string, channel: ConfirmChannel, msg: ConsumeMessage | null): void {
     if (!msg || this.stopped) return;
-    this.arrived.push({ kind, queue, msg, channel });
+    const input: Arrived = { kind, queue, msg, channel };
+    if (this.gate) this.gate.enter(input);
+    else this.arrive(input);
+  }
+
+  /** Joins the next batch. After stop it is left unacked: the broker redelivers it to the next coordinator. */
+  private arrive(input: Arrived): void {
+    if (this.stopped) return;
+    this.arrived.push(input);
     if (this.arrived.length === 1) setImmediate(() => this.handleArrived());
   }
 

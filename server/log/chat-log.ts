@@ -27,7 +27,7 @@ export type LogEntry =
       kind: 'ROOM';
       serverTs: string;
       clientTs?: string;
-      event: 'created' | 'joined' | 'left' | 'invited' | 'kicked' | 'promoted' | 'ttl';
+      event: 'created' | 'joined' | 'left' | 'invited' | 'kicked' | 'promoted' | 'ttl' | 'archived';
       room: string;
       name: string;
       by?: string;
@@ -38,6 +38,7 @@ export type LogEntry =
   | { kind: 'EXPIRE'; serverTs: string; room: string; num: number }
   | { kind: 'ACTIVATED'; serverTs: string; online: number }
   | { kind: 'JOIN'; serverTs: string; name: string }
+  | { kind: 'REGISTERED'; serverTs: string; name: string }
   | { kind: 'LEAVE'; serverTs: string; name: string; reason: 'exit' | 'timeout' }
   | { kind: 'REJECTED'; serverTs: string; queue: string; code: string; reason: string; from?: string; requestId?: string }
   | { kind: 'START' | 'STOP'; serverTs: string; detail: string };
@@ -122,6 +123,7 @@ export function formatLogLine(entry: LogEntry): string {
       fields.push(['online', entry.online]);
       break;
     case 'JOIN':
+    case 'REGISTERED':
       fields.push(['name', entry.name]);
       break;
     case 'LEAVE':

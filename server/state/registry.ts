@@ -1,5 +1,6 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import { ERROR_CODES, WarrenError, checkUserName, nameKey, type UserInfo } from '../../shared/index.js';
+import { LookalikeIndex } from '../lookalike-index.js';
 import type { SessionRecord, Store } from '../store/store.js';
 
 export interface Session extends SessionRecord {
@@ -10,13 +11,15 @@ export interface Session extends SessionRecord {
 export type LoginResult = { session: Session; resumed: boolean };
 
 /**
- * Who holds which name. Names are unique case-insensitively; a session is proven by its token.
+ * Who holds which name. A name is taken while anyone online holds it or a name that looks like it
+ * (case, Unicode confusables: `ALICE`, `аlice` with a Cyrillic а, `a1ice`); a session is proven by its token.
  * Kept in memory for speed and written through to the store, so a restarted coordinator keeps
  * every session (each gets a fresh timeout from the restart on).
  */
 export class Registry {
   private readonly byKey = new Map<string, Session>();
   private readonly byToken = new Map<string, Session>();
+  private readonly lookalikes = new LookalikeIndex<Session>();
 
   constructor(
     private readonly store: Store,
@@ -32,9 +35,9 @@ export class Registry {
    */
   login(rawName: string, clientId: string, replyQueue: string, now: Date): LoginResult {
     const check = checkUserName(rawName);
-    if (!check.ok) throw new WarrenError(ERROR_CODES.NAME_INVALID, `invalid name: ${check.reason}`);
+    if (!check.ok) throw new WarrenError(check.code, `invalid name: ${check.reason}`);
     const key = nameKey(check.name);
-    const holder = this.byKey.get(key);
+    const holder = this.lookalikes.holderOf(check.name);
     if (holder) {
       if (holder.clientId === clientId && holder.name === check.name) {
         holder.lastSeenMs = now.getTime();
@@ -65,6 +68,11 @@ export class Registry {
     return session;
   }
 
+  /** The session of this token, if any (no refusal: for checks made before a handler runs). */
+  withToken(token: string): Session | undefined {
+    return this.byToken.get(token);
+  }
+
   /** The online session holding this name, if any. */
   find(key: string): Session | undefined {
     return this.byKey.get(key);
@@ -78,6 +86,7 @@ export class Registry {
     if (this.byToken.get(session.token) !== session) return;
     this.byToken.delete(session.token);
     this.byKey.delete(session.nameKey);
+    this.lookalikes.release(session);
     this.store.deleteSession(session.sessionId);
   }
 
@@ -105,5 +114,11 @@ export class Registry {
   private index(session: Session): void {
     this.byKey.set(session.nameKey, session);
     this.byToken.set(session.token, session);
+    this.lookalikes.claim(session.name, session);
+  }
+
+  /** The online session holding `name` or a name that looks like it. */
+  holderOf(name: string): Session | undefined {
+    return this.lookalikes.holderOf(name);
   }
 }

@@ -96,6 +96,37 @@ export class AccountStore {
     return toAccount(row);
   }
 
+  /**
+   * Registers `name` with a hash made beforehand (the coordinator hashes outside its synchronous
+   * batch, server/accounts/admission.ts). Same refusals as `register`, minus the password policy.
+   */
+  registerHashed(rawName: string, passwordHash: string, now: Date): AccountRecord {
+    const name = checkUserName(rawName);
+    if (!name.ok) throw new WarrenError(name.code, `invalid name: ${name.reason}`);
+    this.refuseTaken(name.name);
+    const keys = lookalikeKeys(name.name);
+    const row: AccountRow = {
+      name_key: keys.key,
+      typed_key: keys.typedKey,
+      name: name.name,
+      password_hash: passwordHash,
+      created_at: now.toISOString(),
+      updated_at: now.toISOString(),
+    };
+    this.sql.insert.run(row);
+    return toAccount(row);
+  }
+
+  /** The stored hash of the account of `name` (or a look-alike), for a verification made outside the batch. */
+  passwordHashOf(name: string): string | undefined {
+    return this.row(name)?.password_hash;
+  }
+
+  /** Replaces an account's hash (made with stronger parameters after a good login). */
+  rehash(account: AccountRecord, passwordHash: string, now: Date): void {
+    this.sql.setHash.run(passwordHash, now.toISOString(), account.nameKey);
+  }
+
   /** The account registered under `name` or a look-alike of it. */
   find(name: string): AccountRecord | undefined {
     const row = this.row(name);

@@ -24,6 +24,7 @@ CREATE TABLE IF NOT EXISTS messages (
   UNIQUE (session_id, client_msg_id)
 );
 CREATE INDEX IF NOT EXISTS messages_by_session ON messages (session_id, num);
+CREATE INDEX IF NOT EXISTS messages_by_sender ON messages (sender_key, num);
 CREATE INDEX IF NOT EXISTS messages_unlogged ON messages (logged) WHERE logged = 0;
 CREATE INDEX IF NOT EXISTS messages_expiring ON messages (expires_at) WHERE expires_at IS NOT NULL;
 CREATE TABLE IF NOT EXISTS rooms (

@@ -47,6 +47,9 @@ export class SqliteStore implements Store {
       ofSession: db.prepare<[string, number], MessageRow>(
         'SELECT * FROM (SELECT * FROM messages WHERE session_id = ? ORDER BY num DESC LIMIT ?) ORDER BY num',
       ),
+      ofSender: db.prepare<[string, number], MessageRow>(
+        'SELECT * FROM (SELECT * FROM messages WHERE sender_key = ? ORDER BY num DESC LIMIT ?) ORDER BY num',
+      ),
       byNum: db.prepare<[number], MessageRow>('SELECT * FROM messages WHERE num = ?'),
       edit: db.prepare<[string, string, number]>('UPDATE messages SET text = ?, edited_at = ? WHERE num = ?'),
       remove: db.prepare<[number]>('DELETE FROM messages WHERE num = ?'),
@@ -190,6 +193,10 @@ export class SqliteStore implements Store {
 
   messagesOfSession(sessionId: string, limit: number): ChatEvent[] {
     return this.sql.ofSession.all(sessionId, limit).map(toEvent);
+  }
+
+  messagesOfSender(senderKey: string, limit: number): ChatEvent[] {
+    return this.sql.ofSender.all(senderKey, limit).map(toEvent);
   }
 
   message(num: number): StoredMessage | undefined {

@@ -69,6 +69,8 @@ export interface Store {
   /** Messages of a room in server order: after `afterSeq` if given, else the last `limit`. */
   history(room: string, query: { afterSeq?: number; limit: number }): ChatEvent[];
   messagesOfSession(sessionId: string, limit: number): ChatEvent[];
+  /** Messages sent under a name key, across sessions (an account's /mymsgs; a forgotten guest's are detached from it). */
+  messagesOfSender(senderKey: string, limit: number): ChatEvent[];
   message(num: number): StoredMessage | undefined;
   editMessage(num: number, text: string, editedAt: string): void;
   removeMessage(num: number): void;

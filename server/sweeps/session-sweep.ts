@@ -2,9 +2,14 @@ import { departure } from '../handlers/departure.js';
 import type { Logger } from '../logger.js';
 import type { Outcome } from '../outcome.js';
 import type { Registry, Session } from '../state/registry.js';
+import type { AccountStore } from '../store/account-store.js';
+import type { Store } from '../store/store.js';
 
 export interface SessionSweepOptions {
   registry: Registry;
+  /** For forgetting a guest name whose session timed out. */
+  store: Store;
+  accounts: AccountStore;
   sessionTimeoutMs: number;
   /** When the broker connection last came up; undefined while it is down. */
   connectedSinceMs: () => number | undefined;
@@ -31,7 +36,7 @@ export class SessionSweep {
   }
 
   sweep(now = new Date()): void {
-    const { registry, sessionTimeoutMs, logger } = this.options;
+    const { registry, store, accounts, sessionTimeoutMs, logger } = this.options;
     // Nobody can reach us while the broker is away, so a session only expires after a full timeout
     // of the coordinator being reachable (restored sessions get the same grace after a restart).
     const connectedSince = this.options.connectedSinceMs();
@@ -39,7 +44,7 @@ export class SessionSweep {
     for (const session of registry.expired(now)) {
       if (this.options.keepsAlive(session)) continue;
       logger.info(`session of ${session.name} timed out`);
-      this.options.carryOut(departure(session, 'timeout', { registry, now }));
+      this.options.carryOut(departure(session, 'timeout', { registry, store, accounts, now }));
     }
   }
 }

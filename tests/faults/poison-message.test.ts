@@ -5,7 +5,7 @@ import type { GetMessage } from 'amqplib';
 import { Coordinator } from '../../server/coordinator.js';
 import { silentLogger } from '../../server/logger.js';
 import { SqliteStore } from '../../server/store/sqlite-store.js';
-import type { NewMessage, Store } from '../../server/store/store.js';
+import type { NewMessage } from '../../server/store/store.js';
 import { WarrenClient } from '../../client/lib/warren-client.js';
 import { ERROR_CODES, MAX_DELIVERIES, isWarrenError, topologyFor } from '../../shared/index.js';
 import { OPEN_MODE, amqpUrl, deleteNamespace, rawChannel, uniqueNamespace } from '../support/broker.js';
@@ -49,7 +49,7 @@ describe('a poison message', () => {
         const value: unknown = Reflect.get(target, property, receiver);
         return typeof value === 'function' ? (value as (...args: unknown[]) => unknown).bind(target) : value;
       },
-    }) as Store;
+    }) as SqliteStore;
     coordinator = new Coordinator(
       { amqpUrl: amqpUrl(), security: OPEN_MODE, namespace, dataDir: join(dir, 'data'), logDir: join(dir, 'log'), sessionTimeoutMs: 15_000, historyOnJoin: 20, prefetch: 200 },
       silentLogger,

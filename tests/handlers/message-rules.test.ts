@@ -116,15 +116,25 @@ describe('chat, edit, delete and ttl handlers (real store, no broker)', () => {
       expect(replyOfType(outcome, 'private.status', ana.queue)).toMatchObject({ to: 'Bob', delivered: true });
     });
 
-    it('to someone offline are held, and handed over in login.ok when they come', () => {
+    it('to a registered name offline are held, and handed over in login.ok when they come', async () => {
+      const first = kit.login('Dee');
+      await kit.register(first.user, 'dee password 1');
+      kit.command(first.user, { type: 'logout' });
       const outcome = kit.say(ana, 'when you are back', { to: 'Dee' });
       expect(replyOfType(outcome, 'private.status', ana.queue)).toMatchObject({ to: 'Dee', delivered: false });
-      const dee = kit.login('Dee');
+      const dee = await kit.loginWith('Dee', 'dee password 1');
       const ok = replyOfType(dee.outcome, 'login.ok', dee.user.queue);
       expect(ok.privateBacklog.map((event) => event.text)).toEqual(['when you are back']);
       // Handed over once only.
       kit.command(dee.user, { type: 'logout' });
-      expect(replyOfType(kit.login('Dee').outcome, 'login.ok').privateBacklog).toEqual([]);
+      expect(replyOfType((await kit.loginWith('Dee', 'dee password 1')).outcome, 'login.ok').privateBacklog).toEqual([]);
+    });
+
+    it('to a guest name offline are not handed to whoever takes the name next', () => {
+      kit.say(ana, 'when you are back', { to: 'Dee' });
+      const dee = kit.login('Dee');
+      expect(replyOfType(dee.outcome, 'login.ok', dee.user.queue).privateBacklog).toEqual([]);
+      expect(refusedWith(() => kit.command(dee.user, { type: 'history', room: 'dm:ana:dee' }))).toBe(ERROR_CODES.UNKNOWN_ROOM);
     });
   });
 });

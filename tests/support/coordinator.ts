@@ -34,6 +34,10 @@ export async function startCoordinator({ legacy = false, ...overrides }: Coordin
     sessionTimeoutMs: 15_000,
     historyOnJoin: 20,
     prefetch: 200,
+    // Tests send fast on purpose; a test of the limits turns them on explicitly.
+    rateRules: { message: null, roomCreate: null, loginByName: null, loginByClient: null },
+    // The cheapest scrypt the hash module accepts: tests check the logic, not the cost.
+    scrypt: { logN: 10, r: 8, p: 1 },
     ...overrides,
   };
   const coordinator = new Coordinator(options, silentLogger, legacy ? { extension: new LegacyBridge() } : {});

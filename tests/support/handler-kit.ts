@@ -1,12 +1,15 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { admit, type Admitted } from '../../server/accounts/admission.js';
 import { handleChat } from '../../server/handlers/chat-handler.js';
 import { handleCommand } from '../../server/handlers/command-handler.js';
 import type { HandlerContext } from '../../server/handlers/context.js';
 import type { Outcome } from '../../server/outcome.js';
 import { Activation } from '../../server/state/activation.js';
+import { MemoryRateLimits, type RateRules } from '../../server/rate-limits/rate-limits.js';
 import { Registry } from '../../server/state/registry.js';
+import { AccountStore } from '../../server/store/account-store.js';
 import { SqliteStore } from '../../server/store/sqlite-store.js';
 import { DEFAULT_ROOM, isWarrenError, topologyFor, type ChatSend, type CommandRequest, type ServerMessage, type Topology } from '../../shared/index.js';
 
@@ -24,6 +27,7 @@ export type CommandOf = Unsigned<Exclude<CommandRequest, { type: 'login' }>>;
 
 export interface HandlerKit {
   store: SqliteStore;
+  accounts: AccountStore;
   registry: Registry;
   activation: Activation;
   topology: Topology;
@@ -32,11 +36,20 @@ export interface HandlerKit {
   now(): Date;
   advance(ms: number): void;
   /** A context as the coordinator builds it, at the kit's clock. */
-  context(replyTo?: string): HandlerContext;
+  context(replyTo?: string, admitted?: Admitted): HandlerContext;
   /** Logs in as a warren client would (its own queue as replyTo); returns the user and the outcome. */
   login(name: string): { user: KitUser; outcome: Outcome };
   command(user: KitUser, request: CommandOf): Outcome;
   say(user: KitUser, text: string, extra?: Partial<Omit<ChatSend, 'type' | 'token' | 'text'>>): Outcome;
+  /**
+   * As the coordinator does: admission first (rate limits, scrypt; server/accounts/admission.ts),
+   * then the handler. A refusal decided in admission is thrown as the WarrenError it is.
+   */
+  admitted(request: CommandRequest | ChatSend, replyTo?: string): Promise<Outcome>;
+  /** A login with a password (or none) through admission; the outcome, or the refusal thrown. */
+  loginWith(name: string, password?: string, clientId?: string): Promise<{ user: KitUser; outcome: Outcome }>;
+  /** `/register` through admission. */
+  register(user: KitUser, password: string): Promise<Outcome>;
   /** Deletes the temp folder. */
   close(): void;
 }
@@ -45,6 +58,8 @@ export interface HandlerKitOptions {
   minUsers?: number;
   historyOnJoin?: number;
   sessionTimeoutMs?: number;
+  /** Rate limits for `admitted`/`loginWith`; all off by default. */
+  rateRules?: RateRules;
 }
 
 /**
@@ -54,6 +69,10 @@ export interface HandlerKitOptions {
 export function handlerKit(options: HandlerKitOptions = {}): HandlerKit {
   const dir = mkdtempSync(join(tmpdir(), 'warren-handlers-'));
   const store = new SqliteStore(dir);
+  // The cheapest cost the hash module accepts: the tests check the logic, not the cost.
+  const scrypt = { logN: 10, r: 8, p: 1 };
+  const accounts = new AccountStore(store.database, scrypt);
+  const rateLimits = new MemoryRateLimits(options.rateRules ?? { message: null, roomCreate: null, loginByName: null, loginByClient: null });
   const sessionTimeoutMs = options.sessionTimeoutMs ?? 15_000;
   let now = new Date(KIT_START);
   const registry = new Registry(store, sessionTimeoutMs, now.getTime());
@@ -63,9 +82,11 @@ export function handlerKit(options: HandlerKitOptions = {}): HandlerKit {
   let counter = 0;
   const nextId = (prefix: string): string => `${prefix}-${(counter += 1)}`;
 
-  const context = (replyTo?: string): HandlerContext => ({
+  const context = (replyTo?: string, admitted?: Admitted): HandlerContext => ({
     registry,
     store,
+    accounts,
+    admitted,
     topology,
     activation,
     expiry: { schedule: (num, expiresAt) => scheduled.push({ num, expiresAt }) },
@@ -74,8 +95,16 @@ export function handlerKit(options: HandlerKitOptions = {}): HandlerKit {
     replyTo,
   });
 
+  const admitted = async (request: CommandRequest | ChatSend, replyTo?: string): Promise<Outcome> => {
+    const decided = await admit(request, { accounts, registry, rateLimits, scrypt });
+    if (decided.refusal) throw decided.refusal;
+    const ctx = context(replyTo, decided);
+    return request.type === 'chat' ? handleChat(request, ctx) : handleCommand(request, ctx);
+  };
+
   return {
     store,
+    accounts,
     registry,
     activation,
     topology,
@@ -98,6 +127,17 @@ export function handlerKit(options: HandlerKitOptions = {}): HandlerKit {
     say(user, text, extra = {}) {
       const send: ChatSend = { type: 'chat', id: nextId('msg'), token: user.token, from: user.name, room: DEFAULT_ROOM, text, clientTs: now.toISOString(), ...extra };
       return handleChat(send, context());
+    },
+    admitted,
+    async loginWith(name, password, clientId = `client-${name.toLowerCase()}`) {
+      const queue = topology.clientQueue(clientId);
+      const request: CommandRequest = { type: 'login', requestId: nextId('login'), name, clientId, ...(password === undefined ? {} : { password }) };
+      const outcome = await admitted(request, queue);
+      const ok = replyOfType(outcome, 'login.ok');
+      return { user: { name: ok.name, token: ok.token, queue }, outcome };
+    },
+    register(user, password) {
+      return admitted({ type: 'register', requestId: nextId('req'), token: user.token, password });
     },
     close() {
       store.close();

@@ -47,6 +47,11 @@ export async function spawnCoordinator(extraEnv: Record<string, string> = {}): P
     WARREN_NAMESPACE: namespace,
     WARREN_DATA_DIR: join(dir, 'data'),
     WARREN_LOG_DIR: join(dir, 'log'),
+    // Scripted tests type faster than people; a test of the limits sets them in extraEnv.
+    WARREN_RATE_MESSAGES: 'off',
+    WARREN_RATE_ROOMS: 'off',
+    WARREN_RATE_LOGINS_PER_NAME: 'off',
+    WARREN_RATE_LOGINS_PER_CLIENT: 'off',
     ...extraEnv,
   };
   const program = runProgram(SERVER_MAIN, [], env);

@@ -5,6 +5,7 @@ import { SAMPLE_TOKEN, bytes } from '../support/samples.js';
 /** What a caller passes for each command: the table below must cover every command of the protocol. */
 const ARGS: { [T in CommandType]: CommandArgs<T> } = {
   login: { name: 'alice', clientId: 'client-1' },
+  register: { password: 'correct horse battery' },
   users: {},
   mymsgs: {},
   history: { room: 'general', afterSeq: 3, limit: 10 },
@@ -28,11 +29,11 @@ const build = <T extends CommandType>(type: T, args: CommandArgs<T>): Record<str
   buildCommand(type, args, { requestId: 'req-1', token: SAMPLE_TOKEN, now: NOW }) as Record<string, unknown>;
 
 describe('the command names', () => {
-  it('are the 17 of the schema, each once', () => {
+  it('are the 18 of the schema, each once', () => {
     const fromSchema = commandRequestSchema.options.map((option) => option.shape.type.value);
     expect(COMMAND_QUEUE_TYPES).toEqual(fromSchema);
-    expect(COMMAND_QUEUE_TYPES).toHaveLength(17);
-    expect(new Set(COMMAND_QUEUE_TYPES).size).toBe(17);
+    expect(COMMAND_QUEUE_TYPES).toHaveLength(18);
+    expect(new Set(COMMAND_QUEUE_TYPES).size).toBe(18);
   });
 
   it('each have a label, and the labels name no other command', () => {
@@ -66,7 +67,7 @@ describe('buildCommand', () => {
 
   it('knows which commands record the client clock: the ones that change something', () => {
     const stamped = COMMAND_QUEUE_TYPES.filter((type) => commandCarries(type, 'clientTs'));
-    expect(stamped.sort()).toEqual(['create_room', 'delete', 'edit', 'invite', 'join_room', 'kick', 'leave_room', 'login', 'logout', 'promote', 'room_ttl']);
+    expect(stamped.sort()).toEqual(['create_room', 'delete', 'edit', 'invite', 'join_room', 'kick', 'leave_room', 'login', 'logout', 'promote', 'register', 'room_ttl']);
     expect(commandCarries('login', 'token')).toBe(false);
   });
 });

@@ -20,6 +20,7 @@ const SAMPLES: ServerMessage[] = [
   { type: 'history.list', requestId: 'r', room: 'general', lastSeq: 0, messages: [] },
   { type: 'logout.ok', requestId: 'r' },
   { type: 'heartbeat.ok', requestId: 'r' },
+  { type: 'register.ok', requestId: 'r', name: 'alice' },
   { type: 'error', requestId: 'r', code: ERROR_CODES.NAME_TAKEN, message: 'taken' },
   { type: 'message.updated', room: 'general', num: 1, seq: 2, text: 'x', editedAt: SAMPLE_TS },
   { type: 'message.removed', room: 'general', num: 1, seq: 2, reason: 'deleted', serverTs: SAMPLE_TS },
@@ -86,7 +87,7 @@ describe('dispatchIncoming', () => {
     expect(calls).toEqual([[replyTypes.has(type) ? 'reply' : type, sample]]);
   });
 
-  it('sends the answers of all 17 commands, and nothing else, to the reply handler', () => {
+  it('sends the answers of all 18 commands, and nothing else, to the reply handler', () => {
     const reply = jest.fn();
     const { handlers } = recordingHandlers();
     for (const sample of SAMPLES) dispatchIncoming(sample, { ...handlers, reply });

@@ -67,7 +67,6 @@ describe('Registry: login', () => {
   it.each([
     ['empty', ''],
     ['with a space', 'john smith'],
-    ['with a control character', 'bob\u001b[2J'],
     ['too long', 'x'.repeat(33)],
     ['reserved', 'admin'],
   ])('refuses a name that is %s with NAME_INVALID and the reason', (_what, name) => {
@@ -75,6 +74,28 @@ describe('Registry: login', () => {
     expect(refused.code).toBe(ERROR_CODES.NAME_INVALID);
     expect(refused.message).toMatch(/invalid name: .+/);
     expect(registry.size).toBe(0);
+  });
+
+  it.each([
+    ['a control character', 'bob\u001b[2J', ERROR_CODES.NAME_CONTROL_CHAR],
+    ['a text-direction control', 'bob\u202Eevil', ERROR_CODES.NAME_BIDI_CONTROL],
+    ['an invisible character', 'bo\u200Bb', ERROR_CODES.NAME_INVISIBLE_CHAR],
+    ['two alphabets (a Cyrillic а in Latin)', '\u0430lice', ERROR_CODES.NAME_MIXED_SCRIPT],
+  ])('refuses a name with %s with its own code', (_what, name, code) => {
+    expect(failure(() => registry.login(name, 'c1', queue('c1'), T0)).code).toBe(code);
+    expect(registry.size).toBe(0);
+  });
+
+  it.each([
+    ['in capitals', 'ALICE'],
+    ['in Cyrillic letters that look Latin', '\u0430\u04C0\u0456\u0441\u0435'],
+    ['with 1 for l', 'a1ice'],
+    ['with capital I for l', 'AIice'],
+  ])('refuses a look-alike of a name online (%s) with NAME_TAKEN, and frees it when the holder leaves', (_what, name) => {
+    const alice = registry.login('alice', 'c1', queue('c1'), T0).session;
+    expect(failure(() => registry.login(name, 'c2', queue('c2'), T0)).code).toBe(ERROR_CODES.NAME_TAKEN);
+    registry.remove(alice);
+    expect(registry.login(name, 'c2', queue('c2'), T0).session.name).toBe(name);
   });
 
   it('resumes the session when the same client logs in again with the same name (a retried login)', () => {
