@@ -47,6 +47,7 @@ export class AttackStage {
   readonly topology: SecureTopology;
   readonly honestUsers: HonestUser[] = [];
   private readonly attackers: Attacker[] = [];
+  private readonly wires: WireAttacker[] = [];
   private chatter: NodeJS.Timeout | undefined;
   private readonly chatterErrors: string[] = [];
   private round = 0;
@@ -178,6 +179,7 @@ export class AttackStage {
     const attacker = await Attacker.connect(this.baseUrl, this.tally, options.credentials ?? mintClientCredentials());
     this.attackers.push(attacker);
     const wire = new WireAttacker(attacker, this.topology);
+    this.wires.push(wire);
     await wire.open(options);
     if (name !== null) {
       const reply = await wire.login(name);
@@ -229,6 +231,7 @@ export class AttackStage {
 
   async stop(): Promise<void> {
     this.stopChatter();
+    for (const wire of this.wires) wire.stopHeartbeat();
     for (const attacker of this.attackers) await attacker.close();
     for (const user of this.honestUsers) await user.client.close().catch(() => undefined);
     await this.coordinator.stop().catch(() => undefined);

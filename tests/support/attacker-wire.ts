@@ -18,7 +18,10 @@ export interface Received {
  */
 export class WireAttacker {
   readonly received: Received[] = [];
+  /** Why the broker closed its channel, if it did. */
+  readonly channelErrors: string[] = [];
   token: string | undefined;
+  private beat: NodeJS.Timeout | undefined;
   name: string | undefined;
   private channel!: ConfirmChannel;
 
@@ -41,7 +44,7 @@ export class WireAttacker {
    */
   async open(options: { queueArguments?: Record<string, unknown>; read?: boolean } = {}): Promise<void> {
     this.channel = await this.attacker.connection.createConfirmChannel();
-    this.channel.on('error', () => undefined);
+    this.channel.on('error', (err: Error) => this.channelErrors.push(err.message));
     await this.channel.assertQueue(this.queue, options.queueArguments ? { ...clientQueueOptions(), arguments: options.queueArguments } : clientQueueOptions());
     if (options.read === false) return;
     await this.channel.consume(this.queue, (msg: ConsumeMessage | null) => {
@@ -93,6 +96,10 @@ export class WireAttacker {
       // What a client does next: follow presence and general (allowed once the id is bound).
       await this.channel.bindQueue(this.queue, this.topology.eventsExchange, 'presence');
       await this.channel.bindQueue(this.queue, this.topology.eventsExchange, 'room.general');
+      // And keep the session alive as a client does, so the attacks run on a live session.
+      const every = typeof reply.heartbeatIntervalMs === 'number' ? reply.heartbeatIntervalMs : 5000;
+      this.beat = setInterval(() => void this.command('heartbeat', {}, { timeoutMs: every }).catch(() => undefined), every);
+      this.beat.unref();
     }
     return reply;
   }
@@ -108,6 +115,12 @@ export class WireAttacker {
   async errorWith(codes: string[], timeoutMs = 8000): Promise<Record<string, unknown>> {
     const found = await waitFor(() => this.received.find((r) => r.body.type === 'error' && codes.includes(String(r.body.code))), `an error ${codes.join('/')}`, timeoutMs);
     return found.body;
+  }
+
+  /** Stops its heartbeat (the session then ends by timeout, unless it logs out). */
+  stopHeartbeat(): void {
+    if (this.beat) clearInterval(this.beat);
+    this.beat = undefined;
   }
 
   /** Everything received whose requestId or clientMsgId is `id`. */
