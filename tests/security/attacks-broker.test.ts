@@ -4,8 +4,8 @@ import { mintClientCredentials } from '../../shared/broker-identity.js';
 import { clientQueueOptions } from '../../shared/secure-topology.js';
 import { PrivateBroker } from '../support/private-broker.js';
 import { publishConfirmed, type Attacker } from '../support/attacker.js';
-import { AttackScene, type HonestUser } from '../support/attacker-scene.js';
-import { sleep } from '../support/wait.js';
+import { AttackStage, type HonestUser } from '../support/attacker-stage.js';
+import { sleep, waitFor } from '../support/wait.js';
 
 /**
  * Issue 10's attack suite, broker half: what a logged-in participant with valid credentials of
@@ -17,7 +17,7 @@ import { sleep } from '../support/wait.js';
 const available = PrivateBroker.available();
 const describeBroker = available ? describe : describe.skip;
 
-let scene: AttackScene;
+let scene: AttackStage;
 let alice: HonestUser;
 let bob: HonestUser;
 let mallory: Attacker;
@@ -25,11 +25,11 @@ const body = { type: 'message', room: 'general', seq: 1_000_000, from: 'bob', te
 
 beforeAll(async () => {
   if (!available) return;
-  scene = await AttackScene.start('broker');
+  scene = await AttackStage.start('broker');
   alice = await scene.honest('alice');
   bob = await scene.honest('bob');
   await scene.honest('carol');
-  mallory = await scene.attacker('mallory');
+  mallory = (await scene.attacker('mallory')).attacker;
   await scene.talk('before');
   scene.startChatter();
 }, 120_000);
@@ -39,7 +39,7 @@ afterAll(async () => {
 }, 60_000);
 
 describeBroker('attacks on the broker by a logged-in participant', () => {
-  const T = (): AttackScene['topology'] => scene.topology;
+  const T = (): AttackStage['topology'] => scene.topology;
   const myQueue = (): string => T().clientQueue(mallory.clientId);
 
   it('control: what the attacker may do goes through (so every refusal below is a refusal, not a broken harness)', async () => {
@@ -49,7 +49,7 @@ describeBroker('attacks on the broker by a logged-in participant', () => {
       await ch.bindQueue(myQueue(), T().eventsExchange, 'room.general');
     });
     await mallory.allowed('publish input with its own userId', (ch) => publishConfirmed(ch, T().inputExchange, T().chatRoutingKey, { type: 'chat', text: 'hello from mallory' }, { userId: mallory.clientId }));
-    scene.ledger.said({ from: 'mallory', room: 'general', text: 'hello from mallory' });
+    scene.ledger.mayShow({ from: 'mallory', room: 'general', text: 'hello from mallory' });
   });
 
   it('reading the input: a second consumer, with x-priority, a get, a binding that copies it', async () => {
@@ -69,7 +69,7 @@ describeBroker('attacks on the broker by a logged-in participant', () => {
 
   it('reading other users: their queues, every event, secret traffic', async () => {
     for (const victim of [alice, bob]) {
-      const queue = T().clientQueue(victim.clientId);
+      const queue = T().clientQueue(victim.client.clientId);
       await mallory.refused(`consume ${victim.name}'s queue`, 403, (ch) => ch.consume(queue, () => undefined));
       await mallory.refused(`get from ${victim.name}'s queue`, 403, (ch) => ch.get(queue));
       await mallory.refused(`passive declare of ${victim.name}'s queue`, 405, (ch) => ch.checkQueue(queue));
@@ -86,9 +86,9 @@ describeBroker('attacks on the broker by a logged-in participant', () => {
     await mallory.refused('a fake message from bob on <ns>.events', 403, (ch) => publishConfirmed(ch, T().eventsExchange, 'room.general', body, { userId: mallory.clientId }));
     await mallory.refused('a fake SESSION_UNKNOWN error on room.general', 403, (ch) => publishConfirmed(ch, T().eventsExchange, 'room.general', { type: 'error', code: 'SESSION_UNKNOWN', message: 'x' }));
     await mallory.refused('a fake kick on presence', 403, (ch) => publishConfirmed(ch, T().eventsExchange, 'presence', { type: 'room.event', event: 'kicked', room: 'general', user: 'alice' }));
-    await mallory.refused('a fake message into alice’s queue through amq.default', 403, (ch) => publishConfirmed(ch, '', T().clientQueue(alice.clientId), body));
+    await mallory.refused('a fake message into alice’s queue through amq.default', 403, (ch) => publishConfirmed(ch, '', T().clientQueue(alice.client.clientId), body));
     await mallory.refused('input into <ns>.chat through amq.default', 403, (ch) => publishConfirmed(ch, '', T().chatQueue, { type: 'chat', text: 'x' }, { userId: mallory.clientId }));
-    await mallory.refused('input with userId = bob’s id', 406, (ch) => publishConfirmed(ch, T().inputExchange, T().chatRoutingKey, { type: 'chat', text: 'forged as bob' }, { userId: bob.clientId }));
+    await mallory.refused('input with userId = bob’s id', 406, (ch) => publishConfirmed(ch, T().inputExchange, T().chatRoutingKey, { type: 'chat', text: 'forged as bob' }, { userId: bob.client.clientId }));
     await mallory.refused('input with userId = the coordinator', 406, (ch) => publishConfirmed(ch, T().inputExchange, T().commandRoutingKey, { type: 'users' }, { userId: scene.coordinatorUser }));
     await mallory.refused('an event with userId = the coordinator', [403, 406], (ch) => publishConfirmed(ch, T().eventsExchange, 'room.general', body, { userId: scene.coordinatorUser }));
     await mallory.refused('publish to the dead-letter exchange', 403, (ch) => publishConfirmed(ch, T().deadLetterExchange, '', body));
@@ -100,7 +100,7 @@ describeBroker('attacks on the broker by a logged-in participant', () => {
   it('forging through dead-lettering: a queue of its own that dead-letters into shared names', async () => {
     const trap = `${myQueue()}.trap`;
     await mallory.refused('own queue dead-lettering into <ns>.events', 403, (ch) => ch.assertQueue(trap, { ...clientQueueOptions(), arguments: { 'x-dead-letter-exchange': T().eventsExchange, 'x-dead-letter-routing-key': 'room.general' } }));
-    await mallory.refused('own queue dead-lettering into alice’s queue through amq.default', 403, (ch) => ch.assertQueue(trap, { ...clientQueueOptions(), arguments: { 'x-dead-letter-exchange': '', 'x-dead-letter-routing-key': T().clientQueue(alice.clientId) } }));
+    await mallory.refused('own queue dead-lettering into alice’s queue through amq.default', 403, (ch) => ch.assertQueue(trap, { ...clientQueueOptions(), arguments: { 'x-dead-letter-exchange': '', 'x-dead-letter-routing-key': T().clientQueue(alice.client.clientId) } }));
     await mallory.refused('own queue dead-lettering into the dead-letter exchange', 403, (ch) => ch.assertQueue(trap, { ...clientQueueOptions(), arguments: { 'x-dead-letter-exchange': T().deadLetterExchange } }));
   });
 
@@ -117,22 +117,22 @@ describeBroker('attacks on the broker by a logged-in participant', () => {
     }
     await mallory.refused('unbind <ns>.chat from the input exchange', 403, (ch) => ch.unbindQueue(T().chatQueue, T().inputExchange, T().chatRoutingKey));
     await mallory.refused('bind <ns>.chat to the dead-letter exchange', 403, (ch) => ch.bindQueue(T().chatQueue, T().deadLetterExchange, ''));
-    await mallory.refused('unbind alice’s queue from general', 403, (ch) => ch.unbindQueue(T().clientQueue(alice.clientId), T().eventsExchange, 'room.general'));
-    await mallory.refused('delete alice’s queue', 403, (ch) => ch.deleteQueue(T().clientQueue(alice.clientId)));
-    await mallory.refused('purge alice’s queue', 403, (ch) => ch.purgeQueue(T().clientQueue(alice.clientId)));
+    await mallory.refused('unbind alice’s queue from general', 403, (ch) => ch.unbindQueue(T().clientQueue(alice.client.clientId), T().eventsExchange, 'room.general'));
+    await mallory.refused('delete alice’s queue', 403, (ch) => ch.deleteQueue(T().clientQueue(alice.client.clientId)));
+    await mallory.refused('purge alice’s queue', 403, (ch) => ch.purgeQueue(T().clientQueue(alice.client.clientId)));
     await mallory.refused('declare an exchange of its own', 403, (ch) => ch.assertExchange(`${myQueue()}`, 'topic'));
     await mallory.refused('declare a queue outside its name', 403, (ch) => ch.assertQueue(`${T().namespace}.chat2`, clientQueueOptions()));
   });
 
   it('identity: logins with others’ names and guessed secrets, a flood of logins, the connection cap', async () => {
-    await mallory.loginRefused('log in as alice’s id with a guessed secret', alice.clientId, mintClientCredentials().secret);
-    await mallory.loginRefused('log in as alice’s id with its own secret', alice.clientId, mallory.credentials.secret);
+    await mallory.loginRefused('log in as alice’s id with a guessed secret', alice.client.clientId, mintClientCredentials().secret);
+    await mallory.loginRefused('log in as alice’s id with its own secret', alice.client.clientId, mallory.credentials.secret);
     await mallory.loginRefused('log in as the coordinator', scene.coordinatorUser, 'guessed-password-guessed-password');
     await mallory.loginRefused('log in as guest/guest', 'guest', 'guest');
     await mallory.loginRefused('log in as admin', 'admin', 'admin');
     await mallory.loginRefused('log in as the authority’s management user', 'warren-authority', 'x'.repeat(43));
     await mallory.loginRefused('log in with a chat name as the user', 'alice', mintClientCredentials().secret);
-    const flood = await Promise.all(Array.from({ length: 40 }, () => mallory.loginRefused('a flood of logins as bob with guessed secrets', bob.clientId, mintClientCredentials().secret).then(() => true, () => false)));
+    const flood = await Promise.all(Array.from({ length: 40 }, () => mallory.loginRefused('a flood of logins as bob with guessed secrets', bob.client.clientId, mintClientCredentials().secret).then(() => true, () => false)));
     expect(flood.every(Boolean)).toBe(true);
     const second = await mallory.open();
     const third = await mallory.open();
@@ -146,16 +146,19 @@ describeBroker('attacks on the broker by a logged-in participant', () => {
   });
 
   it('a stolen identity after its session ended: the revoked id is refused', async () => {
-    // A fourth honest user leaves; the attacker somehow has their id and secret.
-    const dave = mintClientCredentials();
-    const connection = await mallory.open(dave);
-    const ch = await connection.createChannel();
-    await ch.assertQueue(T().clientQueue(dave.clientId), clientQueueOptions());
-    expect(scene.authority.bind(dave.clientId, 'dave')).toBe('bound');
-    scene.authority.revoke(dave.clientId);
-    await mallory.loginRefused('log in with a revoked id and its real secret', dave.clientId, dave.secret);
-    await mallory.refused('declare the revoked id’s queue on a connection it still has', 403, (c) => c.assertQueue(`${T().clientQueue(dave.clientId)}.x`, clientQueueOptions()), connection);
-    await mallory.refused('bind the revoked id’s queue to general', 403, (c) => c.bindQueue(T().clientQueue(dave.clientId), T().eventsExchange, 'room.general'), connection);
+    // dave logs in and out again; the attacker somehow has his id and secret.
+    const dave = await scene.attacker('dave');
+    const credentials = dave.attacker.credentials;
+    let closed = false;
+    dave.attacker.connection.once('close', () => (closed = true));
+    expect((await dave.command('logout', {})).type).toBe('logout.ok');
+    dave.stopHeartbeat();
+    await mallory.loginRefused('log in with a revoked id and its real secret', credentials.clientId, credentials.secret);
+    // Its old connection: closed by the coordinator, or (until then) refused every new check.
+    if (closed) scene.tally.record('declare a queue of the revoked id on a connection it still has', 'coordinator: connection closed', 'closed', true);
+    else await mallory.refused('declare a queue of the revoked id on a connection it still has', 403, (c) => c.assertQueue(`${T().clientQueue(credentials.clientId)}.x`, clientQueueOptions()), dave.attacker.connection);
+    await waitFor(() => closed, 'the coordinator to close the revoked id’s connection', 10_000).catch(() => undefined);
+    if (!closed) console.log('FINDING: a revoked id’s connection (opened seconds before logout) is still open 10 s later');
   });
 
   it('the honest conversation came through whole, and nothing forged was shown', async () => {
