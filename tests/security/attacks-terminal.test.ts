@@ -97,6 +97,14 @@ describeBroker('attacks on a person’s terminal', () => {
     stage.tally.record('forged message, error, private.status and kick in alice’s queue (legacy guest via amq.default)', 'client: userId is not the coordinator', shown.length ? `shown ${shown.join(',')}` : 'dropped', shown.length === 0);
     expect(shown).toEqual([]);
     expectNoEscapes(rawSince(mark), 'escape sequences in forged error and private.status');
+    // The same into bob's queue (the library): dropped as UNTRUSTED_SENDER, each one, and none shown.
+    const bobQueue = bob.client.topology.clientQueue(bob.client.clientId);
+    const dropped = bob.protocolErrors.length;
+    for (const body of forged) expect(await tryOn(guest, (ch) => publishConfirmed(ch, '', bobQueue, body))).toBe('ok');
+    await waitFor(() => bob.protocolErrors.length - dropped >= forged.length, 'bob’s client to drop the forgeries', 5000).catch(() => undefined);
+    const untrusted = bob.protocolErrors.slice(dropped).filter((e) => e.code === 'UNTRUSTED_SENDER').length;
+    stage.tally.record('forged message, error, private.status and kick in bob’s queue (legacy guest via amq.default)', 'client UNTRUSTED_SENDER', `${untrusted} of ${forged.length} dropped as untrusted`, untrusted === forged.length);
+    expect(untrusted).toBe(forged.length);
     // Still in general and logged in: the forged kick and SESSION_UNKNOWN changed nothing.
     term.enter('/users');
     await term.waitForText(/Online \(\d+\):.*alice/);

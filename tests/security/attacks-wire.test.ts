@@ -61,7 +61,6 @@ afterAll(async () => {
 describeBroker('attacks the coordinator must refuse (secure mode)', () => {
   it('control: the attacker’s own honest input is accepted and shown as from mallory', async () => {
     const id = await mallory.chat({ text: 'hello from mallory' });
-    stage.ledger.said({ from: 'mallory', room: 'general', text: 'hello from mallory' });
     const echo = await waitFor(() => mallory.about(id).find((r) => r.body.type === 'message' || r.body.type === 'error'), 'mallory’s line');
     expect(echo.body).toMatchObject({ type: 'message', from: 'mallory' });
   });
@@ -162,7 +161,6 @@ describeBroker('attacks the coordinator must refuse (secure mode)', () => {
     await refusedWith('300 rooms from one session', 'RATE_LIMITED', limited ?? { type: 'no refusal in 300 rooms' });
     const ids: string[] = [];
     for (let i = 0; i < 300; i += 1) ids.push(await mallory.chat({ text: `spam line ${i}` }));
-    ids.forEach((_, i) => stage.ledger.mayShow({ from: 'mallory', room: 'general', text: `spam line ${i}` }));
     await sleep(500);
     const chatLimited = ids.map((id) => mallory.about(id).find((r) => r.body.type === 'error')?.body).find(Boolean);
     await refusedWith('300 chat lines at once', 'RATE_LIMITED', chatLimited ?? { type: 'no refusal in 300 lines' });

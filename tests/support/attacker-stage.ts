@@ -179,6 +179,7 @@ export class AttackStage {
     const attacker = await Attacker.connect(this.baseUrl, this.tally, options.credentials ?? mintClientCredentials());
     this.attackers.push(attacker);
     const wire = new WireAttacker(attacker, this.topology);
+    wire.onOwnLine = (line) => this.ledger.mayShow(line);
     this.wires.push(wire);
     await wire.open(options);
     if (name !== null) {

@@ -22,6 +22,8 @@ export class WireAttacker {
   readonly channelErrors: string[] = [];
   token: string | undefined;
   private beat: NodeJS.Timeout | undefined;
+  /** Told of every line it sends as itself (the stage's ledger may show those). */
+  onOwnLine: ((line: { from: string; room: string; text: string }) => void) | undefined;
   name: string | undefined;
   private channel!: ConfirmChannel;
 
@@ -107,7 +109,10 @@ export class WireAttacker {
   /** A chat line with a fresh id; resolves with the id (the accepted `message` or an error carries it). */
   async chat(fields: Record<string, unknown>, options: { userId?: string | null } = {}): Promise<string> {
     const id = randomUUID();
-    await this.publish('chat', { type: 'chat', id, token: this.token, from: this.name, room: 'general', text: 'x', clientTs: new Date().toISOString(), ...fields }, options);
+    const body: Record<string, unknown> = { type: 'chat', id, token: this.token, from: this.name, room: 'general', text: 'x', clientTs: new Date().toISOString(), ...fields };
+    // Its own line, under its own name, is no forgery if shown (whatever `from` the body claims).
+    if (this.name !== undefined && typeof body.text === 'string') this.onOwnLine?.({ from: this.name, room: typeof body.to === 'string' ? `dm:${[this.name, body.to].sort().join(':')}` : String(body.room), text: body.text });
+    await this.publish('chat', body, options);
     return id;
   }
 
