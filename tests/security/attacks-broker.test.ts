@@ -141,6 +141,31 @@ describeBroker('attacks on the broker by a logged-in participant', () => {
     await third.close();
   });
 
+  it('hoarding: its own queue uncapped, and many queues of its own bound to general (fan-out amplification)', async () => {
+    // Its own queue is its to declare, with any arguments: the caps must come from the broker, not the client.
+    const hoarder = await scene.attacker('hoarder', { queueArguments: {} });
+    const info = await waitFor(() => scene.queueInfo(hoarder.queue).catch(() => undefined), 'the hoarder’s queue in the management API', 15_000);
+    const policy = info.effective_policy_definition ?? {};
+    const capped = typeof info.arguments['x-max-length'] === 'number' || typeof policy['max-length'] === 'number';
+    scene.tally.record('declare its own queue without caps', 'broker: a length cap (policy)', capped ? 'capped' : 'uncapped', capped);
+    // Extra queues: no client needs more than one, so each is a right nobody should hold.
+    let declared = 0;
+    const ch = await hoarder.attacker.connection.createChannel();
+    ch.on('error', () => undefined);
+    try {
+      for (let i = 0; i < 50; i += 1) {
+        await ch.assertQueue(`${hoarder.queue}.hoard${i}`, { exclusive: true, arguments: {} });
+        await ch.bindQueue(`${hoarder.queue}.hoard${i}`, T().eventsExchange, 'room.general');
+        declared += 1;
+      }
+    } catch {
+      /* refused: the channel is closed */
+    }
+    await ch.close().catch(() => undefined);
+    scene.tally.record('declare 50 more queues of its own, each bound to general', 'broker: at most a few queues per id', `${declared} declared`, declared < 50);
+    expect({ ownQueue: capped ? 'capped' : 'uncapped', extraQueues: declared < 50 ? 'bounded' : `${declared} declared` }).toEqual({ ownQueue: 'capped', extraQueues: 'bounded' });
+  });
+
   it('a huge body is refused by the broker’s message size cap', async () => {
     await mallory.refused('a 20 MB body into the input', 406, (ch) => publishConfirmed(ch, T().inputExchange, T().chatRoutingKey, Buffer.alloc(20 * 1024 * 1024, 0x61), { userId: mallory.clientId }));
   });

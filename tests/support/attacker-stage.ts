@@ -38,6 +38,15 @@ export function lineRoom(event: { room: string; from: string; to?: string | unde
   return event.to === undefined ? event.room : `dm:${[event.from, event.to].sort().join(':')}`;
 }
 
+/** What the management API says of a queue (the fields the suite reads). */
+export interface QueueInfo {
+  messages: number;
+  message_bytes: number;
+  consumers: number;
+  arguments: Record<string, unknown>;
+  effective_policy_definition?: Record<string, unknown>;
+}
+
 /** The operator's password on the test node: the suite reads queue lengths through the management API as the operator would. */
 const ADMIN_PASSWORD = randomBytes(18).toString('base64url');
 
@@ -106,12 +115,12 @@ export class AttackStage {
   }
 
   /** A queue's figures from the management API, as the operator sees them. */
-  async queueInfo(queue: string): Promise<{ messages: number; message_bytes: number; consumers: number; arguments: Record<string, unknown> }> {
+  async queueInfo(queue: string): Promise<QueueInfo> {
     const response = await fetch(`http://127.0.0.1:${this.broker.managementPort}/api/queues/%2F/${encodeURIComponent(queue)}`, {
       headers: { authorization: `Basic ${Buffer.from(`admin:${ADMIN_PASSWORD}`).toString('base64')}` },
     });
     if (!response.ok) throw new Error(`management API: ${response.status} for ${queue}`);
-    return (await response.json()) as { messages: number; message_bytes: number; consumers: number; arguments: Record<string, unknown> };
+    return (await response.json()) as QueueInfo;
   }
 
   /** Names of the client queues on the broker now (the operator's view), e.g. to find a terminal client's queue. */
