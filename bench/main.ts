@@ -88,6 +88,17 @@ async function main(): Promise<number> {
     ),
   );
   const startup = await attempt('startup', () => runStartup({ amqpUrl: options.amqpUrl, runs: options.startupRuns, prefetch: options.prefetch, serverMain }));
+  // The same start-up runs in secure mode: the broker asks the coordinator's authority about every login and check.
+  const secureStartup = options.secure
+    ? await attempt('startup', () =>
+        runStartup({ amqpUrl: options.secureUrl, runs: options.startupRuns, prefetch: options.prefetch, serverMain, authorityPort: options.authorityPort }),
+      )
+    : null;
+  if (secureStartup) {
+    progress(
+      `secure mode (${options.secureUrl}): library connect+login p50 ${secureStartup.libraryConnectLoginMs.p50} ms, client program p50 ${secureStartup.clientProgramMs?.p50 ?? 'n/a'} ms, coordinator ready p50 ${secureStartup.coordinatorReadyMs.p50} ms`,
+    );
+  }
 
   const finishedAt = new Date();
   const cpu = cpus();
@@ -112,6 +123,7 @@ async function main(): Promise<number> {
     messaging,
     scale,
     startup,
+    secureStartup,
     targets: judgeTargets({ messaging, scale }),
     profile,
     errors,

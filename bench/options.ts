@@ -30,6 +30,9 @@ export const BENCH_SETTINGS = {
   server: setting({ env: 'BENCH_SERVER', flag: 'server', description: 'coordinator program to run (another build of it, to compare a change)', default: 'dist/server/main.js', schema: z.string().min(1) }),
   cpuProf: setting({ env: 'BENCH_CPU_PROF', flag: 'cpu-prof', description: "profile the messaging phases' coordinator with node --cpu-prof and summarise the profile", default: false, schema: booleanFromText, boolean: true }),
   resultsDir: setting({ env: 'BENCH_RESULTS_DIR', flag: 'results-dir', description: 'directory of the JSON results (and profiles)', default: 'bench/results', schema: z.string().min(1) }),
+  secure: setting({ env: 'BENCH_SECURE', flag: 'secure', description: 'also measure start-up (login) in secure mode, against the node of `npm run broker:secure` at --secure-url', default: false, schema: booleanFromText, boolean: true }),
+  secureUrl: setting({ env: 'BENCH_SECURE_URL', flag: 'secure-url', description: 'the secure node (no credentials in it)', default: 'amqp://127.0.0.1:5674', schema: z.string().regex(/^amqps?:\/\/[^@\s]+$/, 'an amqp:// URL without credentials') }),
+  authorityPort: setting({ env: 'BENCH_AUTHORITY_PORT', flag: 'authority-port', description: "where the secure node asks the coordinator's authority", default: 15680, schema: count(1, 65_535) }),
   out: setting<string | undefined>({ env: 'BENCH_OUT', flag: 'out', description: 'write the JSON here instead of <results-dir>/<timestamp>.json', default: undefined, schema: z.string().min(1).optional() }),
 };
 

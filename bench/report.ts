@@ -69,10 +69,13 @@ export function renderReport(result: BenchResult, file: string): string {
       ),
     );
   }
-  const st = result.startup;
-  if (st) {
+  for (const [st, mode] of [
+    [result.startup, 'open mode, plain broker'],
+    [result.secureStartup, 'secure mode, HTTP authority'],
+  ] as const) {
+    if (!st) continue;
     const fmt = (x: { p50: number; max: number }): string => `${x.p50} ms (max ${x.max})`;
-    out.push('', `start-up (median of ${st.runs})`);
+    out.push('', `start-up, ${mode} (median of ${st.runs})`);
     out.push(
       table(
         ['what', 'time'],

@@ -126,6 +126,8 @@ export const benchResultSchema = z.object({
   messaging: messagingSchema.nullable(),
   scale: scaleSchema.nullable(),
   startup: startupSchema.nullable(),
+  /** `--secure`: the same start-up in secure mode (null without the flag). */
+  secureStartup: startupSchema.nullable().default(null),
   targets: z.array(targetSchema),
   profile: profileSchema.nullable(),
   /** Sections that failed, with why. */

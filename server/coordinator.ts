@@ -182,7 +182,13 @@ export class Coordinator extends EventEmitter<{ status: [ConnectionStatus]; serv
     this.channel.on('error', (err) => this.logger.error(`channel error: ${err instanceof Error ? err.message : String(err)}`));
     await Promise.race([serving, connection.waitForConnect().then(() => serving)]);
     // Client logins are refused until the authority counts connections: serve them from the start.
-    if (this.authority) await this.authority.ready();
+    if (this.authority) {
+      const slow = setTimeout(
+        () => this.logger.warn('the broker authority does not follow the connection events yet (is rabbitmq_event_exchange enabled?); client logins are refused until it does'),
+        10_000,
+      );
+      await this.authority.ready().finally(() => clearTimeout(slow));
+    }
     if (this.extension) await this.extension.start(this.extensionHost(connection));
     for (const { num, expiresAt } of this.store.expiringMessages()) this.expiry.schedule(num, expiresAt);
     this.sessions.start();

@@ -151,7 +151,10 @@ export class Authority {
     if (base === undefined) return 0;
     const auth = `Basic ${Buffer.from(`${this.operator.username}:${this.operator.password}`).toString('base64')}`;
     let closed = 0;
-    for (const name of this.tracker.connectionNames(username)) {
+    // The event stream knows only connections opened since this authority started; the
+    // management API knows every one (a client connected before a coordinator restart too).
+    const names = new Set([...this.tracker.connectionNames(username), ...(await this.listConnections(base, auth, username))]);
+    for (const name of names) {
       try {
         const res = await fetch(new URL(`/api/connections/${encodeURIComponent(name)}`, base), {
           method: 'DELETE',
@@ -165,6 +168,26 @@ export class Authority {
       }
     }
     return closed;
+  }
+
+  /** Names of `username`'s live connections according to the management API; [] when it cannot say. */
+  private async listConnections(base: string, auth: string, username: string): Promise<string[]> {
+    try {
+      const res = await fetch(new URL('/api/connections?columns=name,user', base), { headers: { authorization: auth }, signal: AbortSignal.timeout(5_000) });
+      if (!res.ok) {
+        this.options.logger?.warn(`authority: listing connections: HTTP ${res.status}`);
+        return [];
+      }
+      const list = (await res.json()) as unknown;
+      if (!Array.isArray(list)) return [];
+      return list
+        .filter((entry): entry is { name: string; user: string } => typeof entry === 'object' && entry !== null && typeof (entry as { name?: unknown }).name === 'string')
+        .filter((entry) => entry.user === username)
+        .map((entry) => entry.name);
+    } catch (err) {
+      this.options.logger?.warn(`authority: listing connections: ${err instanceof Error ? err.message : String(err)}`);
+      return [];
+    }
   }
 
   identity(clientId: string): IdentityRecord | undefined {

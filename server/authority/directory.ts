@@ -67,13 +67,10 @@ export class MemoryIdentityDirectory implements IdentityDirectory {
   }
 
   unboundCreatedBefore(createdBefore: number): string[] {
-    const ids: string[] = [];
-    for (const record of this.records.values()) {
-      if (record.state !== 'unbound') continue;
-      if (record.createdAt >= createdBefore) continue;
-      ids.push(record.clientId);
-    }
-    return ids;
+    return [...this.records.values()]
+      .filter((record) => record.state === 'unbound' && record.createdAt < createdBefore)
+      .sort((a, b) => a.createdAt - b.createdAt)
+      .map((record) => record.clientId);
   }
 
   deleteRevokedBefore(updatedBefore: number): number {

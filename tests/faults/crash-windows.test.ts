@@ -63,7 +63,8 @@ class FakeChannel {
   readonly published: string[] = [];
   private readonly callbacks: ((err: unknown) => void)[] = [];
 
-  sendToQueue(_queue: string, content: Buffer, _options: unknown, callback: (err: unknown) => void): boolean {
+  /** The outbox publishes to the input exchange (`<ns>.input`), with the routing key of its kind. */
+  publish(_exchange: string, _routingKey: string, content: Buffer, _options: unknown, callback: (err: unknown) => void): boolean {
     this.published.push(content.toString('utf8'));
     this.callbacks.push(callback);
     return true;

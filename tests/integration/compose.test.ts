@@ -174,6 +174,24 @@ describe('docker-compose.yml', () => {
     expect(client.WARREN_NAMESPACE).toBe(server.WARREN_NAMESPACE);
   });
 
+  it('is secure by default: broker files mounted, no credentials in any URL, the authority reachable on the network only', () => {
+    const rabbitmq = config.services.rabbitmq!;
+    const targets = volumesOf(rabbitmq).map((volume) => `${volume.source}:${volume.target}`);
+    expect(targets).toContain(`${join(ROOT, 'broker', 'rabbitmq.conf')}:/etc/rabbitmq/rabbitmq.conf`);
+    expect(targets).toContain(`${join(ROOT, 'broker', 'enabled_plugins')}:/etc/rabbitmq/enabled_plugins`);
+    const server = environmentOf(config.services.server!);
+    const client = environmentOf(config.services.client!);
+    for (const env of [server, client]) {
+      const url = new URL(env.AMQP_URL ?? '');
+      expect([url.username, url.password]).toEqual(['', '']);
+      expect(env.WARREN_INSECURE_OPEN_BROKER ?? '').toBe('');
+    }
+    expect(server.WARREN_AUTHORITY_HOST).toBe('0.0.0.0');
+    expect(server.WARREN_AUTHORITY_PORT).toBe('15680');
+    expect(JSON.stringify(config.services.server!.ports ?? [])).not.toContain('15680');
+    expect(Object.keys(client).filter((key) => /PASSWORD|SECRET/.test(key))).toEqual([]);
+  });
+
   it('runs only npm scripts that package.json defines', () => {
     for (const [name, service] of Object.entries(config.services)) {
       if (name === 'rabbitmq') continue;

@@ -1,5 +1,6 @@
 import { spawn as spawnPty, type IPty } from 'node-pty';
 import xterm from '@xterm/headless';
+import { OPEN_MODE_ENV } from './broker.js';
 import { waitFor } from './wait.js';
 
 /**
@@ -14,7 +15,7 @@ export class TerminalSession {
 
   constructor(command: string, args: string[], env: Record<string, string>, size = { cols: 100, rows: 40 }) {
     this.terminal = new xterm.Terminal({ cols: size.cols, rows: size.rows, allowProposedApi: true });
-    this.pty = spawnPty(command, args, { name: 'xterm-256color', cols: size.cols, rows: size.rows, env: { PATH: process.env.PATH ?? '', TERM: 'xterm-256color', ...env } });
+    this.pty = spawnPty(command, args, { name: 'xterm-256color', cols: size.cols, rows: size.rows, env: { PATH: process.env.PATH ?? '', TERM: 'xterm-256color', ...OPEN_MODE_ENV, ...env } });
     this.pty.onData((data) => {
       this.raw += data;
       this.terminal.write(data);
