@@ -4,7 +4,7 @@ import { ERROR_CODES, LIMITS, MAX_TTL_MS, MIN_TTL_MS, WarrenError, formatDuratio
 export const COMMANDS = {
   msg: { usage: '/msg USER TEXT', help: 'a private message only USER and you see (also $private USER TEXT)' },
   users: { usage: '/users', help: 'who is online' },
-  mymsgs: { usage: '/mymsgs', help: 'the messages you sent since you took your name' },
+  mymsgs: { usage: '/mymsgs', help: 'the messages you sent: this session for a guest name, every session for a registered one' },
   history: { usage: '/history [N]', help: 'the last N messages of the current room (default 20)' },
   rooms: { usage: '/rooms', help: 'rooms you can join, with members online and your role' },
   create: { usage: '/create ROOM [--secret]', help: 'a new room with you as its admin; --secret: invite-only and unlisted' },

@@ -13,6 +13,7 @@ import {
 import { announceActivation } from '../handlers/activation-announcement.js';
 import { handleChat } from '../handlers/chat-handler.js';
 import { departure } from '../handlers/departure.js';
+import { forgetGuestName } from '../handlers/guest-forgetting.js';
 import type { HandlerContext } from '../handlers/context.js';
 import { refusal } from '../handlers/refusal.js';
 import { emptyOutcome, presence, type Outcome } from '../outcome.js';
@@ -103,6 +104,10 @@ function login(request: Extract<LegacyRequest, { type: 'login' }>, ctx: HandlerC
   if (holder && (!isLegacySession(holder) || holder.clientId !== request.client_uuid)) {
     return nope(ERROR_CODES.NAME_TAKEN, `the name "${holder.name}" is taken`);
   }
+  // The Actividad 2 protocol has no password: a registered name is not for legacy clients.
+  if (ctx.accounts.exists(request.username)) {
+    return nope(ERROR_CODES.PASSWORD_REQUIRED, `"${request.username}" is a registered name; log in with a warren client and its password`);
+  }
   let claimed;
   try {
     claimed = ctx.registry.login(request.username, request.client_uuid, legacyReplyQueue(request.client_uuid), ctx.now);
@@ -113,6 +118,8 @@ function login(request: Extract<LegacyRequest, { type: 'login' }>, ctx: HandlerC
   const { session, resumed } = claimed;
   const outcome = emptyOutcome();
   const serverTs = ctx.now.toISOString();
+  // A legacy name is a guest name: it starts from nothing, like a warren guest (guest-forgetting.ts).
+  if (!resumed) forgetGuestName(session.name, session.nameKey, ctx, outcome);
   if (!resumed) {
     outcome.log.push({ kind: 'JOIN', serverTs, name: session.name });
     outcome.events.push({ routingKey: PRESENCE_ROUTING_KEY, body: presence('joined', session.name, serverTs, ctx.registry.size) });

@@ -20,7 +20,7 @@ import {
   zeroes,
   type ClientRecord,
 } from '../support/fault-kit.js';
-import type { Program } from '../support/programs.js';
+import { RATE_LIMITS_OFF, type Program } from '../support/programs.js';
 import { waitFor } from '../support/wait.js';
 
 /**
@@ -43,6 +43,8 @@ describe('coordinator killed with SIGKILL in the middle of a burst', () => {
     WARREN_NAMESPACE: namespace,
     WARREN_DATA_DIR: join(dir, 'data'),
     WARREN_LOG_DIR: join(dir, 'log'),
+    // The burst is a load test, far faster than a person types.
+    ...RATE_LIMITS_OFF,
   };
   const logPath = join(dir, 'log', 'chat.log');
   const logLines = (): string[] => (existsSync(logPath) ? readFileSync(logPath, 'utf8').split('\n').filter(Boolean) : []);

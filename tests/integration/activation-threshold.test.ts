@@ -86,13 +86,18 @@ describe('activation threshold (MIN_USERS=2)', () => {
   });
 
   it('delivers a private message held for the user whose arrival activates the chat', async () => {
+    // bob registers first, alone (no activation), so the message to him is kept while he is away.
+    const registering = await running.client();
+    await registering.login('bob');
+    await registering.register('bob password 1');
+    await registering.logout();
     const alice = await person(running, 'alice');
     const held = settled(alice.client.send('waiting for you, bob', { to: 'bob' }));
     await waitFor(() => alice.seen.held.length === 1, 'the private message to be held');
 
     const bobClient = await running.client();
     const bob = record(bobClient);
-    await bobClient.login('bob');
+    await bobClient.login('bob', 'bob password 1');
     await bob.waitForText('waiting for you, bob');
     expect(bob.messages.filter((event) => event.text === 'waiting for you, bob')).toHaveLength(1);
     // The sender sees it shown too once the chat is active.
@@ -101,7 +106,7 @@ describe('activation threshold (MIN_USERS=2)', () => {
 
     // Delivered once: not again on the next login.
     await bobClient.logout();
-    expect((await bobClient.login('bob')).privateBacklog).toEqual([]);
+    expect((await bobClient.login('bob', 'bob password 1')).privateBacklog).toEqual([]);
   });
 
   it('keeps the flag across a restart of the coordinator', async () => {

@@ -58,7 +58,10 @@ describe('private messages', () => {
     expect(got.seq).toBe(2);
   });
 
-  it('is kept for a recipient who never logged in and given exactly once on login', async () => {
+  it('is kept for a registered recipient who is away and given exactly once on login', async () => {
+    const registering = await person(running, 'dave');
+    await registering.client.register('dave password 1');
+    await registering.client.logout();
     const alice = await person(running, 'alice');
     await alice.client.send('first, while you were out', { to: 'dave' });
     await alice.client.send('second, while you were out', { to: 'dave' });
@@ -70,14 +73,14 @@ describe('private messages', () => {
 
     const daveClient = await running.client();
     const dave = record(daveClient);
-    const login = await daveClient.login('dave');
+    const login = await daveClient.login('dave', 'dave password 1');
     expect(login.privateBacklog.map((event) => event.text)).toEqual(['first, while you were out', 'second, while you were out']);
     expect(login.privateBacklog.every((event) => event.from === 'alice' && event.to === 'dave')).toBe(true);
     // The client shows the backlog as messages, in order.
     expect(dave.texts()).toEqual(['first, while you were out', 'second, while you were out']);
 
     await daveClient.logout();
-    const again = await daveClient.login('dave');
+    const again = await daveClient.login('dave', 'dave password 1');
     expect(again.privateBacklog).toEqual([]);
   });
 
@@ -86,6 +89,7 @@ describe('private messages', () => {
     const bob = await person(running, 'bob');
     await alice.client.send('live one', { to: 'bob' });
     await bob.seen.waitForText('live one');
+    await bob.client.register('bob password 1');
     await bob.client.logout();
 
     await alice.client.send('stored one', { to: 'bob' });
@@ -94,12 +98,12 @@ describe('private messages', () => {
 
     const back = await running.client();
     const backSeen = record(back);
-    const login = await back.login('bob');
+    const login = await back.login('bob', 'bob password 1');
     // Only what was not delivered: the live one is not repeated.
     expect(login.privateBacklog.map((event) => event.text)).toEqual(['stored one']);
     expect(backSeen.texts(directRoomName('alice', 'bob'))).toEqual(['stored one']);
     await back.logout();
-    expect((await back.login('bob')).privateBacklog).toEqual([]);
+    expect((await back.login('bob', 'bob password 1')).privateBacklog).toEqual([]);
   });
 
   it('cannot be read, joined, written to, edited or deleted by a third person', async () => {

@@ -38,6 +38,14 @@ export interface CoordinatorProcess extends Program {
   stop(): Promise<void>;
 }
 
+/** The coordinator's per-user rate limits switched off: for tests and bursts that send faster than people. */
+export const RATE_LIMITS_OFF = {
+  WARREN_RATE_MESSAGES: 'off',
+  WARREN_RATE_ROOMS: 'off',
+  WARREN_RATE_LOGINS_PER_NAME: 'off',
+  WARREN_RATE_LOGINS_PER_CLIENT: 'off',
+} as const;
+
 /** The real coordinator program, in its own namespace and temp dirs; resolves once it serves. */
 export async function spawnCoordinator(extraEnv: Record<string, string> = {}): Promise<CoordinatorProcess> {
   const dir = mkdtempSync(join(tmpdir(), 'warren-e2e-'));
@@ -48,10 +56,7 @@ export async function spawnCoordinator(extraEnv: Record<string, string> = {}): P
     WARREN_DATA_DIR: join(dir, 'data'),
     WARREN_LOG_DIR: join(dir, 'log'),
     // Scripted tests type faster than people; a test of the limits sets them in extraEnv.
-    WARREN_RATE_MESSAGES: 'off',
-    WARREN_RATE_ROOMS: 'off',
-    WARREN_RATE_LOGINS_PER_NAME: 'off',
-    WARREN_RATE_LOGINS_PER_CLIENT: 'off',
+    ...RATE_LIMITS_OFF,
     ...extraEnv,
   };
   const program = runProgram(SERVER_MAIN, [], env);
