@@ -46,7 +46,7 @@ beforeAll(async () => {
   bob = await stage.honest('bob');
   mallory = await stage.attacker('mallory');
   const before = new Set(await stage.clientQueues());
-  term = new TerminalSession(process.execPath, [CLIENT_MAIN], { AMQP_URL: stage.baseUrl, WARREN_NAMESPACE: stage.topology.namespace });
+  term = new TerminalSession(process.execPath, [CLIENT_MAIN], { AMQP_URL: stage.baseUrl, WARREN_NAMESPACE: stage.topology.namespace, WARREN_INSECURE_OPEN_BROKER: '0' });
   await term.waitForText('Choose a user name', 20_000);
   term.enter('alice');
   await term.waitForText('Welcome to warren, alice!', 20_000);
