@@ -173,6 +173,25 @@ describeBroker('attacks the coordinator must refuse (secure mode)', () => {
     await refusedWith('60 logins from one client id', 'RATE_LIMITED', loginLimited ?? { type: 'no refusal in 60 logins' });
   });
 
+  it('after a client was killed: its queue, its token, its next private message', async () => {
+    // frank is not in the ledger: his client dies on purpose.
+    const frank = await stage.client();
+    await frank.login('frank');
+    const token = (frank as unknown as { session?: { token: string } }).session?.token ?? '';
+    const queue = frank.topology.clientQueue(frank.clientId);
+    await frank.close({ logout: false });
+    await mallory.attacker.refused('declare the killed client’s queue', 403, (ch) => ch.assertQueue(queue, { exclusive: true }));
+    await mallory.attacker.refused('declare the killed client’s queue, non-exclusive and durable', 403, (ch) => ch.assertQueue(queue, { durable: true }));
+    await refusedWith('heartbeat with the killed client’s token', 'SESSION_UNKNOWN', mallory.command('heartbeat', { token }));
+    await refusedWith('chat with the killed client’s token', 'SESSION_UNKNOWN', mallory.reply(await mallory.chat({ from: 'frank', token, text: 'frank is back (not)' })));
+    const before = mallory.received.length;
+    await bob.say('a private word for frank', { to: 'frank' }).catch(() => undefined);
+    await sleep(300);
+    const leaked = mallory.received.slice(before).some((r) => JSON.stringify(r.body).includes('a private word for frank'));
+    stage.tally.record('receive the killed client’s next private message', 'broker/coordinator: never delivered to another id', leaked ? 'delivered to mallory' : 'not delivered', !leaked);
+    expect(leaked).toBe(false);
+  });
+
   it('a session that ended: its id is revoked at the broker, its connection closed, its name inherits nothing', async () => {
     const erin = await stage.attacker(null);
     expect((await erin.login('erin')).type).toBe('login.ok');
