@@ -141,29 +141,32 @@ describeBroker('attacks on the broker by a logged-in participant', () => {
     await third.close();
   });
 
-  it('hoarding: its own queue uncapped, and many queues of its own bound to general (fan-out amplification)', async () => {
-    // Its own queue is its to declare, with any arguments: the caps must come from the broker, not the client.
+  // GAPS (docs/SECURITY.md §7.1): the broker enforces no cap of its own on a client's queues.
+  it.failing('GAP: its own queue declared without caps is capped by the broker anyway', async () => {
     const hoarder = await scene.attacker('hoarder', { queueArguments: {} });
     const info = await waitFor(() => scene.queueInfo(hoarder.queue).catch(() => undefined), 'the hoarder’s queue in the management API', 15_000);
     const policy = info.effective_policy_definition ?? {};
     const capped = typeof info.arguments['x-max-length'] === 'number' || typeof policy['max-length'] === 'number';
-    scene.tally.record('declare its own queue without caps', 'broker: a length cap (policy)', capped ? 'capped' : 'uncapped', capped);
-    // Extra queues: no client needs more than one, so each is a right nobody should hold.
-    let declared = 0;
-    const ch = await hoarder.attacker.connection.createChannel();
+    scene.tally.record('declare its own queue without caps', 'broker: a length cap (policy)', capped ? 'capped' : 'uncapped', capped, 'client queue caps are the client’s own arguments; no broker policy');
+    expect(capped).toBe(true);
+  });
+
+  it.failing('GAP: declaring many queues of its own, each bound to general (fan-out amplification), is refused', async () => {
+    const ch = await mallory.connection.createChannel();
     ch.on('error', () => undefined);
+    let declared = 0;
     try {
       for (let i = 0; i < 50; i += 1) {
-        await ch.assertQueue(`${hoarder.queue}.hoard${i}`, { exclusive: true, arguments: {} });
-        await ch.bindQueue(`${hoarder.queue}.hoard${i}`, T().eventsExchange, 'room.general');
+        await ch.assertQueue(`${myQueue()}.hoard${i}`, { exclusive: true, arguments: {} });
+        await ch.bindQueue(`${myQueue()}.hoard${i}`, T().eventsExchange, 'room.general');
         declared += 1;
       }
     } catch {
       /* refused: the channel is closed */
     }
     await ch.close().catch(() => undefined);
-    scene.tally.record('declare 50 more queues of its own, each bound to general', 'broker: at most a few queues per id', `${declared} declared`, declared < 50);
-    expect({ ownQueue: capped ? 'capped' : 'uncapped', extraQueues: declared < 50 ? 'bounded' : `${declared} declared` }).toEqual({ ownQueue: 'capped', extraQueues: 'bounded' });
+    scene.tally.record('declare 50 more queues of its own, each bound to general', 'broker: at most a few queues per id', `${declared} declared`, declared < 50, 'the authority allows any <ns>.client.<id>.<suffix>; no per-user queue limit');
+    expect(declared).toBeLessThan(50);
   });
 
   it('a huge body is refused by the broker’s message size cap', async () => {
@@ -182,8 +185,7 @@ describeBroker('attacks on the broker by a logged-in participant', () => {
     // Its old connection: closed by the coordinator, or (until then) refused every new check.
     if (closed) scene.tally.record('declare a queue of the revoked id on a connection it still has', 'coordinator: connection closed', 'closed', true);
     else await mallory.refused('declare a queue of the revoked id on a connection it still has', 403, (c) => c.assertQueue(`${T().clientQueue(credentials.clientId)}.x`, clientQueueOptions()), dave.attacker.connection);
-    await waitFor(() => closed, 'the coordinator to close the revoked id’s connection', 10_000).catch(() => undefined);
-    if (!closed) console.log('FINDING: a revoked id’s connection (opened seconds before logout) is still open 10 s later');
+    // Whether the coordinator then closes that connection: attacks-wire.test.ts (a known gap).
   });
 
   it('the honest conversation came through whole, and nothing forged was shown', async () => {
