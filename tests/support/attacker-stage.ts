@@ -60,6 +60,7 @@ export class AttackStage {
   private chatter: NodeJS.Timeout | undefined;
   private readonly chatterErrors: string[] = [];
   private round = 0;
+  private untrusted = 0;
 
   private constructor(
     suite: string,
@@ -227,20 +228,20 @@ export class AttackStage {
     this.stopChatter();
     await this.talk('final');
     const counts = this.ledger.settle(this.tally);
-    const untrusted = this.honestUsers.flatMap((u) => u.protocolErrors.map((e) => `${u.name}: ${e.code} ${e.message}`));
-    console.log(
-      `${this.tally.summary()}\n  honest lines sent=${this.ledger.sentCount()} deliveries dropped by honest clients=${untrusted.length}` +
-        (counts.details.length ? `\n  ${counts.details.slice(0, 20).join('\n  ')}` : '') +
-        (this.chatterErrors.length ? `\n  chatter errors: ${this.chatterErrors.slice(0, 5).join('; ')}` : ''),
-    );
+    this.untrusted = this.honestUsers.reduce((n, u) => n + u.protocolErrors.length, 0);
+    if (counts.details.length || this.chatterErrors.length) {
+      console.log([...counts.details.slice(0, 20), ...this.chatterErrors.slice(0, 5).map((e) => `chatter error: ${e}`)].join('\n'));
+    }
     expect({ lost: counts.lost, forgedShown: counts.forgedShown, duplicated: counts.duplicated, outOfOrder: counts.outOfOrder }).toEqual({ lost: 0, forgedShown: 0, duplicated: 0, outOfOrder: 0 });
     expect(this.chatterErrors).toEqual([]);
     expect(this.honestUsers.flatMap((u) => u.sessionLost.map((e) => `${u.name}: ${e.code}`))).toEqual([]);
     expect(this.tally.gotThrough.map((r) => r.label)).toEqual([]);
   }
 
+  /** Prints the file's counts (attempts made after `finish` included) and stops everything. */
   async stop(): Promise<void> {
     this.stopChatter();
+    console.log(`${this.tally.summary()}\n  honest lines sent=${this.ledger.sentCount()} deliveries dropped by honest clients=${this.untrusted}`);
     for (const wire of this.wires) wire.stopHeartbeat();
     for (const attacker of this.attackers) await attacker.close();
     for (const user of this.honestUsers) await user.client.close().catch(() => undefined);
