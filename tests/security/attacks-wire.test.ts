@@ -235,6 +235,29 @@ describeBroker('attacks the coordinator must refuse (secure mode)', () => {
     expect(wasClosed).toBe(true);
   });
 
+  // GAP (docs/SECURITY.md §7.1): the per-name login limit counts every attempt, right or wrong,
+  // from anyone: bounding password guessing this way lets anyone lock a registered name's owner out.
+  it.failing('GAP: wrong-password logins to a registered name by someone else do not lock its owner out', async () => {
+    const owner = await stage.client();
+    await owner.login('reggie');
+    await owner.register('correct horse battery staple');
+    await owner.logout();
+    const guesser = await stage.attacker(null);
+    const answers: string[] = [];
+    for (let i = 0; i < 12; i += 1) {
+      const reply = await guesser.command('login', { name: 'reggie', clientId: guesser.clientId, password: `guess number ${i} wrong` });
+      answers.push(String(reply.code ?? reply.type));
+    }
+    expect(answers.every((code) => code === 'PASSWORD_WRONG' || code === 'RATE_LIMITED')).toBe(true);
+    // The owner comes back with a new client (a logged-out client id is revoked for good).
+    const returning = await stage.client();
+    const back = await returning.login('reggie', 'correct horse battery staple').then(() => 'logged in', (err: { code?: string }) => String(err.code));
+    await returning.close();
+    stage.tally.record('12 wrong-password logins to a registered name, then its owner logs in with the right one', 'coordinator: the owner still gets in', back, back === 'logged in', 'loginByName counts every attempt from anyone');
+    await owner.close();
+    expect(back).toBe('logged in');
+  });
+
   it('the honest conversation came through whole, and nothing forged was shown', async () => {
     await stage.finish();
     expect(stage.logs.filter((line) => line.startsWith('error'))).toEqual([]);
