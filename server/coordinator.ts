@@ -267,7 +267,7 @@ export class Coordinator extends EventEmitter<{ status: [ConnectionStatus]; serv
       if (!isClientId(id)) continue;
       const timer = setTimeout(() => {
         this.pendingDisconnects.delete(timer);
-        void this.authority?.disconnect(id).then((closed) => {
+        void this.authority?.disconnectUntilGone(id).then((closed) => {
           if (closed > 0) this.logger.info(`closed ${closed} broker connection(s) of ended client ${id}`);
         });
       }, security.disconnectAfterMs ?? 2000);

@@ -170,6 +170,34 @@ export class Authority {
     return closed;
   }
 
+  /**
+   * `disconnect`, repeated until the id has nothing open. The management API lists a connection
+   * only after its first statistics tick (about 5 s), so a connection opened just before the session
+   * ended is not found at first; the event stream does know it, and says when none is left. Tries at
+   * 0, 0.5, 1, 2, 4 s, then every 4 s, for at most `withinMs` (default 15 s), and once more after
+   * any close, in case a connection was still being opened. Resolves with how many were closed.
+   */
+  async disconnectUntilGone(username: string, reason = 'warren session ended', withinMs = 15_000): Promise<number> {
+    const started = Date.now();
+    const delays = [500, 1_000, 2_000, 4_000];
+    let closed = 0;
+    let closedLast = false;
+    for (let attempt = 0; this.stopping === undefined; attempt += 1) {
+      const now = await this.disconnect(username, reason);
+      closed += now;
+      const gone = this.tracker.live && this.tracker.count(username) === 0;
+      if (gone && !closedLast && now === 0) break;
+      closedLast = now > 0;
+      const wait = delays[Math.min(attempt, delays.length - 1)] ?? 4_000;
+      if (Date.now() - started + wait > withinMs) {
+        if (!gone) this.options.logger?.warn(`authority: ${username} still has a connection open ${Math.round((Date.now() - started) / 1000)} s after its session ended`);
+        break;
+      }
+      await new Promise<void>((resolve) => setTimeout(resolve, wait).unref());
+    }
+    return closed;
+  }
+
   /** Names of `username`'s live connections according to the management API; [] when it cannot say. */
   private async listConnections(base: string, auth: string, username: string): Promise<string[]> {
     try {

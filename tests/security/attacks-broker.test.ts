@@ -141,17 +141,24 @@ describeBroker('attacks on the broker by a logged-in participant', () => {
     await third.close();
   });
 
-  // GAPS (docs/SECURITY.md §7.1): the broker enforces no cap of its own on a client's queues.
-  it.failing('GAP: its own queue declared without caps is capped by the broker anyway', async () => {
+  // Formerly gaps (docs/SECURITY.md §7.1): the broker caps a client's queue whatever its arguments (broker/definitions.json).
+  it('its own queue declared without caps is capped by the broker anyway (operator policy)', async () => {
     const hoarder = await scene.attacker('hoarder', { queueArguments: {} });
-    const info = await waitFor(() => scene.queueInfo(hoarder.queue).catch(() => undefined), 'the hoarder’s queue in the management API', 15_000);
+    // The management API fills in a queue's policies at its first statistics tick (about 5 s).
+    const info = await waitFor(async () => {
+      const queue = await scene.queueInfo(hoarder.queue).catch(() => undefined);
+      return queue && typeof queue.operator_policy === 'string' ? queue : undefined;
+    }, 'the hoarder’s queue, with its operator policy, in the management API', 20_000).catch(() => scene.queueInfo(hoarder.queue));
+    expect(info.arguments['x-max-length']).toBeUndefined();
     const policy = info.effective_policy_definition ?? {};
-    const capped = typeof info.arguments['x-max-length'] === 'number' || typeof policy['max-length'] === 'number';
-    scene.tally.record('declare its own queue without caps', 'broker: a length cap (policy)', capped ? 'capped' : 'uncapped', capped, 'client queue caps are the client’s own arguments; no broker policy');
+    const maxLength = policy['max-length'];
+    const maxBytes = policy['max-length-bytes'];
+    const capped = typeof maxLength === 'number' && maxLength <= 5_000 && typeof maxBytes === 'number' && maxBytes <= 16 * 1024 * 1024;
+    scene.tally.record('declare its own queue without caps', 'broker: the operator policy caps it', capped ? `capped by ${String(info.operator_policy)}` : `uncapped ${JSON.stringify(policy)}`, capped);
     expect(capped).toBe(true);
   });
 
-  it.failing('GAP: declaring many queues of its own, each bound to general (fan-out amplification), is refused', async () => {
+  it('declaring more queues of its own (suffix queues), each bound to general (fan-out amplification), is refused', async () => {
     const ch = await mallory.connection.createChannel();
     ch.on('error', () => undefined);
     let declared = 0;
@@ -165,8 +172,8 @@ describeBroker('attacks on the broker by a logged-in participant', () => {
       /* refused: the channel is closed */
     }
     await ch.close().catch(() => undefined);
-    scene.tally.record('declare 50 more queues of its own, each bound to general', 'broker: at most a few queues per id', `${declared} declared`, declared < 50, 'the authority allows any <ns>.client.<id>.<suffix>; no per-user queue limit');
-    expect(declared).toBeLessThan(50);
+    scene.tally.record('declare 50 more queues of its own, each bound to general', 'broker 403 (exactly one queue per id)', `${declared} declared`, declared === 0);
+    expect(declared).toBe(0);
   });
 
   it('a huge body is refused by the broker’s message size cap', async () => {
@@ -184,7 +191,7 @@ describeBroker('attacks on the broker by a logged-in participant', () => {
     await mallory.loginRefused('log in with a revoked id and its real secret', credentials.clientId, credentials.secret);
     // Its old connection: closed by the coordinator, or (until then) refused every new check.
     if (closed) scene.tally.record('declare a queue of the revoked id on a connection it still has', 'coordinator: connection closed', 'closed', true);
-    else await mallory.refused('declare a queue of the revoked id on a connection it still has', 403, (c) => c.assertQueue(`${T().clientQueue(credentials.clientId)}.x`, clientQueueOptions()), dave.attacker.connection);
+    else await mallory.refused('declare a queue of the revoked id on a connection it still has', 403, (c) => c.assertQueue(T().clientQueue(credentials.clientId), clientQueueOptions()), dave.attacker.connection);
     // Whether the coordinator then closes that connection: attacks-wire.test.ts (a known gap).
   });
 

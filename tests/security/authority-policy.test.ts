@@ -139,7 +139,7 @@ describe('authority policy: client ids', () => {
     expect(policy.vhostAccess({ username: COORD.username, vhost: '/' }).allow).toBe(true);
   });
 
-  it('resources: only its own queues, write on the input exchange, read on events once bound', () => {
+  it('resources: only its own queue (no suffix queues), write on the input exchange, read on events once bound', () => {
     const { policy } = setup();
     const me = mintClientCredentials();
     const other = mintClientCredentials();
@@ -148,8 +148,7 @@ describe('authority policy: client ids', () => {
     const allowed = (r: ReturnType<typeof res>) => policy.resource(r).allow;
     for (const p of ['configure', 'write', 'read'] as const) {
       expect(allowed(res(id, 'queue', `${NS}.client.${id}`, p))).toBe(true);
-      expect(allowed(res(id, 'queue', `${NS}.client.${id}.rooms`, p))).toBe(true);
-      for (const q of [`${NS}.client.${other.clientId}`, `${NS}.chat`, `${NS}.commands`, `${NS}.dead-letter`, `${NS}.client.${id}x`, `${NS}.client.${id}.`, `${NS}.client.${id}.a.b`, 'amq.gen-abc', 'server_pending_messages', `other.client.${id}`]) {
+      for (const q of [`${NS}.client.${id}.rooms`, `${NS}.client.${id}.hoard0`, `${NS}.client.${other.clientId}`, `${NS}.chat`, `${NS}.commands`, `${NS}.dead-letter`, `${NS}.client.${id}x`, `${NS}.client.${id}.`, `${NS}.client.${id}.a.b`, 'amq.gen-abc', 'server_pending_messages', `other.client.${id}`]) {
         expect(allowed(res(id, 'queue', q, p))).toBe(false);
       }
       for (const x of ['amq.default', `${NS}.dead-letter`, 'amq.topic', 'broadcast', 'user_channel', 'amq.rabbitmq.event']) {
@@ -189,6 +188,7 @@ describe('authority policy: client ids', () => {
     expect(isClientRoutingKey('room.-a')).toBe(false);
     expect(isOwnClientQueue('ns', 'c-x', 'ns.client.c-x')).toBe(true);
     expect(isOwnClientQueue('ns', 'c-x', 'ns.client.c-xy')).toBe(false);
+    expect(isOwnClientQueue('ns', 'c-x', 'ns.client.c-x.rooms')).toBe(false);
   });
 });
 

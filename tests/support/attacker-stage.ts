@@ -45,6 +45,7 @@ export interface QueueInfo {
   consumers: number;
   arguments: Record<string, unknown>;
   effective_policy_definition?: Record<string, unknown>;
+  operator_policy?: string | null;
 }
 
 /** The operator's password on the test node: the suite reads queue lengths through the management API as the operator would. */
