@@ -45,6 +45,10 @@ export type BrokerSecurity =
       managementUrl?: string;
       /** Grace before closing an ended session's connections (default 2 s: time to take the goodbye). */
       disconnectAfterMs?: number;
+      /** Who may ask the authority: `loopback`, addresses, host names (default loopback only). */
+      authorityAllowFrom?: readonly string[];
+      /** Connected unbound ids from one client address (default 50). */
+      maxUnboundPerAddress?: number;
     };
 
 export interface CoordinatorOptions {
@@ -246,6 +250,8 @@ export class Coordinator extends EventEmitter<{ status: [ConnectionStatus]; serv
       logger: this.logger,
       ...(security.adminPassword === undefined ? {} : { adminPassword: security.adminPassword }),
       ...(security.managementUrl === undefined ? {} : { managementUrl: security.managementUrl }),
+      ...(security.authorityAllowFrom === undefined ? {} : { allowFrom: security.authorityAllowFrom }),
+      ...(security.maxUnboundPerAddress === undefined ? {} : { maxUnboundPerAddress: security.maxUnboundPerAddress }),
     });
     this.logger.info(`broker authority listening on ${security.authorityHost}:${this.authority.port}; connecting as ${security.coordinatorUser}`);
     return this.authority.coordinatorUrl;

@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { amqpUrlWithCredentials, DEFAULT_COORDINATOR_USER } from '../../shared/broker-identity.js';
 import { ConnectionTracker } from './connection-tracker.js';
+import { PeerAllowList } from './peer-allow.js';
 import { MemoryIdentityDirectory, type IdentityDirectory } from './directory.js';
 import { AuthorityHttpServer, type AuthPath } from './http.js';
 import { AuthorityPolicy, type BindResult, type Decision } from './policy.js';
@@ -36,7 +37,14 @@ export interface AuthorityOptions {
   maxConnectionsPerClient?: number;
   maxGuestConnections?: number;
   maxUnbound?: number;
+  maxUnboundPerAddress?: number;
   unboundTtlMs?: number;
+  unboundGraceMs?: number;
+  /**
+   * Who may ask the authority (server/authority/peer-allow.ts): `loopback`, addresses, host names
+   * (resolved every 30 s). Default `['loopback']`. Everyone else gets 403 `deny`.
+   */
+  allowFrom?: readonly string[];
   revokedRetentionMs?: number;
   /** How often old unbound and revoked ids are forgotten. Default 30 s. */
   sweepIntervalMs?: number;
@@ -60,6 +68,7 @@ export class Authority {
   private readonly http: AuthorityHttpServer;
   private readonly tracker: ConnectionTracker;
   private readonly directory: IdentityDirectory;
+  private readonly peers: PeerAllowList;
   private sweeper: NodeJS.Timeout | undefined;
   private boundPort: number | undefined;
   private stopping: Promise<void> | undefined;
@@ -86,9 +95,13 @@ export class Authority {
       ...(options.maxGuestConnections !== undefined ? { maxGuestConnections: options.maxGuestConnections } : {}),
       ...(options.maxUnbound !== undefined ? { maxUnbound: options.maxUnbound } : {}),
       ...(options.unboundTtlMs !== undefined ? { unboundTtlMs: options.unboundTtlMs } : {}),
+      ...(options.maxUnboundPerAddress !== undefined ? { maxUnboundPerAddress: options.maxUnboundPerAddress } : {}),
+      ...(options.unboundGraceMs !== undefined ? { unboundGraceMs: options.unboundGraceMs } : {}),
       ...(options.revokedRetentionMs !== undefined ? { revokedRetentionMs: options.revokedRetentionMs } : {}),
     });
+    this.peers = new PeerAllowList(options.allowFrom ?? ['loopback'], 30_000, (message) => options.logger?.warn(message));
     this.http = new AuthorityHttpServer(this.policy, {
+      allowPeer: (address) => this.peers.allows(address),
       ...(options.logger ? { logger: options.logger } : {}),
       ...(options.onDecision ? { onDecision: options.onDecision } : {}),
     });
@@ -102,6 +115,7 @@ export class Authority {
   static async start(options: AuthorityOptions): Promise<Authority> {
     const authority = new Authority(options);
     try {
+      await authority.peers.start();
       authority.boundPort = await authority.http.listen(options.port ?? 15680, options.host ?? '127.0.0.1');
     } catch (err) {
       authority.directory.close();
@@ -234,6 +248,7 @@ export class Authority {
     if (!this.stopping) {
       this.stopping = (async () => {
         if (this.sweeper) clearInterval(this.sweeper);
+        this.peers.stop();
         await this.http.close().catch(() => undefined);
         await this.tracker.stop().catch(() => undefined);
         try {
