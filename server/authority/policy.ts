@@ -157,7 +157,7 @@ export class AuthorityPolicy {
       if (record.state === 'revoked') return deny('client: revoked');
       return same(password, record.secretDigest) ? allow(`client: ${record.state}`) : deny('client: wrong secret');
     }
-    if (this.directory.countUnbound() >= this.maxUnbound) this.sweep(this.unboundGraceMs);
+    if (this.directory.countUnbound() >= this.maxUnbound) this.sweep(Math.min(this.unboundGraceMs, this.unboundTtlMs));
     if (this.directory.countUnbound() >= this.maxUnbound) return deny('client: too many unbound ids');
     const now = this.now();
     this.directory.insert({ clientId: username, secretDigest: digest(password), state: 'unbound', name: null, createdAt: now, updatedAt: now });

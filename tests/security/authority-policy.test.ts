@@ -114,6 +114,40 @@ describe('authority policy: client ids', () => {
     expect(policy.identity(b.clientId)).toBeUndefined();
   });
 
+  it('at the cap, unbound ids with nothing open go after a short grace, not the whole TTL', () => {
+    const { policy, clock } = setup({ maxUnbound: 2, unboundTtlMs: 30_000, unboundGraceMs: 5_000 });
+    const [a, b, c] = [mintClientCredentials(), mintClientCredentials(), mintClientCredentials()];
+    policy.user({ username: a.clientId, password: a.secret });
+    policy.user({ username: b.clientId, password: b.secret });
+    expect(policy.user({ username: c.clientId, password: c.secret }).allow).toBe(false);
+    clock.t += 5_001;
+    expect(policy.user({ username: c.clientId, password: c.secret }).allow).toBe(true);
+  });
+
+  it('caps connected unbound ids per address; a refused id is forgotten; bound or disconnected ones make room', () => {
+    const { policy, counts } = setup({ maxUnboundPerAddress: 2 });
+    const ids = [mintClientCredentials(), mintClientCredentials(), mintClientCredentials()];
+    for (const id of ids) expect(policy.user({ username: id.clientId, password: id.secret }).allow).toBe(true);
+    const [a, b, c] = ids as [ReturnType<typeof mintClientCredentials>, ReturnType<typeof mintClientCredentials>, ReturnType<typeof mintClientCredentials>];
+    expect(policy.vhostAccess({ username: a.clientId, vhost: '/', ip: '10.0.0.9' }).allow).toBe(true);
+    expect(policy.vhostAccess({ username: b.clientId, vhost: '/', ip: '10.0.0.9' }).allow).toBe(true);
+    const refused = policy.vhostAccess({ username: c.clientId, vhost: '/', ip: '10.0.0.9' });
+    expect(refused).toMatchObject({ allow: false, reason: expect.stringContaining('10.0.0.9') });
+    expect(policy.identity(c.clientId)).toBeUndefined();
+    // Another address is not affected; a second connection of a counted id is not a new id.
+    const d = mintClientCredentials();
+    policy.user({ username: d.clientId, password: d.secret });
+    expect(policy.vhostAccess({ username: d.clientId, vhost: '/', ip: '10.0.0.10' }).allow).toBe(true);
+    expect(policy.vhostAccess({ username: a.clientId, vhost: '/', ip: '10.0.0.9' }).allow).toBe(true);
+    // a logs in (bound), b disconnects: room for two more from 10.0.0.9.
+    expect(policy.bind(a.clientId, 'alice')).toBe('bound');
+    counts.n.set(b.clientId, 0);
+    for (const id of [mintClientCredentials(), mintClientCredentials()]) {
+      policy.user({ username: id.clientId, password: id.secret });
+      expect(policy.vhostAccess({ username: id.clientId, vhost: '/', ip: '10.0.0.9' }).allow).toBe(true);
+    }
+  });
+
   it('forgets revoked ids after the retention', () => {
     const { policy, clock } = setup({ revokedRetentionMs: 1000 });
     const me = mintClientCredentials();
