@@ -195,13 +195,12 @@ export class Authority {
     const started = Date.now();
     const delays = [500, 1_000, 2_000, 4_000];
     let closed = 0;
-    let closedLast = false;
     for (let attempt = 0; this.stopping === undefined; attempt += 1) {
       const now = await this.disconnect(username, reason);
       closed += now;
       const gone = this.tracker.live && this.tracker.count(username) === 0;
-      if (gone && !closedLast && now === 0) break;
-      closedLast = now > 0;
+      // Done when nothing is left and this try closed nothing (so a close is always re-checked).
+      if (gone && now === 0) break;
       const wait = delays[Math.min(attempt, delays.length - 1)] ?? 4_000;
       if (Date.now() - started + wait > withinMs) {
         if (!gone) this.options.logger?.warn(`authority: ${username} still has a connection open ${Math.round((Date.now() - started) / 1000)} s after its session ended`);
