@@ -126,6 +126,7 @@ export async function startCoordinator(options: {
     WARREN_RATE_ROOMS: 'off',
     WARREN_RATE_LOGINS_PER_NAME: 'off',
     WARREN_RATE_LOGINS_PER_CLIENT: 'off',
+    WARREN_RATE_PASSWORD_CHECKS: 'off',
   };
   const nodeArgs = options.profileDir ? ['--cpu-prof', `--cpu-prof-dir=${options.profileDir}`] : [];
   const program = startProgram(main, [], env, nodeArgs);

@@ -32,6 +32,8 @@ export const SERVER_SETTINGS = {
   insecureOpenBroker: INSECURE_OPEN_BROKER_SETTING,
   authorityHost: setting({ env: 'WARREN_AUTHORITY_HOST', flag: 'authority-host', description: 'address the broker authority listens on for RabbitMQ (0.0.0.0 inside a compose network; never publish it)', default: '127.0.0.1', schema: hostSchema }),
   authorityPort: setting({ env: 'WARREN_AUTHORITY_PORT', flag: 'authority-port', description: "port of the broker authority (broker/rabbitmq.conf's auth_http paths must name it)", default: 15680, schema: wholeNumber(1, 65_535) }),
+  authorityAllowFrom: setting({ env: 'WARREN_AUTHORITY_ALLOW_FROM', flag: 'authority-allow-from', description: 'who may ask the broker authority, comma-separated: loopback, addresses, host names (compose: rabbitmq); everyone else is refused', default: 'loopback', schema: z.string().trim().regex(/^[A-Za-z0-9.:_-]+(\s*,\s*[A-Za-z0-9.:_-]+)*$/, 'must be a comma-separated list of loopback, addresses and host names') }),
+  authorityMaxUnboundPerAddress: setting({ env: 'WARREN_AUTHORITY_MAX_UNBOUND_PER_ADDRESS', flag: 'authority-max-unbound-per-address', description: 'client ids connected but not yet logged in from one address; past it new ids from there are refused', default: 50, schema: positiveInt(100_000) }),
   coordinatorUser: COORDINATOR_USER_SETTING,
   brokerAdminPassword: setting<string | undefined>({ env: 'WARREN_BROKER_ADMIN_PASSWORD', flag: 'broker-admin-password', description: "password of the broker user admin (management UI); unset: nobody can log in there", default: undefined, schema: z.string().min(12, 'must be at least 12 characters').max(256, 'must be at most 256 characters').regex(/^\S+$/, 'must not contain white space').optional() }),
   managementUrl: setting<string | undefined>({ env: 'WARREN_MANAGEMENT_URL', flag: 'management-url', description: "the broker's management API, used to close the connections of a client whose session ended (e.g. http://rabbitmq:15672)", default: undefined, schema: httpUrlSchema.optional() }),
@@ -65,6 +67,8 @@ export function coordinatorOptions(settings: ServerSettings): CoordinatorOptions
         legacyGuest: settings.legacy,
         ...(settings.brokerAdminPassword === undefined ? {} : { adminPassword: settings.brokerAdminPassword }),
         ...(settings.managementUrl === undefined ? {} : { managementUrl: settings.managementUrl }),
+        authorityAllowFrom: settings.authorityAllowFrom.split(',').map((entry) => entry.trim()),
+        maxUnboundPerAddress: settings.authorityMaxUnboundPerAddress,
       };
   return {
     security,

@@ -47,6 +47,10 @@ export type BrokerSecurity =
       managementUrl?: string;
       /** Grace before closing an ended session's connections (default 2 s: time to take the goodbye). */
       disconnectAfterMs?: number;
+      /** Who may ask the authority: `loopback`, addresses, host names (default loopback only). */
+      authorityAllowFrom?: readonly string[];
+      /** Connected unbound ids from one client address (default 50). */
+      maxUnboundPerAddress?: number;
     };
 
 export interface CoordinatorOptions {
@@ -273,6 +277,8 @@ export class Coordinator extends EventEmitter<{ status: [ConnectionStatus]; serv
       logger: this.logger,
       ...(security.adminPassword === undefined ? {} : { adminPassword: security.adminPassword }),
       ...(security.managementUrl === undefined ? {} : { managementUrl: security.managementUrl }),
+      ...(security.authorityAllowFrom === undefined ? {} : { allowFrom: security.authorityAllowFrom }),
+      ...(security.maxUnboundPerAddress === undefined ? {} : { maxUnboundPerAddress: security.maxUnboundPerAddress }),
       // The broker's event stream tells the topology watch at once when a queue, exchange, binding or consumer of ours goes.
       brokerEvents: this.keeper.brokerEvents,
     });
@@ -296,7 +302,7 @@ export class Coordinator extends EventEmitter<{ status: [ConnectionStatus]; serv
       if (!isClientId(id)) continue;
       const timer = setTimeout(() => {
         this.pendingDisconnects.delete(timer);
-        void this.authority?.disconnect(id).then((closed) => {
+        void this.authority?.disconnectUntilGone(id).then((closed) => {
           if (closed > 0) this.logger.info(`closed ${closed} broker connection(s) of ended client ${id}`);
         });
       }, security.disconnectAfterMs ?? 2000);

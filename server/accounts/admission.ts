@@ -1,4 +1,4 @@
-import { ERROR_CODES, WarrenError, checkPassword, lookalikeKey, type ChatSend, type CommandRequest } from '../../shared/index.js';
+import { ERROR_CODES, WarrenError, checkPassword, type ChatSend, type CommandRequest } from '../../shared/index.js';
 import { RateLimitedError, type RateLimitKind, type RateLimits } from '../rate-limits/rate-limits.js';
 import type { Registry } from '../state/registry.js';
 import type { AccountStore } from '../store/account-store.js';
@@ -31,7 +31,11 @@ export function needsAdmission(value: ChatSend | CommandRequest): boolean {
   return value.type === 'chat' || value.type === 'create_room' || value.type === 'login' || value.type === 'register';
 }
 
-export async function admit(value: ChatSend | CommandRequest, deps: AdmissionDeps): Promise<Admitted> {
+/**
+ * `sender`: the broker user that published the input (its verified `user_id`), when it has one;
+ * login limits are keyed on it rather than on the `clientId` the body claims.
+ */
+export async function admit(value: ChatSend | CommandRequest, deps: AdmissionDeps, sender?: string): Promise<Admitted> {
   try {
     switch (value.type) {
       case 'chat':
@@ -41,7 +45,7 @@ export async function admit(value: ChatSend | CommandRequest, deps: AdmissionDep
         await takeFor(deps, 'roomCreate', value.token);
         return {};
       case 'login':
-        return await admitLogin(value, deps);
+        return await admitLogin(value, deps, sender ?? value.clientId);
       case 'register':
         return await admitRegister(value, deps);
       default:
@@ -62,17 +66,22 @@ async function takeFor(deps: AdmissionDeps, kind: RateLimitKind, token: string):
 type Login = Extract<CommandRequest, { type: 'login' }>;
 type Register = Extract<CommandRequest, { type: 'register' }>;
 
-async function admitLogin(request: Login, deps: AdmissionDeps): Promise<Admitted> {
-  // Both limits count every attempt, before any hashing: guessing a name's password, or one
-  // client trying many names, runs into them, and a flood of logins costs no scrypt time.
-  await deps.rateLimits.take('loginByClient', request.clientId);
-  await deps.rateLimits.take('loginByName', lookalikeKey(request.name.normalize('NFC')));
+async function admitLogin(request: Login, deps: AdmissionDeps, client: string): Promise<Admitted> {
+  // Every attempt counts against the client, before any hashing: one client trying many names.
+  await deps.rateLimits.take('loginByClient', client);
   const account = deps.accounts.find(request.name);
   const hash = deps.accounts.passwordHashOf(request.name);
   if (!account || hash === undefined || request.password === undefined) return {};
+  // Password attempts count per (name, client), so a guesser locks out only itself, never the
+  // owner on another client; and all clients together are held to a number of scrypt runs per
+  // second, so a swarm of guessing ids (each one capped by the authority) cannot burn the CPU.
+  const pair = `${account.nameKey}\u0000${client}`;
+  await deps.rateLimits.take('loginByName', pair);
+  await deps.rateLimits.take('passwordChecks', 'coordinator');
   if (!(await verifyPassword(request.password, hash))) {
     throw new WarrenError(ERROR_CODES.PASSWORD_WRONG, `wrong password for "${account.name}"`);
   }
+  await deps.rateLimits.reset('loginByName', pair);
   return { verified: { nameKey: account.nameKey, hash } };
 }
 

@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { amqpUrlWithCredentials, DEFAULT_COORDINATOR_USER } from '../../shared/broker-identity.js';
 import { ConnectionTracker } from './connection-tracker.js';
+import { PeerAllowList } from './peer-allow.js';
 import { MemoryIdentityDirectory, type IdentityDirectory } from './directory.js';
 import { AuthorityHttpServer, type AuthPath } from './http.js';
 import { AuthorityPolicy, type BindResult, type Decision } from './policy.js';
@@ -36,7 +37,14 @@ export interface AuthorityOptions {
   maxConnectionsPerClient?: number;
   maxGuestConnections?: number;
   maxUnbound?: number;
+  maxUnboundPerAddress?: number;
   unboundTtlMs?: number;
+  unboundGraceMs?: number;
+  /**
+   * Who may ask the authority (server/authority/peer-allow.ts): `loopback`, addresses, host names
+   * (resolved every 30 s). Default `['loopback']`. Everyone else gets 403 `deny`.
+   */
+  allowFrom?: readonly string[];
   revokedRetentionMs?: number;
   /** How often old unbound and revoked ids are forgotten. Default 30 s. */
   sweepIntervalMs?: number;
@@ -60,6 +68,7 @@ export class Authority {
   private readonly http: AuthorityHttpServer;
   private readonly tracker: ConnectionTracker;
   private readonly directory: IdentityDirectory;
+  private readonly peers: PeerAllowList;
   private sweeper: NodeJS.Timeout | undefined;
   private boundPort: number | undefined;
   private stopping: Promise<void> | undefined;
@@ -86,9 +95,13 @@ export class Authority {
       ...(options.maxGuestConnections !== undefined ? { maxGuestConnections: options.maxGuestConnections } : {}),
       ...(options.maxUnbound !== undefined ? { maxUnbound: options.maxUnbound } : {}),
       ...(options.unboundTtlMs !== undefined ? { unboundTtlMs: options.unboundTtlMs } : {}),
+      ...(options.maxUnboundPerAddress !== undefined ? { maxUnboundPerAddress: options.maxUnboundPerAddress } : {}),
+      ...(options.unboundGraceMs !== undefined ? { unboundGraceMs: options.unboundGraceMs } : {}),
       ...(options.revokedRetentionMs !== undefined ? { revokedRetentionMs: options.revokedRetentionMs } : {}),
     });
+    this.peers = new PeerAllowList(options.allowFrom ?? ['loopback'], 30_000, (message) => options.logger?.warn(message));
     this.http = new AuthorityHttpServer(this.policy, {
+      allowPeer: (address) => this.peers.allows(address),
       ...(options.logger ? { logger: options.logger } : {}),
       ...(options.onDecision ? { onDecision: options.onDecision } : {}),
     });
@@ -102,6 +115,7 @@ export class Authority {
   static async start(options: AuthorityOptions): Promise<Authority> {
     const authority = new Authority(options);
     try {
+      await authority.peers.start();
       authority.boundPort = await authority.http.listen(options.port ?? 15680, options.host ?? '127.0.0.1');
     } catch (err) {
       authority.directory.close();
@@ -170,6 +184,33 @@ export class Authority {
     return closed;
   }
 
+  /**
+   * `disconnect`, repeated until the id has nothing open. The management API lists a connection
+   * only after its first statistics tick (about 5 s), so a connection opened just before the session
+   * ended is not found at first; the event stream does know it, and says when none is left. Tries at
+   * 0, 0.5, 1, 2, 4 s, then every 4 s, for at most `withinMs` (default 15 s), and once more after
+   * any close, in case a connection was still being opened. Resolves with how many were closed.
+   */
+  async disconnectUntilGone(username: string, reason = 'warren session ended', withinMs = 15_000): Promise<number> {
+    const started = Date.now();
+    const delays = [500, 1_000, 2_000, 4_000];
+    let closed = 0;
+    for (let attempt = 0; this.stopping === undefined; attempt += 1) {
+      const now = await this.disconnect(username, reason);
+      closed += now;
+      const gone = this.tracker.live && this.tracker.count(username) === 0;
+      // Done when nothing is left and this try closed nothing (so a close is always re-checked).
+      if (gone && now === 0) break;
+      const wait = delays[Math.min(attempt, delays.length - 1)] ?? 4_000;
+      if (Date.now() - started + wait > withinMs) {
+        if (!gone) this.options.logger?.warn(`authority: ${username} still has a connection open ${Math.round((Date.now() - started) / 1000)} s after its session ended`);
+        break;
+      }
+      await new Promise<void>((resolve) => setTimeout(resolve, wait).unref());
+    }
+    return closed;
+  }
+
   /** Names of `username`'s live connections according to the management API; [] when it cannot say. */
   private async listConnections(base: string, auth: string, username: string): Promise<string[]> {
     try {
@@ -206,6 +247,7 @@ export class Authority {
     if (!this.stopping) {
       this.stopping = (async () => {
         if (this.sweeper) clearInterval(this.sweeper);
+        this.peers.stop();
         await this.http.close().catch(() => undefined);
         await this.tracker.stop().catch(() => undefined);
         try {

@@ -34,6 +34,8 @@ export interface AuthorityHttpOptions {
   logger?: AuthorityHttpLogger;
   /** Called after every decision, for the log or figures; must not throw. */
   onDecision?: (path: AuthPath, fields: Readonly<Record<string, string>>, decision: Decision, micros: number) => void;
+  /** Which peers may ask (server/authority/peer-allow.ts); others get 403 `deny`. Absent = anyone. */
+  allowPeer?: (address: string | undefined) => boolean;
 }
 
 /** Per path: how many asked, allowed, and the time the decision took in the process (microseconds). */
@@ -96,6 +98,9 @@ export class AuthorityHttpServer {
   }
 
   private handle(req: IncomingMessage, res: ServerResponse): void {
+    if (this.options.allowPeer && !this.options.allowPeer(req.socket.remoteAddress)) {
+      return this.reject(req, res, 403, 'bad', `peer ${req.socket.remoteAddress ?? '?'} may not ask the authority`);
+    }
     const path = parsePath(req.url);
     if (!path) return this.reject(req, res, 404, 'bad', 'unknown path');
     if (req.method !== 'POST') {
@@ -163,7 +168,7 @@ export class AuthorityHttpServer {
       case 'user':
         return this.policy.user({ username, password: f.password ?? '' });
       case 'vhost':
-        return this.policy.vhostAccess({ username, vhost });
+        return this.policy.vhostAccess({ username, vhost, ...(f.ip === undefined ? {} : { ip: f.ip }) });
       case 'resource':
         return this.policy.resource({ username, vhost, resource: f.resource as ResourceKind, name: f.name ?? '', permission: f.permission as Permission });
       case 'topic':

@@ -20,17 +20,16 @@ export interface TopicAsk extends ResourceAsk {
   readonly routingKey: string;
 }
 
-/** A client may own more than one queue: its own name, or that name plus `.` and a short suffix. */
-const QUEUE_SUFFIX = /^[A-Za-z0-9_-]{1,64}$/;
-
+/**
+ * A client owns exactly one queue, `<ns>.client.<id>`. No client needs a second, and every queue
+ * bound to a public room is one more copy of each line (fan-out amplification), so none is allowed.
+ */
 export function isOwnClientQueue(namespace: string, clientId: string, queue: string): boolean {
-  const own = `${namespace}.client.${clientId}`;
-  if (queue === own) return true;
-  return queue.startsWith(`${own}.`) && QUEUE_SUFFIX.test(queue.slice(own.length + 1));
+  return queue === `${namespace}.client.${clientId}`;
 }
 
 /**
- * A client: its own queues (all rights), write on `<ns>.input`, and, once its id is bound to a
+ * A client: its own queue (all rights), write on `<ns>.input`, and, once its id is bound to a
  * logged-in name, read on `<ns>.events` (to bind). No `amq.default`: publishing through it would
  * reach any queue by name.
  */

@@ -19,6 +19,8 @@ export interface UserAsk {
 export interface VhostAsk {
   readonly username: string;
   readonly vhost: string;
+  /** The client's address, as the broker sends it with the vhost check. */
+  readonly ip?: string;
 }
 export interface ResourceCheck extends ResourceAsk {
   readonly username: string;
@@ -62,10 +64,17 @@ export interface AuthorityPolicyOptions {
   maxConnectionsPerClient?: number;
   /** Live connections `guest` may hold in legacy mode (all legacy clients share it). Default 500. */
   maxGuestConnections?: number;
-  /** Unbound ids at once (trust on first use is a door anyone can knock on). Default 1000. */
+  /** Unbound ids at once (trust on first use is a door anyone can knock on): the last resort. Default 1000. */
   maxUnbound?: number;
-  /** An unbound id with no live connection is forgotten this long after it registered. Default 2 min. */
+  /**
+   * Connected unbound ids from one client address (the `ip` of the vhost check). Past it the id is
+   * refused and forgotten, so one machine minting ids cannot fill `maxUnbound`. Default 50.
+   */
+  maxUnboundPerAddress?: number;
+  /** An unbound id with no live connection is forgotten this long after it registered (a login takes less). Default 30 s. */
   unboundTtlMs?: number;
+  /** When `maxUnbound` is reached: unbound ids with no live connection older than this go at once. Default 5 s. */
+  unboundGraceMs?: number;
   /** A revoked id is kept (refused) this long, then forgotten. Default 24 h. */
   revokedRetentionMs?: number;
   now?: () => number;
@@ -93,7 +102,11 @@ export class AuthorityPolicy {
   private readonly maxConnectionsPerClient: number;
   private readonly maxGuestConnections: number;
   private readonly maxUnbound: number;
+  private readonly maxUnboundPerAddress: number;
   private readonly unboundTtlMs: number;
+  private readonly unboundGraceMs: number;
+  /** Unbound ids by the address they connected from (pruned as they bind, go or disconnect). */
+  private readonly unboundFrom = new Map<string, Set<string>>();
   private readonly revokedRetentionMs: number;
   private readonly now: () => number;
 
@@ -116,7 +129,9 @@ export class AuthorityPolicy {
     this.maxConnectionsPerClient = options.maxConnectionsPerClient ?? 3;
     this.maxGuestConnections = options.maxGuestConnections ?? 500;
     this.maxUnbound = options.maxUnbound ?? 1000;
-    this.unboundTtlMs = options.unboundTtlMs ?? 120_000;
+    this.maxUnboundPerAddress = options.maxUnboundPerAddress ?? 50;
+    this.unboundTtlMs = options.unboundTtlMs ?? 30_000;
+    this.unboundGraceMs = options.unboundGraceMs ?? 5_000;
     this.revokedRetentionMs = options.revokedRetentionMs ?? 24 * 3_600_000;
     this.now = options.now ?? Date.now;
   }
@@ -142,7 +157,7 @@ export class AuthorityPolicy {
       if (record.state === 'revoked') return deny('client: revoked');
       return same(password, record.secretDigest) ? allow(`client: ${record.state}`) : deny('client: wrong secret');
     }
-    if (this.directory.countUnbound() >= this.maxUnbound) this.sweep();
+    if (this.directory.countUnbound() >= this.maxUnbound) this.sweep(Math.min(this.unboundGraceMs, this.unboundTtlMs));
     if (this.directory.countUnbound() >= this.maxUnbound) return deny('client: too many unbound ids');
     const now = this.now();
     this.directory.insert({ clientId: username, secretDigest: digest(password), state: 'unbound', name: null, createdAt: now, updatedAt: now });
@@ -155,8 +170,37 @@ export class AuthorityPolicy {
     const kind = this.kindOf(ask.username);
     if (kind.kind === 'coordinator' || kind.kind === 'admin') return allow(kind.kind);
     if (kind.kind === 'guest') return this.capped(GUEST, this.maxGuestConnections);
-    if (kind.kind === 'client') return this.capped(ask.username, this.maxConnectionsPerClient);
+    if (kind.kind === 'client') {
+      if (kind.record.state === 'unbound' && ask.ip !== undefined && !this.admitUnboundFrom(ask.ip, ask.username)) {
+        // Nothing connected holds this id yet: forget it, so the refused ids do not fill maxUnbound.
+        if (!this.counts.live || this.counts.count(ask.username) === 0) this.directory.delete(ask.username);
+        return deny(`client: too many unbound ids from ${ask.ip}`);
+      }
+      return this.capped(ask.username, this.maxConnectionsPerClient);
+    }
     return deny(kind.kind === 'none' ? kind.reason : 'unknown user');
+  }
+
+  /**
+   * Whether one more unbound id may connect from `ip`: counts the other unbound ids from there
+   * that are connected (or about to be), dropping from the set those that bound, went or left.
+   */
+  private admitUnboundFrom(ip: string, clientId: string): boolean {
+    const ids = this.unboundFrom.get(ip) ?? new Set<string>();
+    let others = 0;
+    for (const id of ids) {
+      if (id === clientId) continue;
+      const record = this.directory.get(id);
+      if (!record || record.state !== 'unbound' || (this.counts.live && this.counts.count(id) === 0)) ids.delete(id);
+      else others += 1;
+    }
+    if (others >= this.maxUnboundPerAddress) {
+      if (ids.size === 0) this.unboundFrom.delete(ip);
+      return false;
+    }
+    ids.add(clientId);
+    this.unboundFrom.set(ip, ids);
+    return true;
   }
 
   /** /auth/resource: configure, write or read on one queue or exchange. */
@@ -220,11 +264,12 @@ export class AuthorityPolicy {
     return this.directory.get(clientId);
   }
 
-  /** Forgets unbound ids that are old and not connected, and revoked ids past retention. */
-  sweep(): { unbound: number; revoked: number } {
+  /** Forgets unbound ids older than `unboundAgeMs` (default the TTL) and not connected, and revoked ids past retention. */
+  sweep(unboundAgeMs = this.unboundTtlMs): { unbound: number; revoked: number } {
     const now = this.now();
     let unbound = 0;
-    for (const id of this.directory.unboundCreatedBefore(now - this.unboundTtlMs)) {
+    for (const [ip, ids] of this.unboundFrom) if ([...ids].every((id) => this.directory.get(id)?.state !== 'unbound')) this.unboundFrom.delete(ip);
+    for (const id of this.directory.unboundCreatedBefore(now - unboundAgeMs)) {
       if (this.counts.live && this.counts.count(id) > 0) continue;
       this.directory.delete(id);
       unbound += 1;

@@ -1,7 +1,7 @@
 /**
  * The repository's broker configuration (broker/rabbitmq.conf) adapted to another place: a private
  * node for the tests or `npm run broker:secure`. Only ports, listen addresses and the authority's
- * origin change; every other key is kept as the deployment has it, so what is tested is what runs.
+ * origin change (and where the definitions file is); every other key is kept as the deployment has it, so what is tested is what runs.
  */
 
 export interface BrokerConfigPlacement {
@@ -12,6 +12,8 @@ export interface BrokerConfigPlacement {
   prometheusPort: number;
   /** Where the authority listens, e.g. `http://127.0.0.1:15680`; replaces the origin of every `auth_http.*_path`. */
   authorityOrigin: string;
+  /** Absolute path of the definitions file (broker/definitions.json) for `load_definitions`; absent = kept as is. */
+  definitionsFile?: string;
 }
 
 const AUTH_PATH_KEYS = ['auth_http.user_path', 'auth_http.vhost_path', 'auth_http.resource_path', 'auth_http.topic_path'] as const;
@@ -25,6 +27,7 @@ export function rewriteBrokerConfig(text: string, placement: BrokerConfigPlaceme
     'management.tcp.port': String(placement.managementPort),
     'prometheus.tcp.ip': placement.host,
     'prometheus.tcp.port': String(placement.prometheusPort),
+    ...(placement.definitionsFile !== undefined ? { load_definitions: placement.definitionsFile } : {}),
   };
   const seen = new Set<string>();
   const lines = text.split('\n').map((line) => {

@@ -84,6 +84,7 @@ async function start(): Promise<void> {
     managementPort: opts.managementPort,
     prometheusPort: opts.prometheusPort,
     authorityOrigin: `http://127.0.0.1:${opts.authorityPort}`,
+    definitionsFile: join(REPO, 'broker', 'definitions.json'),
   });
   writeFileSync(join(dir, 'rabbitmq.conf'), config, { mode: 0o644 });
   writeFileSync(join(dir, 'enabled_plugins'), readFileSync(join(REPO, 'broker', 'enabled_plugins'), 'utf8'), { mode: 0o644 });

@@ -53,7 +53,7 @@ export class AdmissionGate<T extends Input> {
     let value = firstValue;
     while (input) {
       try {
-        this.release({ ...input, admitted: await admit(value, this.deps) });
+        this.release({ ...input, admitted: await admit(value, this.deps, brokerUserOf(input)) });
       } catch (err) {
         // A fault of the limiter or the hash: the input goes on unadmitted (a password is then
         // refused as wrong, nothing is limited), rather than being held or lost.
@@ -80,9 +80,15 @@ function decodeOf(input: Input): ChatSend | CommandRequest | undefined {
   return decoded.ok ? decoded.value : undefined;
 }
 
-function senderOf(input: Input, value: ChatSend | CommandRequest): string {
+/** The broker user that published the input, verified by the broker (`user_id`), if any. */
+function brokerUserOf(input: Input): string | undefined {
   const userId: unknown = input.msg.properties.userId;
-  if (typeof userId === 'string' && userId.length > 0) return `user:${userId}`;
+  return typeof userId === 'string' && userId.length > 0 ? userId : undefined;
+}
+
+function senderOf(input: Input, value: ChatSend | CommandRequest): string {
+  const userId = brokerUserOf(input);
+  if (userId !== undefined) return `user:${userId}`;
   if ('token' in value) return `token:${value.token}`;
   return value.type === 'login' ? `client:${value.clientId}` : 'anonymous';
 }

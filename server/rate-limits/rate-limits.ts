@@ -7,7 +7,7 @@ import { ERROR_CODES, WarrenError } from '../../shared/index.js';
  * `points` per window of `durationMs` per key (the library's fixed window: the count starts
  * again when the window ends).
  */
-export const RATE_LIMIT_KINDS = ['message', 'roomCreate', 'loginByName', 'loginByClient'] as const;
+export const RATE_LIMIT_KINDS = ['message', 'roomCreate', 'loginByName', 'loginByClient', 'passwordChecks'] as const;
 export type RateLimitKind = (typeof RATE_LIMIT_KINDS)[number];
 
 export interface RateRule {
@@ -18,19 +18,32 @@ export interface RateRule {
 /** Generous for people and scripted clients; a flood of one user hits them within seconds. */
 export const DEFAULT_MESSAGE_RATE: RateRule = { points: 100, durationMs: 10_000 };
 export const DEFAULT_ROOM_CREATE_RATE: RateRule = { points: 10, durationMs: 60_000 };
-/** Keyed by the look-alike key of the name asked for: bounds password guessing against one name. */
+/**
+ * Password attempts to one registered name (its look-alike key) from one client (its broker id):
+ * bounds guessing by that client without letting anyone else lock the name's owner out (the owner
+ * comes from another client). A right password clears the pair's count.
+ */
 export const DEFAULT_LOGIN_BY_NAME_RATE: RateRule = { points: 10, durationMs: 60_000 };
 /** Keyed by the client's broker id: bounds one client trying many names. */
 export const DEFAULT_LOGIN_BY_CLIENT_RATE: RateRule = { points: 20, durationMs: 60_000 };
+/**
+ * Password verifications (scrypt) of the whole coordinator: a swarm of guessing clients, each one
+ * within its own limits, still cannot spend more than this much of the coordinator's CPU.
+ */
+export const DEFAULT_PASSWORD_CHECK_RATE: RateRule = { points: 20, durationMs: 1_000 };
 
-/** A rule per kind; null switches that kind off (the benchmark's coordinator, for one). */
-export type RateRules = Record<RateLimitKind, RateRule | null>;
+/**
+ * A rule per kind; null switches that kind off (the benchmark's coordinator, for one).
+ * `passwordChecks` absent = its default.
+ */
+export type RateRules = Record<Exclude<RateLimitKind, 'passwordChecks'>, RateRule | null> & { passwordChecks?: RateRule | null };
 
 export const DEFAULT_RATE_RULES: RateRules = {
   message: DEFAULT_MESSAGE_RATE,
   roomCreate: DEFAULT_ROOM_CREATE_RATE,
   loginByName: DEFAULT_LOGIN_BY_NAME_RATE,
   loginByClient: DEFAULT_LOGIN_BY_CLIENT_RATE,
+  passwordChecks: DEFAULT_PASSWORD_CHECK_RATE,
 };
 
 export type RateDecision = { ok: true; remaining: number } | { ok: false; retryAfterMs: number };
@@ -49,8 +62,9 @@ export class RateLimitedError extends WarrenError {
 const DESCRIPTION: Record<RateLimitKind, string> = {
   message: 'messages',
   roomCreate: 'new rooms',
-  loginByName: 'logins to this name',
+  loginByName: 'wrong passwords for this name from this client',
   loginByClient: 'logins from this client',
+  passwordChecks: 'password checks right now',
 };
 
 export interface RateLimits {
@@ -68,7 +82,7 @@ export class MemoryRateLimits implements RateLimits {
 
   constructor(rules: RateRules = DEFAULT_RATE_RULES) {
     for (const kind of RATE_LIMIT_KINDS) {
-      const rule = rules[kind];
+      const rule = kind === 'passwordChecks' ? (rules.passwordChecks === undefined ? DEFAULT_PASSWORD_CHECK_RATE : rules.passwordChecks) : rules[kind];
       if (rule === null) continue;
       checkRule(kind, rule);
       this.limiters.set(kind, new RateLimiterMemory({ keyPrefix: kind, points: rule.points, duration: rule.durationMs / 1000 }));

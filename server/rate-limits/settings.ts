@@ -4,6 +4,7 @@ import {
   DEFAULT_LOGIN_BY_CLIENT_RATE,
   DEFAULT_LOGIN_BY_NAME_RATE,
   DEFAULT_MESSAGE_RATE,
+  DEFAULT_PASSWORD_CHECK_RATE,
   DEFAULT_ROOM_CREATE_RATE,
   type RateRule,
   type RateRules,
@@ -38,8 +39,9 @@ const rateRule: z.ZodType<RateRule | null, unknown> = z.union([
 export const RATE_LIMIT_SETTINGS = {
   rateMessages: setting({ env: 'WARREN_RATE_MESSAGES', flag: 'rate-messages', description: 'chat messages one user may send, as POINTS/SECONDS, or off', default: DEFAULT_MESSAGE_RATE as RateRule | null, schema: rateRule }),
   rateRooms: setting({ env: 'WARREN_RATE_ROOMS', flag: 'rate-rooms', description: 'rooms one user may create, as POINTS/SECONDS, or off', default: DEFAULT_ROOM_CREATE_RATE as RateRule | null, schema: rateRule }),
-  rateLoginsByName: setting({ env: 'WARREN_RATE_LOGINS_PER_NAME', flag: 'rate-logins-per-name', description: 'login attempts to one name, as POINTS/SECONDS, or off', default: DEFAULT_LOGIN_BY_NAME_RATE as RateRule | null, schema: rateRule }),
+  rateLoginsByName: setting({ env: 'WARREN_RATE_LOGINS_PER_NAME', flag: 'rate-logins-per-name', description: 'password attempts to one registered name from one client, as POINTS/SECONDS, or off', default: DEFAULT_LOGIN_BY_NAME_RATE as RateRule | null, schema: rateRule }),
   rateLoginsByClient: setting({ env: 'WARREN_RATE_LOGINS_PER_CLIENT', flag: 'rate-logins-per-client', description: 'login attempts from one client, as POINTS/SECONDS, or off', default: DEFAULT_LOGIN_BY_CLIENT_RATE as RateRule | null, schema: rateRule }),
+  ratePasswordChecks: setting({ env: 'WARREN_RATE_PASSWORD_CHECKS', flag: 'rate-password-checks', description: 'password verifications of the whole coordinator, as POINTS/SECONDS, or off', default: DEFAULT_PASSWORD_CHECK_RATE as RateRule | null, schema: rateRule }),
 };
 
 export type RateLimitSettings = SettingsOf<typeof RATE_LIMIT_SETTINGS>;
@@ -50,5 +52,6 @@ export function rateRules(settings: RateLimitSettings): RateRules {
     roomCreate: settings.rateRooms,
     loginByName: settings.rateLoginsByName,
     loginByClient: settings.rateLoginsByClient,
+    passwordChecks: settings.ratePasswordChecks,
   };
 }

@@ -80,21 +80,35 @@ describe('accounts (real store and scrypt, no broker)', () => {
     });
   });
 
-  it('bounds password guessing per name: past the limit RATE_LIMITED, with when to try again', async () => {
+  it('bounds password guessing per name and client: past the limit RATE_LIMITED for that client only; the owner on another client gets in', async () => {
     kit.close();
     kit = handlerKit({ rateRules: { message: null, roomCreate: null, loginByName: { points: 3, durationMs: 60_000 }, loginByClient: null } });
     const first = kit.login('carol').user;
     await kit.register(first, 'carol password');
     kit.command(first, { type: 'logout' });
     for (let i = 0; i < 3; i += 1) {
-      expect((await rejection(kit.loginWith('carol', `guess ${i}`, `guesser-${i}`))).code).toBe(ERROR_CODES.PASSWORD_WRONG);
+      expect((await rejection(kit.loginWith('carol', `guess ${i}`, 'guesser'))).code).toBe(ERROR_CODES.PASSWORD_WRONG);
     }
-    // A look-alike counts against the same name; the right password does not get past the limit either.
-    const limited = await rejection(kit.loginWith('CAROL', 'carol password', 'guesser-9'));
+    // A look-alike counts against the same name; past the limit even the right password is refused to that client.
+    const limited = await rejection(kit.loginWith('CAROL', 'carol password', 'guesser'));
     expect(limited.code).toBe(ERROR_CODES.RATE_LIMITED);
     expect(limited).toBeInstanceOf(RateLimitedError);
     expect((limited as RateLimitedError).retryAfterMs).toBeGreaterThan(0);
     expect(limited.message).toMatch(/try again in \d+ s/);
+    // Other clients are not locked out by the guesser: a wrong guess is still just wrong, the owner gets in.
+    expect((await rejection(kit.loginWith('carol', 'guess 9', 'other-guesser'))).code).toBe(ERROR_CODES.PASSWORD_WRONG);
+    expect((await kit.loginWith('carol', 'carol password', 'carols-new-client')).user).toBeDefined();
+  });
+
+  it('bounds password checks of the whole coordinator per second, across clients', async () => {
+    kit.close();
+    kit = handlerKit({ rateRules: { message: null, roomCreate: null, loginByName: null, loginByClient: null, passwordChecks: { points: 2, durationMs: 60_000 } } });
+    const first = kit.login('dora').user;
+    await kit.register(first, 'dora password');
+    kit.command(first, { type: 'logout' });
+    expect((await rejection(kit.loginWith('dora', 'guess 1', 'swarm-1'))).code).toBe(ERROR_CODES.PASSWORD_WRONG);
+    expect((await rejection(kit.loginWith('dora', 'guess 2', 'swarm-2'))).code).toBe(ERROR_CODES.PASSWORD_WRONG);
+    expect((await rejection(kit.loginWith('dora', 'guess 3', 'swarm-3'))).code).toBe(ERROR_CODES.RATE_LIMITED);
   });
 
   it('limits messages and room creation per user', async () => {

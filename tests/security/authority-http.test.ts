@@ -122,4 +122,14 @@ describe('authority HTTP: answers', () => {
     await broken.close();
     await broken.close();
   });
+
+  it('a peer that is not allowed to ask gets 403 deny, before its body is read', async () => {
+    const asked: string[] = [];
+    const guarded = new AuthorityHttpServer(policy, { allowPeer: (address) => (asked.push(address ?? ''), false) });
+    const port = await guarded.listen(0, '127.0.0.1');
+    const res = await fetch(`http://127.0.0.1:${port}/auth/user`, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: `username=${COORD.username}&password=${COORD.password}` });
+    expect([res.status, await res.text()]).toEqual([403, 'deny']);
+    expect(asked[0]).toMatch(/127\.0\.0\.1/);
+    await guarded.close();
+  });
 });

@@ -114,6 +114,40 @@ describe('authority policy: client ids', () => {
     expect(policy.identity(b.clientId)).toBeUndefined();
   });
 
+  it('at the cap, unbound ids with nothing open go after a short grace, not the whole TTL', () => {
+    const { policy, clock } = setup({ maxUnbound: 2, unboundTtlMs: 30_000, unboundGraceMs: 5_000 });
+    const [a, b, c] = [mintClientCredentials(), mintClientCredentials(), mintClientCredentials()];
+    policy.user({ username: a.clientId, password: a.secret });
+    policy.user({ username: b.clientId, password: b.secret });
+    expect(policy.user({ username: c.clientId, password: c.secret }).allow).toBe(false);
+    clock.t += 5_001;
+    expect(policy.user({ username: c.clientId, password: c.secret }).allow).toBe(true);
+  });
+
+  it('caps connected unbound ids per address; a refused id is forgotten; bound or disconnected ones make room', () => {
+    const { policy, counts } = setup({ maxUnboundPerAddress: 2 });
+    const ids = [mintClientCredentials(), mintClientCredentials(), mintClientCredentials()];
+    for (const id of ids) expect(policy.user({ username: id.clientId, password: id.secret }).allow).toBe(true);
+    const [a, b, c] = ids as [ReturnType<typeof mintClientCredentials>, ReturnType<typeof mintClientCredentials>, ReturnType<typeof mintClientCredentials>];
+    expect(policy.vhostAccess({ username: a.clientId, vhost: '/', ip: '10.0.0.9' }).allow).toBe(true);
+    expect(policy.vhostAccess({ username: b.clientId, vhost: '/', ip: '10.0.0.9' }).allow).toBe(true);
+    const refused = policy.vhostAccess({ username: c.clientId, vhost: '/', ip: '10.0.0.9' });
+    expect(refused).toMatchObject({ allow: false, reason: expect.stringContaining('10.0.0.9') });
+    expect(policy.identity(c.clientId)).toBeUndefined();
+    // Another address is not affected; a second connection of a counted id is not a new id.
+    const d = mintClientCredentials();
+    policy.user({ username: d.clientId, password: d.secret });
+    expect(policy.vhostAccess({ username: d.clientId, vhost: '/', ip: '10.0.0.10' }).allow).toBe(true);
+    expect(policy.vhostAccess({ username: a.clientId, vhost: '/', ip: '10.0.0.9' }).allow).toBe(true);
+    // a logs in (bound), b disconnects: room for two more from 10.0.0.9.
+    expect(policy.bind(a.clientId, 'alice')).toBe('bound');
+    counts.n.set(b.clientId, 0);
+    for (const id of [mintClientCredentials(), mintClientCredentials()]) {
+      policy.user({ username: id.clientId, password: id.secret });
+      expect(policy.vhostAccess({ username: id.clientId, vhost: '/', ip: '10.0.0.9' }).allow).toBe(true);
+    }
+  });
+
   it('forgets revoked ids after the retention', () => {
     const { policy, clock } = setup({ revokedRetentionMs: 1000 });
     const me = mintClientCredentials();
@@ -139,7 +173,7 @@ describe('authority policy: client ids', () => {
     expect(policy.vhostAccess({ username: COORD.username, vhost: '/' }).allow).toBe(true);
   });
 
-  it('resources: only its own queues, write on the input exchange, read on events once bound', () => {
+  it('resources: only its own queue (no suffix queues), write on the input exchange, read on events once bound', () => {
     const { policy } = setup();
     const me = mintClientCredentials();
     const other = mintClientCredentials();
@@ -148,8 +182,7 @@ describe('authority policy: client ids', () => {
     const allowed = (r: ReturnType<typeof res>) => policy.resource(r).allow;
     for (const p of ['configure', 'write', 'read'] as const) {
       expect(allowed(res(id, 'queue', `${NS}.client.${id}`, p))).toBe(true);
-      expect(allowed(res(id, 'queue', `${NS}.client.${id}.rooms`, p))).toBe(true);
-      for (const q of [`${NS}.client.${other.clientId}`, `${NS}.chat`, `${NS}.commands`, `${NS}.dead-letter`, `${NS}.client.${id}x`, `${NS}.client.${id}.`, `${NS}.client.${id}.a.b`, 'amq.gen-abc', 'server_pending_messages', `other.client.${id}`]) {
+      for (const q of [`${NS}.client.${id}.rooms`, `${NS}.client.${id}.hoard0`, `${NS}.client.${other.clientId}`, `${NS}.chat`, `${NS}.commands`, `${NS}.dead-letter`, `${NS}.client.${id}x`, `${NS}.client.${id}.`, `${NS}.client.${id}.a.b`, 'amq.gen-abc', 'server_pending_messages', `other.client.${id}`]) {
         expect(allowed(res(id, 'queue', q, p))).toBe(false);
       }
       for (const x of ['amq.default', `${NS}.dead-letter`, 'amq.topic', 'broadcast', 'user_channel', 'amq.rabbitmq.event']) {
@@ -189,6 +222,7 @@ describe('authority policy: client ids', () => {
     expect(isClientRoutingKey('room.-a')).toBe(false);
     expect(isOwnClientQueue('ns', 'c-x', 'ns.client.c-x')).toBe(true);
     expect(isOwnClientQueue('ns', 'c-x', 'ns.client.c-xy')).toBe(false);
+    expect(isOwnClientQueue('ns', 'c-x', 'ns.client.c-x.rooms')).toBe(false);
   });
 });
 

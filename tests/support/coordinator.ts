@@ -35,7 +35,7 @@ export async function startCoordinator({ legacy = false, ...overrides }: Coordin
     historyOnJoin: 20,
     prefetch: 200,
     // Tests send fast on purpose; a test of the limits turns them on explicitly.
-    rateRules: { message: null, roomCreate: null, loginByName: null, loginByClient: null },
+    rateRules: { message: null, roomCreate: null, loginByName: null, loginByClient: null, passwordChecks: null },
     // The cheapest scrypt the hash module accepts: tests check the logic, not the cost.
     scrypt: { logN: 10, r: 8, p: 1 },
     ...overrides,

@@ -72,7 +72,7 @@ export function handlerKit(options: HandlerKitOptions = {}): HandlerKit {
   // The cheapest cost the hash module accepts: the tests check the logic, not the cost.
   const scrypt = { logN: 10, r: 8, p: 1 };
   const accounts = new AccountStore(store.database, scrypt);
-  const rateLimits = new MemoryRateLimits(options.rateRules ?? { message: null, roomCreate: null, loginByName: null, loginByClient: null });
+  const rateLimits = new MemoryRateLimits(options.rateRules ?? { message: null, roomCreate: null, loginByName: null, loginByClient: null, passwordChecks: null });
   const sessionTimeoutMs = options.sessionTimeoutMs ?? 15_000;
   let now = new Date(KIT_START);
   const registry = new Registry(store, sessionTimeoutMs, now.getTime());

@@ -44,6 +44,7 @@ export const RATE_LIMITS_OFF = {
   WARREN_RATE_ROOMS: 'off',
   WARREN_RATE_LOGINS_PER_NAME: 'off',
   WARREN_RATE_LOGINS_PER_CLIENT: 'off',
+  WARREN_RATE_PASSWORD_CHECKS: 'off',
 } as const;
 
 /** The real coordinator program, in its own namespace and temp dirs; resolves once it serves. */

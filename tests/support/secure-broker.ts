@@ -34,6 +34,7 @@ export class SecureBroker {
       managementPort,
       prometheusPort,
       authorityOrigin: `http://127.0.0.1:${authorityPort}`,
+      definitionsFile: join(REPO, 'broker', 'definitions.json'),
     });
     const plugins = readFileSync(join(REPO, 'broker', 'enabled_plugins'), 'utf8');
     const node = await PrivateBroker.create({ port: amqpPort, config, plugins, nodePrefix: 'warren-secure' });

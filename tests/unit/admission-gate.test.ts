@@ -6,7 +6,7 @@ import { MemoryRateLimits } from '../../server/rate-limits/rate-limits.js';
 import { waitFor } from '../support/wait.js';
 import { handlerKit, type HandlerKit } from '../support/handler-kit.js';
 
-const RULES_OFF = { message: null, roomCreate: null, loginByName: null, loginByClient: null };
+const RULES_OFF = { message: null, roomCreate: null, loginByName: null, loginByClient: null, passwordChecks: null };
 
 function input(kind: Input['kind'], body: object, userId?: string): Input {
   const msg = { content: Buffer.from(JSON.stringify(body)), fields: {}, properties: { headers: {}, ...(userId ? { userId } : {}) } } as unknown as ConsumeMessage;

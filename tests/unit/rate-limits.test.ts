@@ -28,6 +28,7 @@ describe('rate limit settings: accepted', () => {
       roomCreate: { points: 3, durationMs: 60_000 },
       loginByName: null,
       loginByClient: DEFAULT_RATE_RULES.loginByClient,
+      passwordChecks: DEFAULT_RATE_RULES.passwordChecks,
     });
   });
 });

@@ -21,6 +21,8 @@ const BOUNDS: { key: keyof typeof SERVER_SETTINGS; bad: string; good: string; ex
   { key: 'prefetch', bad: '1.5', good: '1', expected: 1 },
   { key: 'authorityHost', bad: 'http://0.0.0.0', good: '0.0.0.0', expected: '0.0.0.0' },
   { key: 'authorityPort', bad: '65536', good: '1', expected: 1 },
+  { key: 'authorityAllowFrom', bad: 'rabbitmq,', good: 'rabbitmq', expected: 'rabbitmq' },
+  { key: 'authorityMaxUnboundPerAddress', bad: '0', good: '1', expected: 1 },
   { key: 'coordinatorUser', bad: 'guest', good: 'chat-hub', expected: 'chat-hub' },
   { key: 'coordinatorUser', bad: 'c-AAAAAAAAAAAAAAAAAAAAAA', good: 'warren.coordinator', expected: 'warren.coordinator' },
   { key: 'brokerAdminPassword', bad: 'short', good: 'correct-horse-battery', expected: 'correct-horse-battery' },
@@ -79,7 +81,7 @@ describe('coordinator settings: every variable and flag is validated', () => {
 
   it('is secure by default: the coordinator starts its authority on 127.0.0.1:15680 as warren-coordinator', () => {
     const options = coordinatorOptions(parseServerSettings([], {}));
-    expect(options.security).toEqual({ mode: 'secure', authorityHost: '127.0.0.1', authorityPort: 15680, coordinatorUser: 'warren-coordinator', legacyGuest: false });
+    expect(options.security).toEqual({ mode: 'secure', authorityHost: '127.0.0.1', authorityPort: 15680, coordinatorUser: 'warren-coordinator', legacyGuest: false, authorityAllowFrom: ['loopback'], maxUnboundPerAddress: 50 });
   });
 
   it('selects open mode only by its explicitly named variable or flag', () => {
@@ -100,6 +102,19 @@ describe('coordinator settings: every variable and flag is validated', () => {
       legacyGuest: true,
       adminPassword: 'correct-horse-battery',
       managementUrl: 'http://rabbitmq:15672',
+      authorityAllowFrom: ['loopback'],
+      maxUnboundPerAddress: 50,
     });
+  });
+
+  it('refuses a bad allow list or per-address cap for the authority, and reads good ones', () => {
+    for (const bad of [' , ', 'rabbitmq,', 'a b', 'rabbit;mq', 'http://rabbitmq']) {
+      expect(configError(() => parseServerSettings([], { WARREN_AUTHORITY_ALLOW_FROM: bad })).message).toMatch(/^WARREN_AUTHORITY_ALLOW_FROM:/);
+    }
+    for (const bad of ['0', '-1', 'x', '1.5']) {
+      expect(configError(() => parseServerSettings([], { WARREN_AUTHORITY_MAX_UNBOUND_PER_ADDRESS: bad })).message).toMatch(/^WARREN_AUTHORITY_MAX_UNBOUND_PER_ADDRESS:/);
+    }
+    const options = coordinatorOptions(parseServerSettings(['--authority-max-unbound-per-address', '7'], { WARREN_AUTHORITY_ALLOW_FROM: 'rabbitmq, 10.0.0.5,::1' }));
+    expect(options.security).toMatchObject({ authorityAllowFrom: ['rabbitmq', '10.0.0.5', '::1'], maxUnboundPerAddress: 7 });
   });
 });
