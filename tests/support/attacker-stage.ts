@@ -148,9 +148,12 @@ export class AttackStage {
     return DEFAULT_COORDINATOR_USER;
   }
 
+  private readonly clients: WarrenClient[] = [];
+
   /** A connected, not logged-in client of the library in secure mode (closed by `stop`). */
   async client(): Promise<WarrenClient> {
     const client = new WarrenClient({ amqpUrl: this.baseUrl, namespace: this.topology.namespace, security: { mode: 'secure', coordinatorUser: this.coordinatorUser }, requestTimeoutMs: 8000 });
+    this.clients.push(client);
     await client.connect();
     return client;
   }
@@ -245,7 +248,9 @@ export class AttackStage {
     console.log(`${this.tally.summary()}\n  honest lines sent=${this.ledger.sentCount()} deliveries dropped by honest clients=${this.untrusted}`);
     for (const wire of this.wires) wire.stopHeartbeat();
     for (const attacker of this.attackers) await attacker.close();
-    for (const user of this.honestUsers) await user.client.close().catch(() => undefined);
+    // Every client made here, honest users and latecomers alike: one left open would go on
+    // reconnecting to the stopped node after the test file ends.
+    for (const client of this.clients) await client.close().catch(() => undefined);
     await this.coordinator.stop().catch(() => undefined);
     await this.broker.stop();
   }
