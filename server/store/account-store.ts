@@ -60,24 +60,7 @@ export class AccountStore {
     const password = checkPassword(rawPassword);
     if (!password.ok) throw new WarrenError(password.code, password.reason);
     this.refuseTaken(name.name);
-    const passwordHash = await hashPassword(password.password, this.params);
-    const keys = lookalikeKeys(name.name);
-    const row: AccountRow = {
-      name_key: keys.key,
-      typed_key: keys.typedKey,
-      name: name.name,
-      password_hash: passwordHash,
-      created_at: now.toISOString(),
-      updated_at: now.toISOString(),
-    };
-    try {
-      this.sql.insert.run(row);
-    } catch (err) {
-      // Two registrations of one name raced through the hashing: the database keeps one.
-      if ((err as { code?: string }).code?.startsWith('SQLITE_CONSTRAINT') === true) this.refuseTaken(name.name);
-      throw err;
-    }
-    return toAccount(row);
+    return this.registerHashed(name.name, await hashPassword(password.password, this.params), now);
   }
 
   /**
@@ -113,7 +96,13 @@ export class AccountStore {
       created_at: now.toISOString(),
       updated_at: now.toISOString(),
     };
-    this.sql.insert.run(row);
+    try {
+      this.sql.insert.run(row);
+    } catch (err) {
+      // Two registrations of one name raced through the hashing: the database keeps one.
+      if ((err as { code?: string }).code?.startsWith('SQLITE_CONSTRAINT') === true) this.refuseTaken(name.name);
+      throw err;
+    }
     return toAccount(row);
   }
 
