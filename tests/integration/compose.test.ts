@@ -7,6 +7,7 @@ import { parse } from 'yaml';
 import { OPEN_MODE_ENV, amqpUrl, deleteNamespace, uniqueNamespace } from '../support/broker.js';
 import { ROOT } from '../support/programs.js';
 import { waitFor } from '../support/wait.js';
+import { findCompose } from '../support/docker.js';
 
 /**
  * The deployment files, checked without a Docker engine: `docker-compose config` must accept the
@@ -37,19 +38,6 @@ interface ComposeService {
 interface ComposeFile {
   services: Record<string, ComposeService>;
   volumes?: Record<string, unknown>;
-}
-
-/** `docker-compose` (v1, Debian's) or `docker compose` (v2), whichever answers; undefined if neither. */
-async function findCompose(): Promise<string[] | undefined> {
-  for (const candidate of [['docker-compose'], ['docker', 'compose']]) {
-    try {
-      await run(candidate[0]!, [...candidate.slice(1), 'version'], { timeout: 30_000 });
-      return candidate;
-    } catch {
-      /* try the next one */
-    }
-  }
-  return undefined;
 }
 
 /** The environment compose interpolates from: fixed, so the host's WARREN_* variables change nothing. */
