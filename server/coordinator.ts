@@ -138,6 +138,7 @@ export class Coordinator extends EventEmitter<{ status: [ConnectionStatus]; serv
       userId: secure?.coordinatorUser,
       endedSessions: secure ? { revoke: (ids) => this.revoke(ids), disconnect: (ids) => this.disconnectLater(ids) } : undefined,
       deadLetterBodyBytes: options.deadLetterBodyBytes,
+      batching: this.registry,
     });
     const carryOut = (outcome: Parameters<OutcomePublisher['carryOut']>[0]): void => this.inFlight.track(this.publisher.carryOut(outcome));
     this.expiry = new ExpiryScheduler((nums) => carryOut(expireMessages(nums, this.context(new Date(), undefined))));

@@ -35,6 +35,8 @@ export const loginRequestSchema = z.strictObject({
   clientId: id,
   /** The name's password, when it is a registered name (crosses only the command queue, which only the coordinator reads). */
   password: z.string().max(1024).optional(),
+  /** The wire protocol the client speaks (shared/delivery-batch.ts); absent: version 1. */
+  protocol: z.number().int().min(1).max(1000).optional(),
   clientTs: isoTimestamp.optional(),
 });
 /** Registers the logged-in (guest) name with a password: from then on it is an account. */

@@ -16,3 +16,4 @@ export * from './duration.js';
 export * from './broker-failure.js';
 export * from './password-policy.js';
 export * from './queue-caps.js';
+export * from './delivery-batch.js';

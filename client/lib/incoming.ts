@@ -3,6 +3,7 @@ import {
   REPLY_TYPE_OF,
   WarrenError,
   serverMessageSchema,
+  unpackDelivery,
   type ServerMessage,
 } from '../../shared/index.js';
 
@@ -29,13 +30,32 @@ function isAnyReply(message: ServerMessage): message is AnyReply {
 
 /** A body from our queue to a protocol message, or the reason it is not one. */
 export function parseIncoming(body: Buffer): ServerMessage | WarrenError {
+  const [first] = parseDelivery(body);
+  return first ?? malformed('an empty batch');
+}
+
+/**
+ * A body from our queue to the protocol messages it carries, in order: one, or the items of a
+ * batch (protocol 2, shared/delivery-batch.ts). An item that is not a protocol message becomes
+ * its own error, and the others are still handled.
+ */
+export function parseDelivery(body: Buffer): (ServerMessage | WarrenError)[] {
+  let value: unknown;
   try {
-    const result = serverMessageSchema.safeParse(JSON.parse(body.toString('utf8')));
-    if (result.success) return result.data;
-    throw new Error(result.error.issues[0]?.message ?? 'invalid');
+    value = JSON.parse(body.toString('utf8'));
   } catch (err) {
-    return new WarrenError(ERROR_CODES.INVALID_MESSAGE, `ignored a malformed message: ${String(err)}`);
+    return [malformed(String(err))];
   }
+  const unpacked = unpackDelivery(value);
+  if (!unpacked.ok) return [malformed(unpacked.reason)];
+  return unpacked.items.map((item) => {
+    const result = serverMessageSchema.safeParse(item);
+    return result.success ? result.data : malformed(result.error.issues[0]?.message ?? 'invalid');
+  });
+}
+
+function malformed(reason: string): WarrenError {
+  return new WarrenError(ERROR_CODES.INVALID_MESSAGE, `ignored a malformed message: ${reason}`);
 }
 
 /** Hands `message` to the handler of its type. */

@@ -3,6 +3,7 @@ import {
   DEFAULT_ROOM,
   ERROR_CODES,
   PRESENCE_ROUTING_KEY,
+  PROTOCOL_VERSION,
   WarrenError,
   isWarrenError,
   nameKey,
@@ -26,7 +27,7 @@ import { ClientLink } from './client-link.js';
 import { CommandMethods, type SessionCommand } from './command-methods.js';
 import type { CommandArgs } from './command-table.js';
 import { Heartbeat } from './heartbeat.js';
-import { dispatchIncoming, parseIncoming, type IncomingHandlers } from './incoming.js';
+import { dispatchIncoming, parseDelivery, type IncomingHandlers } from './incoming.js';
 import { PendingRequests } from './pending-requests.js';
 import { Requester } from './requester.js';
 import { RoomFeed } from './room-feed.js';
@@ -177,7 +178,7 @@ export class WarrenClient extends CommandMethods {
     this.activation.loginStarted();
     let reply: LoginOk;
     try {
-      reply = await this.request('login', { name, clientId: this.clientId, ...(password === undefined ? {} : { password }) });
+      reply = await this.request('login', { name, clientId: this.clientId, protocol: PROTOCOL_VERSION, ...(password === undefined ? {} : { password }) });
       this.session = { name: reply.name, token: reply.token };
       this.activation.loginAnswered(reply.active);
       this.heartbeat.start(reply.heartbeatIntervalMs);
@@ -272,10 +273,12 @@ export class WarrenClient extends CommandMethods {
     this.request('heartbeat', {}, session.token).catch(() => undefined);
   }
 
+  /** One delivery: a message, or a batch of them handled in order as if they had come one by one. */
   private onMessage(body: Buffer): void {
-    const message = parseIncoming(body);
-    if (message instanceof WarrenError) this.emit('protocolError', message);
-    else dispatchIncoming(message, this.handlers);
+    for (const message of parseDelivery(body)) {
+      if (message instanceof WarrenError) this.emit('protocolError', message);
+      else dispatchIncoming(message, this.handlers);
+    }
   }
 
   /** What each incoming message does; presence and edits are news only while logged in. */

@@ -50,7 +50,7 @@ export function handleChat(message: ChatSend, ctx: HandlerContext): Outcome {
   const outcome = emptyOutcome();
   if (!logged) {
     outcome.log.push(messageLogEntry(event));
-    outcome.afterLog = () => ctx.store.markLogged(event.id);
+    outcome.afterLog = () => ctx.store.markLogged(event.num);
   }
   if (!duplicate && event.expiresAt !== undefined) ctx.expiry.schedule(event.num, event.expiresAt);
   if (!ctx.activation.active) {

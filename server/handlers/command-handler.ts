@@ -87,7 +87,7 @@ function login(request: RequestOf<'login'>, ctx: HandlerContext): Outcome {
     throw new WarrenError(ERROR_CODES.INVALID_MESSAGE, `replyTo must be ${ctx.topology.clientQueue(request.clientId)}`);
   }
   const accountName = accountNameFor(request, ctx);
-  const { session, resumed } = ctx.registry.login(accountName ?? request.name, request.clientId, replyTo, ctx.now);
+  const { session, resumed } = ctx.registry.login(accountName ?? request.name, request.clientId, replyTo, ctx.now, request.protocol);
   const serverTs = ctx.now.toISOString();
   const outcome = emptyOutcome();
   // A new guest starts from nothing, even what was sent to the name while nobody held it.

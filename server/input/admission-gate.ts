@@ -23,12 +23,14 @@ export class AdmissionGate<T extends Input> {
     private readonly logger: Logger,
   ) {}
 
-  enter(input: T): void {
-    const value = decodeOf(input);
+  enter(arrived: T): void {
+    const value = decodeOf(arrived);
     if (value === undefined) {
-      this.release(input); // refused by the handler tier as it always was
+      this.release(arrived); // refused by the handler tier as it always was
       return;
     }
+    // Decoded once, here: the handler takes the value rather than parsing the body again.
+    const input = { ...arrived, value };
     const sender = senderOf(input, value);
     const behind = this.waiting.get(sender);
     if (behind) {
@@ -64,7 +66,7 @@ export class AdmissionGate<T extends Input> {
       const behind = this.waiting.get(sender) ?? [];
       while (behind.length > 0 && input === undefined) {
         const next = behind.shift() as T;
-        const nextValue = decodeOf(next);
+        const nextValue = next.value;
         if (nextValue !== undefined && needsAdmission(nextValue)) {
           input = next;
           value = nextValue;

@@ -1,5 +1,5 @@
 import type { ConsumeMessage } from 'amqplib';
-import { ERROR_CODES, decodeChat, decodeCommand, isWarrenError, type Topology } from '../../shared/index.js';
+import { ERROR_CODES, decodeChat, decodeCommand, isWarrenError, type ChatSend, type CommandRequest, type Topology } from '../../shared/index.js';
 import type { Admitted } from '../accounts/admission.js';
 import { handleChat } from '../handlers/chat-handler.js';
 import { handleCommand } from '../handlers/command-handler.js';
@@ -17,6 +17,8 @@ export interface Input {
   msg: ConsumeMessage;
   /** What was decided before the batch (admission-gate.ts): a refusal, a verified password, a new hash. */
   admitted?: Admitted | undefined;
+  /** The body, decoded and valid, when the admission gate decoded it already (each body is decoded once). */
+  value?: ChatSend | CommandRequest | undefined;
 }
 
 export type ContextFor = (now: Date, replyTo: string | undefined) => HandlerContext;
@@ -41,7 +43,7 @@ export function handleInput(input: Input, now: Date, topology: Topology, context
   }
   const replyTo = guard && sender !== undefined ? guard.replyQueue(sender) : validReplyTo(topology, msg.properties.replyTo);
   const ctx = { ...contextFor(now, replyTo), admitted: input.admitted };
-  const decoded = decodeInput(kind, msg.content);
+  const decoded = input.value ? { ok: true as const, value: input.value } : decodeInput(kind, msg.content);
   if (!decoded.ok) {
     return refusal({ queue, code: decoded.code, reason: decoded.message, serverTs: now.toISOString(), replyTo, requestId: decoded.requestId });
   }

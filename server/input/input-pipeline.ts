@@ -84,8 +84,9 @@ export class InputPipeline {
 
   /**
    * Group commit: every input that arrives in one turn of the event loop (amqplib hands over a
-   * whole socket read at once) is handled inside one SQLite transaction, then logged, published
-   * and acked one by one exactly as before. One WAL append per batch instead of one per message.
+   * whole socket read at once) is handled inside one SQLite transaction, then logged in one
+   * write, published together (a room's events in one delivery, docs/PROTOCOL.md §3.5) and acked
+   * once every confirm is in. One WAL append and one delivery per room per turn, not per message.
    */
   private onDelivery(kind: InputKind, queue: string, channel: ConfirmChannel, msg: ConsumeMessage | null): void {
     if (!msg) {
@@ -147,20 +148,28 @@ export class InputPipeline {
       }
       return;
     }
+    const finished: { outcome: Outcome; input: Arrived }[] = [];
     for (const [i, input] of batch.entries()) {
       const outcome = outcomes[i];
-      if (outcome) this.finish(outcome, input);
+      if (outcome) finished.push({ outcome, input });
     }
+    if (finished.length > 0) this.finish(finished);
   }
 
-  /** Publish with confirms, then ack; not done means handed back now rather than held until the channel closes. */
-  private finish(outcome: Outcome, input: Arrived): void {
-    const { channel } = input;
+  /**
+   * The turn's publishes go out together (a room's events and a client's replies share
+   * deliveries), and every input of the turn is acked once all their confirms are in. If any
+   * publish fails, all of them are handed back: a redelivery is recognised by id and published again.
+   */
+  private finish(finished: readonly { outcome: Outcome; input: Arrived }[]): void {
+    const entries = finished.map(({ outcome, input }) => ({ outcome, source: { queue: input.queue, msg: input.msg, attempts: attemptsOf(input.msg) } }));
     this.deps.inFlight.track(
-      this.deps.publisher.carryOut(outcome, { logged: true, source: { queue: input.queue, msg: input.msg, attempts: attemptsOf(input.msg) } }).then(
-        () => settle(() => channel.ack(input.msg)),
+      this.deps.publisher.carryOutTurn(entries).then(
+        () => {
+          for (const { input } of finished) settle(() => input.channel.ack(input.msg));
+        },
         (err: unknown) => {
-          settle(() => channel.nack(input.msg, false, true));
+          for (const { input } of finished) settle(() => input.channel.nack(input.msg, false, true));
           throw err;
         },
       ),

@@ -19,7 +19,7 @@ export function repairChatLog(store: Store, chatLog: ChatLog): number {
       chatLog.append(messageLogEntry(event));
       written += 1;
     }
-    store.markLogged(event.id);
+    store.markLogged(event.num);
   }
   return written;
 }

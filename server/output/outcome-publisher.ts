@@ -5,6 +5,7 @@ import type { CoordinatorExtension } from '../extension.js';
 import type { ChatLog } from '../log/chat-log.js';
 import type { Outcome } from '../outcome.js';
 import { deadLetterBody } from './dead-letter-body.js';
+import { DeliveryGroups } from './delivery-groups.js';
 import { PresenceBatcher } from './presence-batcher.js';
 
 /** The input an outcome answers, for the dead-letter copy and its headers. */
@@ -30,6 +31,8 @@ export interface OutcomePublisherOptions {
   endedSessions?: { revoke(clientIds: readonly string[]): void; disconnect(clientIds: readonly string[]): void } | undefined;
   /** Bytes of a refused body its dead-letter copy keeps (dead-letter-body.ts). */
   deadLetterBodyBytes?: number | undefined;
+  /** Who takes batched deliveries (the registry): none given, every message goes out on its own. */
+  batching?: { takesBatches(queue?: string): boolean } | undefined;
 }
 
 const json = (body: unknown): Buffer => Buffer.from(JSON.stringify(body));
@@ -58,53 +61,77 @@ export class OutcomePublisher {
 
   /** Log first (unless `logged`: the caller wrote the lines already), then publish and wait for the confirms. */
   async carryOut(outcome: Outcome, { logged = false, source }: { logged?: boolean; source?: OutcomeSource } = {}): Promise<void> {
-    const { topology, extension } = this.options;
     if (!logged) this.options.chatLog.appendMany(outcome.log);
-    outcome.afterLog?.();
-    extension?.observe(outcome);
-    // Refused at the broker from now on, even before the goodbye is published.
-    if (outcome.ended?.length) this.options.endedSessions?.revoke(outcome.ended);
+    await this.carryOutTurn([{ outcome, source }]);
+  }
+
+  /**
+   * The outcomes of one turn, whose log lines are written already, in acceptance order: what each
+   * does after its lines, then every publish, waiting for all their confirms. A room's events of
+   * the turn leave as one delivery, and so do the replies to one client, when the receivers take
+   * batches (docs/PROTOCOL.md §3.5); the items keep the order in which they were produced.
+   */
+  async carryOutTurn(entries: readonly { outcome: Outcome; source?: OutcomeSource | undefined }[]): Promise<void> {
+    const { topology, extension } = this.options;
+    for (const { outcome } of entries) {
+      outcome.afterLog?.();
+      extension?.observe(outcome);
+      // Refused at the broker from now on, even before the goodbye is published.
+      if (outcome.ended?.length) this.options.endedSessions?.revoke(outcome.ended);
+    }
     const channel = this.options.channel();
     if (!channel) return;
     const publishes: Promise<unknown>[] = [];
-    for (const event of outcome.events) {
-      if (event.body.type === 'presence') {
-        // Coalesced with other changes close in time; the ack still waits for its confirm.
-        publishes.push(this.presence.add(event.body));
-        continue;
+    const events = new DeliveryGroups();
+    const replies = new DeliveryGroups();
+    for (const { outcome, source } of entries) {
+      for (const event of outcome.events) {
+        if (event.body.type === 'presence') {
+          // Coalesced with other changes close in time; the ack still waits for its confirm.
+          publishes.push(this.presence.add(event.body));
+        } else if (event.routingKey === PRESENCE_ROUTING_KEY) {
+          // Anything else on the presence key (activation) must not overtake the changes before it.
+          this.presence.flush();
+          publishes.push(channel.publish(topology.eventsExchange, event.routingKey, json(event.body), { ...this.properties }));
+        } else events.add(event.routingKey, event.body);
       }
-      // Anything else on the presence key (activation) must not overtake the changes before it.
-      if (event.routingKey === PRESENCE_ROUTING_KEY) this.presence.flush();
-      publishes.push(channel.publish(topology.eventsExchange, event.routingKey, json(event.body), { ...this.properties }));
+      for (const reply of outcome.replies) {
+        // Traffic to an extension's own clients (a legacy session) has no warren queue to go to.
+        if (!extension?.takesOver(reply.queue)) replies.add(reply.queue, reply.body, 'requestId' in reply.body ? reply.body.requestId : undefined);
+      }
+      if (outcome.deadLetter && source) publishes.push(this.deadLetter(channel, outcome.deadLetter, source));
     }
-    for (const reply of outcome.replies) {
-      // Traffic to an extension's own clients (a legacy session) has no warren queue to go to.
-      if (extension?.takesOver(reply.queue)) continue;
-      const correlationId = 'requestId' in reply.body ? reply.body.requestId : undefined;
-      publishes.push(channel.sendToQueue(reply.queue, json(reply.body), { ...this.properties, ...(correlationId ? { correlationId } : {}) }));
+    const batching = this.options.batching;
+    const roomsTakeBatches = batching?.takesBatches() ?? false;
+    for (const { target, body } of events.deliveries(() => roomsTakeBatches)) {
+      publishes.push(channel.publish(topology.eventsExchange, target, body, { ...this.properties }));
     }
-    if (outcome.deadLetter && source) {
-      const { msg } = source;
-      publishes.push(
-        channel.publish(topology.deadLetterExchange, '', deadLetterBody(msg.content, this.options.deadLetterBodyBytes), {
-          persistent: true,
-          contentType: msg.properties.contentType,
-          ...(this.options.userId === undefined ? {} : { userId: this.options.userId }),
-          // The sender's own message id, if it set one, so a dead letter can be traced back.
-          ...(typeof msg.properties.messageId === 'string' ? { messageId: msg.properties.messageId } : {}),
-          headers: {
-            'x-warren-error-code': outcome.deadLetter.code,
-            'x-warren-error-reason': outcome.deadLetter.reason,
-            'x-warren-source-queue': source.queue,
-            'x-warren-rejected-at': new Date().toISOString(),
-            'x-warren-attempts': source.attempts,
-            'x-warren-original-bytes': msg.content.length,
-          },
-        }),
-      );
+    for (const { target, body, correlationId } of replies.deliveries((queue) => batching?.takesBatches(queue) ?? false)) {
+      publishes.push(channel.sendToQueue(target, body, { ...this.properties, ...(correlationId ? { correlationId } : {}) }));
     }
     await Promise.all(publishes);
-    if (outcome.ended?.length) this.options.endedSessions?.disconnect(outcome.ended);
+    for (const { outcome } of entries) {
+      if (outcome.ended?.length) this.options.endedSessions?.disconnect(outcome.ended);
+    }
+  }
+
+  private deadLetter(channel: ChannelWrapper, deadLetter: NonNullable<Outcome['deadLetter']>, source: OutcomeSource): Promise<unknown> {
+    const { msg } = source;
+    return channel.publish(this.options.topology.deadLetterExchange, '', deadLetterBody(msg.content, this.options.deadLetterBodyBytes), {
+      persistent: true,
+      contentType: msg.properties.contentType,
+      ...(this.options.userId === undefined ? {} : { userId: this.options.userId }),
+      // The sender's own message id, if it set one, so a dead letter can be traced back.
+      ...(typeof msg.properties.messageId === 'string' ? { messageId: msg.properties.messageId } : {}),
+      headers: {
+        'x-warren-error-code': deadLetter.code,
+        'x-warren-error-reason': deadLetter.reason,
+        'x-warren-source-queue': source.queue,
+        'x-warren-rejected-at': new Date().toISOString(),
+        'x-warren-attempts': source.attempts,
+        'x-warren-original-bytes': msg.content.length,
+      },
+    });
   }
 
   /** Publishes what waits now; later presence changes (inputs still in hand) go out at once. */

@@ -1,5 +1,5 @@
 import { randomBytes, randomUUID } from 'node:crypto';
-import { ERROR_CODES, WarrenError, checkUserName, nameKey, type UserInfo } from '../../shared/index.js';
+import { ERROR_CODES, FIRST_PROTOCOL_VERSION, PROTOCOL_VERSION, WarrenError, checkUserName, nameKey, type UserInfo } from '../../shared/index.js';
 import { LookalikeIndex } from '../lookalike-index.js';
 import type { SessionRecord, Store } from '../store/store.js';
 
@@ -20,6 +20,9 @@ export class Registry {
   private readonly byKey = new Map<string, Session>();
   private readonly byToken = new Map<string, Session>();
   private readonly lookalikes = new LookalikeIndex<Session>();
+  /** Sessions whose client speaks a protocol older than this coordinator's (no batched deliveries). */
+  private olderClients = 0;
+  private readonly byQueue = new Map<string, Session>();
 
   constructor(
     private readonly store: Store,
@@ -33,7 +36,7 @@ export class Registry {
    * Claims a name. A repeated login from the same client for the same name (a retry after a lost
    * reply, or a redelivery after a crash) gets the existing session back instead of a refusal.
    */
-  login(rawName: string, clientId: string, replyQueue: string, now: Date): LoginResult {
+  login(rawName: string, clientId: string, replyQueue: string, now: Date, protocol: number = FIRST_PROTOCOL_VERSION): LoginResult {
     const check = checkUserName(rawName);
     if (!check.ok) throw new WarrenError(check.code, `invalid name: ${check.reason}`);
     const key = nameKey(check.name);
@@ -53,6 +56,7 @@ export class Registry {
       clientId,
       replyQueue,
       since: now.toISOString(),
+      protocol,
       lastSeenMs: now.getTime(),
     };
     this.store.saveSession(session);
@@ -86,6 +90,8 @@ export class Registry {
     if (this.byToken.get(session.token) !== session) return;
     this.byToken.delete(session.token);
     this.byKey.delete(session.nameKey);
+    if (this.byQueue.get(session.replyQueue) === session) this.byQueue.delete(session.replyQueue);
+    if (session.protocol < PROTOCOL_VERSION) this.olderClients -= 1;
     this.lookalikes.release(session);
     this.store.deleteSession(session.sessionId);
   }
@@ -111,9 +117,21 @@ export class Registry {
     return this.byToken.size;
   }
 
+  /**
+   * Whether several messages may share one delivery (shared/delivery-batch.ts). `queue`: a reply
+   * queue, whose own client decides; none: a room's events, which every client online receives.
+   */
+  takesBatches(queue?: string): boolean {
+    if (queue === undefined) return this.olderClients === 0;
+    const session = this.byQueue.get(queue);
+    return session !== undefined && session.protocol >= PROTOCOL_VERSION;
+  }
+
   private index(session: Session): void {
     this.byKey.set(session.nameKey, session);
     this.byToken.set(session.token, session);
+    this.byQueue.set(session.replyQueue, session);
+    if (session.protocol < PROTOCOL_VERSION) this.olderClients += 1;
     this.lookalikes.claim(session.name, session);
   }
 

@@ -44,6 +44,7 @@ export interface SessionRow {
   client_id: string;
   reply_queue: string;
   since: string;
+  protocol: number;
 }
 
 export const toEvent = (row: MessageRow): ChatEvent => ({

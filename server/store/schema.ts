@@ -6,7 +6,7 @@
 export const SCHEMA = `
 CREATE TABLE IF NOT EXISTS messages (
   num           INTEGER PRIMARY KEY AUTOINCREMENT,
-  id            TEXT NOT NULL UNIQUE,
+  id            TEXT NOT NULL,
   room          TEXT NOT NULL,
   seq           INTEGER NOT NULL,
   session_id    TEXT NOT NULL,
@@ -23,7 +23,6 @@ CREATE TABLE IF NOT EXISTS messages (
   UNIQUE (room, seq),
   UNIQUE (session_id, client_msg_id)
 );
-CREATE INDEX IF NOT EXISTS messages_by_session ON messages (session_id, num);
 CREATE INDEX IF NOT EXISTS messages_by_sender ON messages (sender_key, num);
 CREATE INDEX IF NOT EXISTS messages_unlogged ON messages (logged) WHERE logged = 0;
 CREATE INDEX IF NOT EXISTS messages_expiring ON messages (expires_at) WHERE expires_at IS NOT NULL;
@@ -51,7 +50,8 @@ CREATE TABLE IF NOT EXISTS sessions (
   name_key    TEXT NOT NULL UNIQUE,
   client_id   TEXT NOT NULL,
   reply_queue TEXT NOT NULL,
-  since       TEXT NOT NULL
+  since       TEXT NOT NULL,
+  protocol    INTEGER NOT NULL DEFAULT 1
 );
 CREATE TABLE IF NOT EXISTS flags (
   key   TEXT PRIMARY KEY,
@@ -77,3 +77,16 @@ CREATE TABLE IF NOT EXISTS broker_identities (
 CREATE INDEX IF NOT EXISTS broker_identities_unbound ON broker_identities (created_ms) WHERE name IS NULL AND revoked_ms IS NULL;
 CREATE INDEX IF NOT EXISTS broker_identities_by_name ON broker_identities (name_key) WHERE name_key IS NOT NULL;
 `;
+
+/**
+ * Indexes that later versions no longer keep: dropped from a database made before. Every one costs
+ * each insert a page write. `messages_by_session`: /mymsgs of one session is served by the unique
+ * (session_id, client_msg_id) index. (A database made before keeps the unique index on `id`, which
+ * SQLite cannot drop without rebuilding the table; `id` is no longer looked up.)
+ */
+export const DROPPED_INDEXES: readonly string[] = ['messages_by_session'];
+
+/** Columns added after a table was first created: added to a database made before them. */
+export const ADDED_COLUMNS: readonly { table: string; column: string; definition: string }[] = [
+  { table: 'sessions', column: 'protocol', definition: 'INTEGER NOT NULL DEFAULT 1' },
+];

@@ -10,6 +10,8 @@ export interface SessionRecord {
   clientId: string;
   replyQueue: string;
   since: string;
+  /** The wire protocol the client said it speaks at login (1 when it said nothing). */
+  protocol: number;
 }
 
 export interface NewMessage {
@@ -62,7 +64,7 @@ export interface Store {
   // Messages
   appendMessage(message: NewMessage): AppendResult;
   /** May be deferred to a later transaction: recovery finds lines already in the log by id. */
-  markLogged(messageId: string): void;
+  markLogged(num: number): void;
   /** Messages stored but never written to the chat log (left behind by a crash). */
   unloggedMessages(): ChatEvent[];
   lastSeq(room: string): number;

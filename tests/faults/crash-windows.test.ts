@@ -36,7 +36,7 @@ describe('the coordinator dies between storing a message and marking it logged',
     // 1: logged and marked. 2: its line written, the mark lost with the process. 3: stored only.
     const first = store.appendMessage(message(1)).event;
     log.append(messageLogEntry(first));
-    store.markLogged(first.id);
+    store.markLogged(first.num);
     log.append(messageLogEntry(store.appendMessage(message(2)).event));
     store.appendMessage(message(3));
 

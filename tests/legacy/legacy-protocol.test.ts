@@ -158,6 +158,7 @@ describe('PresenceWatch', () => {
       name,
       nameKey: name,
       clientId: `${name}-uuid`,
+      protocol: 1,
       replyQueue: legacyReplyQueue(`${name}-uuid`),
       since: new Date(Date.now() - sinceMsAgo).toISOString(),
       lastSeenMs: Date.now() - sinceMsAgo,

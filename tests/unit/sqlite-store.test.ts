@@ -1,4 +1,5 @@
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import Database from 'better-sqlite3';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { SqliteStore } from '../../server/store/sqlite-store.js';
@@ -30,6 +31,7 @@ function session(overrides: Partial<SessionRecord> = {}): SessionRecord {
     name: 'Alice',
     nameKey: 'alice',
     clientId: 'client-a',
+    protocol: 2,
     replyQueue: 'ns.client.client-a',
     since: '2024-05-01T12:00:00.000Z',
     ...overrides,
@@ -99,7 +101,7 @@ describe('SqliteStore: messages', () => {
   it('tells whether the repeated message was logged already', () => {
     const first = store.appendMessage(newMessage({ clientMsgId: 'same' }));
     expect(store.appendMessage(newMessage({ clientMsgId: 'same' })).logged).toBe(false);
-    store.markLogged(first.event.id);
+    store.markLogged(first.event.num);
     expect(store.appendMessage(newMessage({ clientMsgId: 'same' })).logged).toBe(true);
   });
 
@@ -121,7 +123,7 @@ describe('SqliteStore: messages', () => {
     const a = store.appendMessage(newMessage()).event;
     const b = store.appendMessage(newMessage()).event;
     expect(store.unloggedMessages().map((event) => event.id)).toEqual([a.id, b.id]);
-    store.markLogged(a.id);
+    store.markLogged(a.num);
     expect(store.unloggedMessages().map((event) => event.id)).toEqual([b.id]);
   });
 });
@@ -191,6 +193,22 @@ describe('SqliteStore: persistence', () => {
     expect(store.appendMessage(newMessage({ clientMsgId: 'm1' })).duplicate).toBe(true);
   });
 
+  it('opens a database made before sessions had a protocol column: its sessions are protocol 1', () => {
+    store.close();
+    const older = join(dir, 'older');
+    mkdirSync(older);
+    const db = new Database(join(older, 'warren.db'));
+    db.exec(`CREATE TABLE sessions (session_id TEXT PRIMARY KEY, token TEXT NOT NULL UNIQUE, name TEXT NOT NULL,
+      name_key TEXT NOT NULL UNIQUE, client_id TEXT NOT NULL, reply_queue TEXT NOT NULL, since TEXT NOT NULL)`);
+    const { protocol: _protocol, ...record } = session();
+    db.prepare('INSERT INTO sessions VALUES (@sessionId, @token, @name, @nameKey, @clientId, @replyQueue, @since)').run(record);
+    db.close();
+    store = new SqliteStore(older);
+    expect(store.sessions()).toEqual([{ ...record, protocol: 1 }]);
+    store.saveSession(session({ sessionId: 'session-b', token: 'token-b-0123456789012345', nameKey: 'bob', name: 'Bob' }));
+    expect(store.sessions().map((saved) => saved.protocol)).toEqual([1, 2]);
+  });
+
   it('closes idempotently', () => {
     store.close();
     expect(() => store.close()).not.toThrow();
@@ -203,6 +221,19 @@ describe('SqliteStore: persistence', () => {
  * take a new message for one they already showed.
  */
 describe('SqliteStore: numbers are never reused', () => {
+  it('inside a batch, a message whose insert fails gives its seq back: the next one takes it, no gap', () => {
+    const seqs = store.batch(() => {
+      const first = store.appendMessage(newMessage()).event.seq;
+      // NOT NULL text: the INSERT fails after the room's counter moved.
+      expect(() => store.appendMessage(newMessage({ text: null as unknown as string }))).toThrow(/NOT NULL/);
+      const second = store.appendMessage(newMessage()).event.seq;
+      return [first, second];
+    });
+    expect(seqs).toEqual([1, 2]);
+    expect(store.lastSeq('general')).toBe(2);
+    expect(store.history('general', { limit: 10 }).map((event) => event.seq)).toEqual([1, 2]);
+  });
+
   it('gives a new message a num above that of the deleted latest one', () => {
     const nums = [1, 2, 3].map(() => store.appendMessage(newMessage()).event.num);
     const last = nums[2] ?? 0;
@@ -236,7 +267,7 @@ describe('SqliteStore: numbers are never reused', () => {
 
   it('still recognises a repeated (session, client message id) after a restart, without a new number', () => {
     const first = store.appendMessage(newMessage({ clientMsgId: 'retry-me' }));
-    store.markLogged(first.event.id);
+    store.markLogged(first.event.num);
     reopen();
     const again = store.appendMessage(newMessage({ clientMsgId: 'retry-me' }));
     expect(again).toEqual({ event: first.event, duplicate: true, logged: true });
