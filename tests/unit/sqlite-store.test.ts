@@ -200,7 +200,8 @@ describe('SqliteStore: persistence', () => {
     const db = new Database(join(older, 'warren.db'));
     db.exec(`CREATE TABLE sessions (session_id TEXT PRIMARY KEY, token TEXT NOT NULL UNIQUE, name TEXT NOT NULL,
       name_key TEXT NOT NULL UNIQUE, client_id TEXT NOT NULL, reply_queue TEXT NOT NULL, since TEXT NOT NULL)`);
-    const { protocol: _protocol, ...record } = session();
+    const record: Omit<SessionRecord, 'protocol'> & { protocol?: number } = session();
+    delete record.protocol;
     db.prepare('INSERT INTO sessions VALUES (@sessionId, @token, @name, @nameKey, @clientId, @replyQueue, @since)').run(record);
     db.close();
     store = new SqliteStore(older);
