@@ -2,7 +2,7 @@ import { mkdtempSync, readFileSync, existsSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { WarrenClient } from '../../client/lib/warren-client.js';
-import { DEFAULT_ROOM, topologyFor } from '../../shared/index.js';
+import { DEFAULT_ROOM, topologyFor, unpackDelivery } from '../../shared/index.js';
 import { OPEN_MODE, amqpUrl, deleteNamespace, rawChannel, uniqueNamespace } from '../support/broker.js';
 import {
   addCheck,
@@ -80,8 +80,11 @@ describe('coordinator killed with SIGKILL in the middle of a burst', () => {
     await tap.channel.consume(
       `${namespace}.tap`,
       (msg) => {
-        const body = msg ? (JSON.parse(msg.content.toString('utf8')) as { type?: string; id?: string }) : undefined;
-        if (body?.type === 'message' && body.id) fannedOut.push(body.id);
+        // A delivery may be a batch (protocol 2): every item counts as one copy.
+        const unpacked = msg ? unpackDelivery(JSON.parse(msg.content.toString('utf8'))) : undefined;
+        for (const body of unpacked?.ok ? (unpacked.items as { type?: string; id?: string }[]) : []) {
+          if (body.type === 'message' && body.id) fannedOut.push(body.id);
+        }
       },
       { noAck: true },
     );

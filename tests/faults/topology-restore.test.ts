@@ -111,7 +111,7 @@ describe('nothing silent: the coordinator and the clients restore what vanished 
     // Sent at once: some of these meet no queue and come back (mandatory), then go again.
     const during = conversation('after chat deleted', 20);
     await waitFor(() => logged(new RegExp(`cancelled the coordinator's consumer of queue ${escape(topology().chatQueue)}`), since), 'the log line of the cancelled consumer');
-    await waitFor(() => logged(/^info restored .*serving again/, since), 'the log line of the restore');
+    await waitFor(() => logged(/^info restored .*serving again/, since), 'the log line of the restore', 30_000);
     await during;
   });
 
@@ -120,7 +120,7 @@ describe('nothing silent: the coordinator and the clients restore what vanished 
     const noticesBefore = bobNotices.length;
     await admin.channel.deleteExchange(topology().eventsExchange);
     await waitFor(() => logged(new RegExp(`${escape(topology().eventsExchange)}`), since), 'a log line naming the events exchange');
-    await waitFor(() => logged(/^info restored .*serving again/, since), 'the log line of the restore');
+    await waitFor(() => logged(/^info restored .*serving again/, since), 'the log line of the restore', 30_000);
     await conversation('after events deleted', 10, { marker: true });
     // Bob's bindings went with the exchange: if his watch saw it gone, it also said it was restored.
     const notices = bobNotices.slice(noticesBefore).map((n) => n.state);
@@ -131,7 +131,7 @@ describe('nothing silent: the coordinator and the clients restore what vanished 
     const since = lines.length;
     await admin.channel.deleteQueue(topology().deadLetterQueue);
     await waitFor(() => logged(new RegExp(`queue ${escape(topology().deadLetterQueue)} is missing`), since), 'the log line of the missing dead-letter queue');
-    await waitFor(() => logged(/^info restored .*serving again/, since), 'the log line of the restore');
+    await waitFor(() => logged(/^info restored .*serving again/, since), 'the log line of the restore', 30_000);
     const before = await deadLetters();
     admin.channel.sendToQueue(topology().chatQueue, Buffer.from('not json {'));
     await waitFor(async () => (await deadLetters()) === before + 1, 'the refused input in the restored dead-letter queue');
