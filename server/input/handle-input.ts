@@ -17,12 +17,15 @@ export interface Input {
   msg: ConsumeMessage;
   /** What was decided before the batch (admission-gate.ts): a refusal, a verified password, a new hash. */
   admitted?: Admitted | undefined;
+  /** Set by handleInput once the body is decoded, for the metrics: the message's type and its clientTs. */
+  type?: string | undefined;
+  clientTs?: string | undefined;
 }
 
 export type ContextFor = (now: Date, replyTo: string | undefined) => HandlerContext;
 
 /**
- * Decode, then hand to the chat or command handler. Bad input and refused requests become a
+ * Decode (noting the type and clientTs on `input`), then hand to the chat or command handler. Bad input and refused requests become a
  * refusal (an error reply, a REJECTED line, maybe a dead-letter copy); only a fault of ours throws.
  */
 export function handleInput(input: Input, now: Date, topology: Topology, contextFor: ContextFor, guard?: SenderGuard): Outcome {
@@ -46,6 +49,8 @@ export function handleInput(input: Input, now: Date, topology: Topology, context
     return refusal({ queue, code: decoded.code, reason: decoded.message, serverTs: now.toISOString(), replyTo, requestId: decoded.requestId });
   }
   const value = decoded.value;
+  input.type = value.type;
+  input.clientTs = 'clientTs' in value ? value.clientTs : undefined;
   try {
     if (input.admitted?.refusal) throw input.admitted.refusal;
     if (guard && sender !== undefined) {
