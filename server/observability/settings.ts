@@ -19,25 +19,31 @@ const metricsPort: z.ZodType<number | 'off', unknown> = z.unknown().transform((v
 });
 
 /**
- * The metrics and health endpoint's settings (server/observability/metrics-server.ts): spread into
- * the coordinator's table (server/config.ts) and any other program's that serves metrics.
+ * The metrics and health endpoint's settings (server/observability/metrics-server.ts), with the
+ * port a program listens on by default: spread into its settings table. Two programs on one host
+ * (the coordinator, the web gateway) need different defaults.
  */
-export const METRICS_SETTINGS = {
-  metricsHost: setting({
-    env: 'WARREN_METRICS_HOST',
-    flag: 'metrics-host',
-    description: 'address the metrics and health endpoint (/metrics, /healthz, /readyz) listens on (0.0.0.0 inside a compose network)',
-    default: '127.0.0.1',
-    schema: listenHostSchema,
-  }),
-  metricsPort: setting<number | 'off'>({
-    env: 'WARREN_METRICS_PORT',
-    flag: 'metrics-port',
-    description: 'port of the metrics and health endpoint; 0: any free port (logged), off: no endpoint and no metrics kept',
-    default: DEFAULT_METRICS_PORT,
-    schema: metricsPort,
-  }),
-};
+export function metricsSettingsFor(defaultPort: number) {
+  return {
+    metricsHost: setting({
+      env: 'WARREN_METRICS_HOST',
+      flag: 'metrics-host',
+      description: 'address the metrics and health endpoint (/metrics, /healthz, /readyz) listens on (0.0.0.0 inside a compose network)',
+      default: '127.0.0.1',
+      schema: listenHostSchema,
+    }),
+    metricsPort: setting<number | 'off'>({
+      env: 'WARREN_METRICS_PORT',
+      flag: 'metrics-port',
+      description: 'port of the metrics and health endpoint; 0: any free port (logged), off: no endpoint and no metrics kept',
+      default: defaultPort,
+      schema: metricsPort,
+    }),
+  };
+}
+
+/** The coordinator's (server/config.ts). */
+export const METRICS_SETTINGS = metricsSettingsFor(DEFAULT_METRICS_PORT);
 
 export type MetricsSettings = SettingsOf<typeof METRICS_SETTINGS>;
 

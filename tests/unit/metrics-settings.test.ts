@@ -1,5 +1,5 @@
 import { parseServerSettings } from '../../server/config.js';
-import { METRICS_SETTINGS, metricsListen } from '../../server/observability/settings.js';
+import { METRICS_SETTINGS, metricsListen, metricsSettingsFor } from '../../server/observability/settings.js';
 import { ERROR_CODES, isWarrenError, resolveSettings } from '../../shared/index.js';
 
 function configError(parse: () => unknown): Error & { code: string } {
@@ -45,8 +45,10 @@ describe('metrics settings (WARREN_METRICS_HOST, WARREN_METRICS_PORT)', () => {
     expect(metricsListen(parseServerSettings([], { WARREN_METRICS_PORT: ' OFF ' }))).toBeUndefined();
   });
 
-  it('is a table of its own that another entry point (the web gateway) can resolve', () => {
+  it('is a table of its own that another entry point (the web gateway) can resolve, with a default port of its own', () => {
     const settings = resolveSettings(METRICS_SETTINGS, {}, { WARREN_METRICS_PORT: '9465' });
     expect(metricsListen(settings)).toEqual({ host: '127.0.0.1', port: 9465 });
+    expect(metricsListen(resolveSettings(metricsSettingsFor(9470), {}, {}))).toEqual({ host: '127.0.0.1', port: 9470 });
+    expect(() => resolveSettings(metricsSettingsFor(9470), {}, { WARREN_METRICS_PORT: 'x' })).toThrow(/^WARREN_METRICS_PORT: must be a port 0-65535 or off/);
   });
 });
