@@ -99,6 +99,7 @@ export interface CoordinatorDeps {
 export class Coordinator extends EventEmitter<{ status: [ConnectionStatus]; serving: [] }> {
   readonly topology: SecureTopology;
   private readonly store: Store;
+  /** The same store as `store`, for what only SQLite has (is it open, for readiness). */
   private readonly sqlite: SqliteStore;
   private authority: Authority | undefined;
   private readonly pendingDisconnects = new Set<NodeJS.Timeout>();

@@ -25,8 +25,9 @@ export interface Input {
 export type ContextFor = (now: Date, replyTo: string | undefined) => HandlerContext;
 
 /**
- * Decode (noting the type and clientTs on `input`), then hand to the chat or command handler. Bad input and refused requests become a
- * refusal (an error reply, a REJECTED line, maybe a dead-letter copy); only a fault of ours throws.
+ * Decode (noting the type and clientTs on `input`, for the metrics), then hand to the chat or
+ * command handler. Bad input and refused requests become a refusal (an error reply, a REJECTED
+ * line, maybe a dead-letter copy); only a fault of ours throws.
  */
 export function handleInput(input: Input, now: Date, topology: Topology, contextFor: ContextFor, guard?: SenderGuard): Outcome {
   const { kind, queue, msg } = input;
