@@ -83,9 +83,11 @@ export async function runScale(spec: ScaleSpec, progress: (line: string) => void
   const coordinator = await startCoordinator(spec);
   const watch = new ProcessWatch(coordinator.pid);
   const clients: WarrenClient[] = [];
+  const timers: { stop(): void }[] = [];
   try {
-    return await measure(spec, coordinator.readyMs, watch, clients, progress);
+    return await measure(spec, coordinator.readyMs, watch, clients, timers, progress);
   } finally {
+    for (const timer of timers) timer.stop();
     watch.stop();
     const began = performance.now();
     await closeAll(clients, spec.concurrency);
@@ -95,7 +97,14 @@ export async function runScale(spec: ScaleSpec, progress: (line: string) => void
   }
 }
 
-async function measure(spec: ScaleSpec, startMs: number, watch: ProcessWatch, clients: WarrenClient[], progress: (line: string) => void): Promise<ScaleResult> {
+async function measure(
+  spec: ScaleSpec,
+  startMs: number,
+  watch: ProcessWatch,
+  clients: WarrenClient[],
+  timers: { stop(): void }[],
+  progress: (line: string) => void,
+): Promise<ScaleResult> {
   const joinTimes: number[] = [];
   const connectTimes: number[] = [];
   const loginTimes: number[] = [];
@@ -122,6 +131,8 @@ async function measure(spec: ScaleSpec, startMs: number, watch: ProcessWatch, cl
   watch.resetHighest();
   const start = performance.now();
   const timeline = new Timeline(watch, start, () => joinedClients.length);
+  // Stopped below, or by runScale if anything here throws first.
+  timers.push(timeline);
   const worker = async (): Promise<void> => {
     while (launched < spec.clients && failed === 0) {
       const i = launched++;
@@ -248,7 +259,7 @@ async function measure(spec: ScaleSpec, startMs: number, watch: ProcessWatch, cl
 /** Samples joined clients and the coordinator's RSS and CPU on a timer, for the report's scale chart. */
 class Timeline {
   private readonly samples: TimelinePoint[] = [];
-  private readonly timer: NodeJS.Timeout;
+  private timer: NodeJS.Timeout | undefined;
   private last: ReturnType<ProcessWatch['take']>;
 
   constructor(
@@ -262,8 +273,11 @@ class Timeline {
     this.timer.unref();
   }
 
+  /** Idempotent: the last sample is taken once. */
   stop(): void {
+    if (!this.timer) return;
     clearInterval(this.timer);
+    this.timer = undefined;
     this.sample();
   }
 
