@@ -1,5 +1,5 @@
 import { sampleProcess, usageBetween, type Usage } from './proc.js';
-import { median, round, summarise, type Summary } from './stats.js';
+import { median, medianPercentiles, percentiles, round, summarise, type Summary } from './stats.js';
 import type { Delivery, MessagingSystem } from './systems.js';
 
 /**
@@ -29,6 +29,8 @@ export interface PhaseResult {
   deliveriesPerSec: number;
   /** Send call to receipt, over every delivery. */
   latencyMs: Summary;
+  /** The same latencies at percentiles 0, 1, …, 100 (empty when nothing arrived): the report's distribution. */
+  latencyCdfMs: number[];
   /** clientTs to serverTs of each message (wall clock, 1 ms resolution): the way in. */
   inboundMs: Summary;
   /** serverTs to receipt of every delivery (wall clock, 1 ms resolution): the way out. */
@@ -174,6 +176,7 @@ export async function runPhase(system: MessagingSystem, spec: PhaseSpec): Promis
     acceptedPerSec: perSecond(accepted, lastAccepted),
     deliveriesPerSec: perSecond(delivered, lastDelivered),
     latencyMs: summarise(latencies, delivered),
+    latencyCdfMs: percentiles(latencies, delivered),
     inboundMs: summarise(inbound, accepted),
     outboundMs: summarise(outbound, delivered),
     server: { ...usage, cpuMsPerMessage: perMessage(usage.cpuMs) },
@@ -245,6 +248,7 @@ export function combineRounds(rounds: PhaseResult[]): PhaseResult {
     acceptedPerSec: mid((r) => r.acceptedPerSec),
     deliveriesPerSec: mid((r) => r.deliveriesPerSec),
     latencyMs: summary((r) => r.latencyMs),
+    latencyCdfMs: medianPercentiles(rounds.map((r) => r.latencyCdfMs)),
     inboundMs: summary((r) => r.inboundMs),
     outboundMs: summary((r) => r.outboundMs),
     server: {

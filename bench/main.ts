@@ -13,6 +13,7 @@ import { runMessaging } from './messaging.js';
 import { benchNamespace, brokerVersion } from './namespace.js';
 import { parseBenchOptions, type BenchOptions } from './options.js';
 import { ROOT } from './programs.js';
+import { htmlPathFor, renderHtmlReport } from './html-report.js';
 import { judgeTargets, renderReport } from './report.js';
 import { benchResultSchema, type BenchResult } from './result.js';
 import { runScale } from './scale.js';
@@ -131,7 +132,10 @@ async function main(): Promise<number> {
   benchResultSchema.parse(result);
   mkdirSync(dirname(file), { recursive: true });
   writeFileSync(file, `${JSON.stringify(result, null, 2)}\n`);
-  process.stdout.write(renderReport(result, file));
+  // The same figures as charts, beside the JSON: <name>.html.
+  const html = htmlPathFor(file);
+  writeFileSync(html, renderHtmlReport(result));
+  process.stdout.write(renderReport(result, file, html));
   return errors.length > 0 ? 1 : 0;
 }
 

@@ -127,6 +127,9 @@ export async function startCoordinator(options: {
     WARREN_RATE_LOGINS_PER_NAME: 'off',
     WARREN_RATE_LOGINS_PER_CLIENT: 'off',
     WARREN_RATE_PASSWORD_CHECKS: 'off',
+    // Metrics on, as deployed, on any free port (several coordinators at once, other runs beside);
+    // WARREN_METRICS_PORT=off in the bench's environment measures the coordinator without them.
+    WARREN_METRICS_PORT: process.env.WARREN_METRICS_PORT ?? '0',
   };
   const nodeArgs = options.profileDir ? ['--cpu-prof', `--cpu-prof-dir=${options.profileDir}`] : [];
   const program = startProgram(main, [], env, nodeArgs);

@@ -51,7 +51,7 @@ export function judgeTargets(result: Pick<BenchResult, 'messaging' | 'scale'> & 
 }
 
 /** The human summary printed at the end of a run. */
-export function renderReport(result: BenchResult, file: string): string {
+export function renderReport(result: BenchResult, file: string, htmlFile?: string): string {
   const out: string[] = [];
   const m = result.machine;
   out.push('', `warren benchmark  ${result.startedAt}  (${result.durationS.toFixed(0)} s)`);
@@ -105,7 +105,9 @@ export function renderReport(result: BenchResult, file: string): string {
   out.push('', 'targets');
   out.push(table(['target', 'wanted', 'this run', ''], result.targets.map((t) => [t.description, t.target, t.value, t.met === null ? '-' : t.met ? 'met' : 'MISSED'])));
   for (const error of result.errors) out.push(`section ${error.section} failed: ${error.message}`);
-  out.push('', `JSON: ${file}`, '');
+  out.push('', `JSON: ${file}`);
+  if (htmlFile) out.push(`HTML: ${htmlFile}`);
+  out.push('');
   return out.join('\n');
 }
 

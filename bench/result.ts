@@ -24,6 +24,8 @@ const phase = z.object({
   acceptedPerSec: z.number(),
   deliveriesPerSec: z.number(),
   latencyMs: summary,
+  /** Latency at percentiles 0…100 (added with the HTML report; absent from older results). */
+  latencyCdfMs: z.array(z.number()).default([]),
   inboundMs: summary,
   outboundMs: summary,
   server: usage.extend({ cpuMsPerMessage: z.number() }),
@@ -77,6 +79,8 @@ export const scaleSchema = z.object({
   users: z.object({ listed: z.number().int(), samplesMs: z.array(z.number()), medianMs: z.number(), maxMs: z.number() }),
   sessionsLost: z.number().int(),
   benchRssMb: z.number(),
+  /** Sampled every 250 ms from the first connect to the end of the phase (absent from older results). */
+  timeline: z.array(z.object({ s: z.number(), joined: z.number().int(), rssMb: z.number(), cpuPercent: z.number() })).default([]),
 });
 
 export const startupSchema = z.object({

@@ -46,7 +46,23 @@ export interface ScaleResult {
   users: { listed: number; samplesMs: number[]; medianMs: number; maxMs: number };
   sessionsLost: number;
   benchRssMb: number;
+  /**
+   * Every TIMELINE_EVERY_MS from the first connect to the end of the phase: seconds since then,
+   * clients joined so far, and the coordinator's RSS and CPU (% of a core since the sample before).
+   */
+  timeline: TimelinePoint[];
 }
+
+export interface TimelinePoint {
+  s: number;
+  joined: number;
+  rssMb: number;
+  cpuPercent: number;
+}
+
+const TIMELINE_EVERY_MS = 250;
+/** Past this many points the timeline keeps every second one, and so on: the JSON stays small. */
+const TIMELINE_MAX_POINTS = 480;
 
 const RELEASE_AFTER_STALL = 50;
 const CLOSE_TIMEOUT_MS = 5000;
@@ -67,9 +83,11 @@ export async function runScale(spec: ScaleSpec, progress: (line: string) => void
   const coordinator = await startCoordinator(spec);
   const watch = new ProcessWatch(coordinator.pid);
   const clients: WarrenClient[] = [];
+  const timers: { stop(): void }[] = [];
   try {
-    return await measure(spec, coordinator.readyMs, watch, clients, progress);
+    return await measure(spec, coordinator.readyMs, watch, clients, timers, progress);
   } finally {
+    for (const timer of timers) timer.stop();
     watch.stop();
     const began = performance.now();
     await closeAll(clients, spec.concurrency);
@@ -79,7 +97,14 @@ export async function runScale(spec: ScaleSpec, progress: (line: string) => void
   }
 }
 
-async function measure(spec: ScaleSpec, startMs: number, watch: ProcessWatch, clients: WarrenClient[], progress: (line: string) => void): Promise<ScaleResult> {
+async function measure(
+  spec: ScaleSpec,
+  startMs: number,
+  watch: ProcessWatch,
+  clients: WarrenClient[],
+  timers: { stop(): void }[],
+  progress: (line: string) => void,
+): Promise<ScaleResult> {
   const joinTimes: number[] = [];
   const connectTimes: number[] = [];
   const loginTimes: number[] = [];
@@ -105,6 +130,9 @@ async function measure(spec: ScaleSpec, startMs: number, watch: ProcessWatch, cl
   let brokerAfter = brokerBefore;
   watch.resetHighest();
   const start = performance.now();
+  const timeline = new Timeline(watch, start, () => joinedClients.length);
+  // Stopped below, or by runScale if anything here throws first.
+  timers.push(timeline);
   const worker = async (): Promise<void> => {
     while (launched < spec.clients && failed === 0) {
       const i = launched++;
@@ -194,6 +222,7 @@ async function measure(spec: ScaleSpec, startMs: number, watch: ProcessWatch, cl
     }
   }
   const usersSummary = summarise(samples);
+  timeline.stop();
 
   return {
     requested: spec.clients,
@@ -223,7 +252,47 @@ async function measure(spec: ScaleSpec, startMs: number, watch: ProcessWatch, cl
     users: { listed, samplesMs: samples, medianMs: usersSummary.p50, maxMs: usersSummary.max },
     sessionsLost,
     benchRssMb: Math.round(process.memoryUsage().rss / 1024 / 1024),
+    timeline: timeline.points(),
   };
+}
+
+/** Samples joined clients and the coordinator's RSS and CPU on a timer, for the report's scale chart. */
+class Timeline {
+  private readonly samples: TimelinePoint[] = [];
+  private timer: NodeJS.Timeout | undefined;
+  private last: ReturnType<ProcessWatch['take']>;
+
+  constructor(
+    private readonly watch: ProcessWatch,
+    private readonly start: number,
+    private readonly joined: () => number,
+  ) {
+    this.last = watch.take();
+    this.sample();
+    this.timer = setInterval(() => this.sample(), TIMELINE_EVERY_MS);
+    this.timer.unref();
+  }
+
+  /** Idempotent: the last sample is taken once. */
+  stop(): void {
+    if (!this.timer) return;
+    clearInterval(this.timer);
+    this.timer = undefined;
+    this.sample();
+  }
+
+  points(): TimelinePoint[] {
+    let points = this.samples;
+    while (points.length > TIMELINE_MAX_POINTS) points = points.filter((_, i) => i % 2 === 0 || i === points.length - 1);
+    return points;
+  }
+
+  private sample(): void {
+    const now = this.watch.take();
+    const usage = usageBetween(this.last, now);
+    this.last = now;
+    this.samples.push({ s: round((performance.now() - this.start) / 1000), joined: this.joined(), rssMb: now?.rssMb ?? 0, cpuPercent: usage.cpuPercent });
+  }
 }
 
 /**

@@ -21,6 +21,20 @@ export function summarise(samples: ArrayLike<number>, length = samples.length): 
   };
 }
 
+/** Percentiles 0, 1, …, 100 (nearest rank; 0 is the minimum): the latency distribution the HTML report draws. */
+export function percentiles(samples: ArrayLike<number>, length = samples.length): number[] {
+  if (length === 0) return [];
+  const sorted = Float64Array.from({ length }, (_, i) => samples[i] ?? 0).sort();
+  return Array.from({ length: 101 }, (_, q) => round(q === 0 ? (sorted[0] ?? 0) : percentile(sorted, q / 100)));
+}
+
+/** Several distributions as one: the median at each percentile (still non-decreasing). */
+export function medianPercentiles(lists: number[][]): number[] {
+  const full = lists.filter((list) => list.length > 0);
+  if (full.length === 0) return [];
+  return Array.from({ length: full[0]?.length ?? 0 }, (_, q) => median(full.map((list) => list[q] ?? 0)));
+}
+
 function percentile(sorted: Float64Array, q: number): number {
   const rank = Math.max(1, Math.ceil(q * sorted.length));
   return sorted[rank - 1] ?? 0;

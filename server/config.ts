@@ -2,6 +2,7 @@ import { Command } from 'commander';
 import { z } from 'zod';
 import { AMQP_URL_SETTING, COORDINATOR_USER_SETTING, INSECURE_OPEN_BROKER_SETTING, addSettingFlags, booleanFromText, namespaceSchema, resolveSettings, setting, wholeNumber, type SettingsOf } from '../shared/index.js';
 import type { CoordinatorOptions } from './coordinator.js';
+import { METRICS_SETTINGS } from './observability/settings.js';
 import { QUEUE_CAP_SETTINGS, queueCaps } from './queue-cap-settings.js';
 import { RATE_LIMIT_SETTINGS, rateRules } from './rate-limits/settings.js';
 
@@ -40,6 +41,7 @@ export const SERVER_SETTINGS = {
   prefetch: setting({ env: 'WARREN_PREFETCH', flag: 'prefetch', description: 'unacknowledged inputs the coordinator works on at once', default: 200, schema: positiveInt(10_000) }),
   ...RATE_LIMIT_SETTINGS,
   ...QUEUE_CAP_SETTINGS,
+  ...METRICS_SETTINGS,
 };
 
 export type ServerSettings = SettingsOf<typeof SERVER_SETTINGS>;

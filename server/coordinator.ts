@@ -14,6 +14,9 @@ import { SenderGuard } from './input/sender-guard.js';
 import { ChatLog } from './log/chat-log.js';
 import { repairChatLog } from './log/chat-log-repair.js';
 import type { Logger } from './logger.js';
+import type { CoordinatorMetrics } from './observability/coordinator-metrics.js';
+import type { ReadinessCheck } from './observability/metrics-server.js';
+import { QueueDepths } from './observability/queue-depths.js';
 import { OutcomePublisher } from './output/outcome-publisher.js';
 import { DEFAULT_RATE_RULES, MemoryRateLimits, type RateRules } from './rate-limits/rate-limits.js';
 import { Activation } from './state/activation.js';
@@ -83,6 +86,8 @@ export interface CoordinatorOptions {
 export interface CoordinatorDeps {
   store?: SqliteStore;
   extension?: CoordinatorExtension;
+  /** Counts, latencies and gauges for /metrics (main.ts builds it when metrics are on). */
+  metrics?: CoordinatorMetrics;
 }
 
 /**
@@ -94,6 +99,8 @@ export interface CoordinatorDeps {
 export class Coordinator extends EventEmitter<{ status: [ConnectionStatus]; serving: [] }> {
   readonly topology: SecureTopology;
   private readonly store: Store;
+  /** The same store as `store`, for what only SQLite has (is it open, for readiness). */
+  private readonly sqlite: SqliteStore;
   private authority: Authority | undefined;
   private readonly pendingDisconnects = new Set<NodeJS.Timeout>();
   private readonly accounts: AccountStore;
@@ -113,6 +120,7 @@ export class Coordinator extends EventEmitter<{ status: [ConnectionStatus]; serv
   private stopping: Promise<void> | undefined;
   /** When the broker connection last came up; undefined while it is down. */
   private connectedSinceMs: number | undefined;
+  private readonly metrics: CoordinatorMetrics | undefined;
 
   constructor(
     private readonly options: CoordinatorOptions,
@@ -120,9 +128,11 @@ export class Coordinator extends EventEmitter<{ status: [ConnectionStatus]; serv
     deps: CoordinatorDeps = {},
   ) {
     super();
+    this.metrics = deps.metrics;
     this.topology = secureTopologyFor(options.namespace);
     const store = deps.store ?? new SqliteStore(options.dataDir);
     this.store = store;
+    this.sqlite = store;
     this.accounts = new AccountStore(store.database, options.scrypt);
     this.chatLog = new ChatLog(options.logDir);
     this.registry = new Registry(this.store, options.sessionTimeoutMs, Date.now());
@@ -157,7 +167,19 @@ export class Coordinator extends EventEmitter<{ status: [ConnectionStatus]; serv
         ...(options.scrypt ? { scrypt: options.scrypt } : {}),
       },
       onCancelled: (queue) => this.keeper.watch.consumerCancelled(queue),
+      metrics: deps.metrics,
     });
+    if (deps.metrics) {
+      const depths = new QueueDepths({
+        queues: { chat: this.topology.chatQueue, commands: this.topology.commandQueue, 'dead-letter': this.topology.deadLetterQueue },
+        openChannel: async () => this.connection?.openThrowawayChannel(),
+      });
+      deps.metrics.attach({
+        sessionsOnline: () => this.registry.size,
+        rooms: () => (this.sqlite.database.open ? this.store.rooms().length : 0),
+        queueDepths: () => depths.current(),
+      });
+    }
     this.keeper = new TopologyKeeper({
       topology: this.topology,
       connection: () => this.connection,
@@ -201,9 +223,13 @@ export class Coordinator extends EventEmitter<{ status: [ConnectionStatus]; serv
     const url = await this.brokerUrl();
     const connection = new BrokerConnection({ url, connectionName: `warren-coordinator ${this.topology.namespace}` });
     this.connection = connection;
+    let connectedBefore = false;
     connection.on('status', (status) => {
-      if (status.state === 'connected') this.connectedSinceMs = Date.now();
-      else if (status.state !== 'connecting') this.connectedSinceMs = undefined;
+      if (status.state === 'connected') {
+        if (connectedBefore) this.metrics?.reconnected();
+        connectedBefore = true;
+        this.connectedSinceMs = Date.now();
+      } else if (status.state !== 'connecting') this.connectedSinceMs = undefined;
       this.describeStatus(status);
       this.emit('status', status);
     });
@@ -248,6 +274,18 @@ export class Coordinator extends EventEmitter<{ status: [ConnectionStatus]; serv
     this.chatLog.append({ kind: 'STOP', serverTs: new Date().toISOString(), detail: 'graceful shutdown' });
     this.chatLog.close();
     this.store.close();
+  }
+
+  /**
+   * What /readyz checks: connected to the broker, the store open, consuming both input queues.
+   * Each is read when asked, never cached.
+   */
+  readiness(): ReadinessCheck[] {
+    return [
+      { name: 'broker', check: () => this.connection?.isConnected === true && this.stopping === undefined },
+      { name: 'store', check: () => this.sqlite.database.open },
+      { name: 'consuming', check: () => this.input.consuming === 2 },
+    ];
   }
 
   /** The authority's port (secure mode, once started): the broker must be configured with it. */

@@ -4,6 +4,7 @@ import { SERVER_SETTINGS, coordinatorOptions, serverCommand } from './config.js'
 import { Coordinator } from './coordinator.js';
 import { LegacyBridge } from './legacy/bridge.js';
 import { streamLogger } from './logger.js';
+import { CoordinatorMetrics, MetricsServer, createMetricsRegistry, metricsListen } from './observability/index.js';
 
 const logger = streamLogger(process.stderr);
 
@@ -15,13 +16,31 @@ async function main(): Promise<number> {
   }
   // The core knows extensions only by their interface; the concrete one is chosen here.
   const extension = parsed.settings.legacy ? new LegacyBridge() : undefined;
-  const coordinator = new Coordinator(coordinatorOptions(parsed.settings), logger, { extension });
+  const listen = metricsListen(parsed.settings);
+  const registry = listen ? createMetricsRegistry() : undefined;
+  const metrics = registry ? new CoordinatorMetrics(registry) : undefined;
+  const coordinator = new Coordinator(coordinatorOptions(parsed.settings), logger, { extension, ...(metrics ? { metrics } : {}) });
+  // Served before the coordinator starts: /healthz answers (and /readyz says 503) while it waits for the broker.
+  let metricsServer: MetricsServer | undefined;
+  if (listen && registry) {
+    try {
+      metricsServer = await MetricsServer.start({ ...listen, registry, readiness: coordinator.readiness() });
+    } catch (err) {
+      logger.error(`could not serve metrics on ${listen.host}:${listen.port} (WARREN_METRICS_HOST, WARREN_METRICS_PORT; off turns them off): ${err instanceof Error ? err.message : String(err)}`);
+      return 1;
+    }
+    logger.info(`metrics and health on http://${listen.host}:${metricsServer.port} (/metrics, /healthz, /readyz)`);
+  }
+  const stopAll = async (): Promise<void> => {
+    await coordinator.stop();
+    await metricsServer?.close();
+  };
   let signalled = false;
   const onSignal = (signal: NodeJS.Signals): void => {
     if (signalled) return;
     signalled = true;
     logger.info(`${signal} received; shutting down`);
-    coordinator.stop().then(
+    stopAll().then(
       () => process.exit(0),
       (err: unknown) => {
         logger.error(`shutdown failed: ${err instanceof Error ? err.message : String(err)}`);
@@ -35,7 +54,7 @@ async function main(): Promise<number> {
     await coordinator.start();
   } catch (err) {
     logger.error(isWarrenError(err) ? `${err.code}: ${err.message}` : String(err));
-    await coordinator.stop().catch(() => undefined);
+    await stopAll().catch(() => undefined);
     return 1;
   }
   logger.info(`coordinator ready; chat log at ${coordinator.chatLogPath}`);

@@ -13,6 +13,8 @@ export interface Outcome {
   replies: { queue: string; body: ServerMessage }[];
   /** Set when the input is refused for being broken or forged: it is copied to the dead-letter queue. */
   deadLetter?: { code: ErrorCode; reason: string };
+  /** Set when the input is refused (handlers/refusal.ts), with the code its sender is told: for the metrics. */
+  refused?: ErrorCode;
   /**
    * Client ids whose session ended here (logout, /exit, timeout). Secure mode: revoked at the
    * broker before anything is published, their connections closed once the replies are confirmed.

@@ -29,6 +29,7 @@ export interface RefusalInput {
 /** An error reply where one is possible, a REJECTED log line always, and the dead-letter copy if due. */
 export function refusal(input: RefusalInput): Outcome {
   const outcome = emptyOutcome();
+  outcome.refused = input.code;
   outcome.log.push({
     kind: 'REJECTED',
     serverTs: input.serverTs,

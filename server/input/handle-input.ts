@@ -19,13 +19,17 @@ export interface Input {
   admitted?: Admitted | undefined;
   /** The body, decoded and valid, when the admission gate decoded it already (each body is decoded once). */
   value?: ChatSend | CommandRequest | undefined;
+  /** Set by handleInput once the body is decoded, for the metrics: the message's type and its clientTs. */
+  type?: string | undefined;
+  clientTs?: string | undefined;
 }
 
 export type ContextFor = (now: Date, replyTo: string | undefined) => HandlerContext;
 
 /**
- * Decode, then hand to the chat or command handler. Bad input and refused requests become a
- * refusal (an error reply, a REJECTED line, maybe a dead-letter copy); only a fault of ours throws.
+ * Decode (noting the type and clientTs on `input`, for the metrics), then hand to the chat or
+ * command handler. Bad input and refused requests become a refusal (an error reply, a REJECTED
+ * line, maybe a dead-letter copy); only a fault of ours throws.
  */
 export function handleInput(input: Input, now: Date, topology: Topology, contextFor: ContextFor, guard?: SenderGuard): Outcome {
   const { kind, queue, msg } = input;
@@ -48,6 +52,8 @@ export function handleInput(input: Input, now: Date, topology: Topology, context
     return refusal({ queue, code: decoded.code, reason: decoded.message, serverTs: now.toISOString(), replyTo, requestId: decoded.requestId });
   }
   const value = decoded.value;
+  input.type = value.type;
+  input.clientTs = 'clientTs' in value ? value.clientTs : undefined;
   try {
     if (input.admitted?.refusal) throw input.admitted.refusal;
     if (guard && sender !== undefined) {

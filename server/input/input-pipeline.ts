@@ -3,6 +3,7 @@ import type { Topology } from '../../shared/index.js';
 import type { AdmissionDeps } from '../accounts/admission.js';
 import type { InFlight } from '../in-flight.js';
 import type { Logger } from '../logger.js';
+import type { CoordinatorMetrics } from '../observability/coordinator-metrics.js';
 import type { Outcome } from '../outcome.js';
 import type { OutcomePublisher } from '../output/outcome-publisher.js';
 import type { Store } from '../store/store.js';
@@ -30,6 +31,8 @@ export interface InputPipelineDeps {
   admission?: AdmissionDeps;
   /** The broker cancelled our consumer of `queue` (it was deleted): the topology watch restores it. */
   onCancelled?: (queue: string) => void;
+  /** Counts and latencies (server/observability/); absent: nothing is measured. */
+  metrics?: CoordinatorMetrics | undefined;
 }
 
 /**
@@ -53,6 +56,10 @@ export class InputPipeline {
     // their publish confirms, few enough that a crash redelivers a bounded batch (deduplicated by id).
     await channel.prefetch(prefetch);
     this.consumers = { channel, tags: new Map() };
+    // Its consumers die with it: `consuming` must say so at once (readiness), not after the re-setup.
+    channel.once('close', () => {
+      if (this.consumers?.channel === channel) this.consumers = undefined;
+    });
     await this.ensureConsuming(channel);
   }
 
@@ -102,7 +109,7 @@ export class InputPipeline {
       settle(() => channel.ack(msg));
       return;
     }
-    const input: Arrived = { kind, queue, msg, channel };
+    const input: Arrived = { kind, queue, msg, channel, type: undefined, clientTs: undefined };
     if (this.gate) this.gate.enter(input);
     else this.arrive(input);
   }
@@ -120,6 +127,8 @@ export class InputPipeline {
     const { store, logger } = this.deps;
     // One entry per input handled so far: its outcome, or undefined once handed back for a retry.
     const outcomes: (Outcome | undefined)[] = [];
+    const metrics = this.deps.metrics;
+    const began = metrics ? performance.now() : 0;
     try {
       store.batch(() => {
         for (const input of batch) {
@@ -138,6 +147,7 @@ export class InputPipeline {
       }
       return;
     }
+    metrics?.committed((performance.now() - began) / 1000, batch.length);
     // The batch's log lines in one write, in acceptance order; each input is then published and acked.
     try {
       this.deps.publisher.log(outcomes.filter((outcome): outcome is Outcome => outcome !== undefined));
@@ -166,7 +176,15 @@ export class InputPipeline {
     this.deps.inFlight.track(
       this.deps.publisher.carryOutTurn(entries).then(
         () => {
-          for (const { input } of finished) settle(() => input.channel.ack(input.msg));
+          const metrics = this.deps.metrics;
+          for (const { input, outcome } of finished) {
+            settle(() => input.channel.ack(input.msg));
+            if (metrics) {
+              metrics.handled(input.type, outcome.refused);
+              metrics.finished(input.clientTs);
+              if (outcome.deadLetter) metrics.deadLettered(outcome.deadLetter.code);
+            }
+          }
         },
         (err: unknown) => {
           for (const { input } of finished) settle(() => input.channel.nack(input.msg, false, true));

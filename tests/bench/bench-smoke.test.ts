@@ -52,5 +52,13 @@ describe('benchmark at CI size', () => {
     expect(result.profile?.byComponent.length).toBeGreaterThan(0);
     expect(result.targets.map((target) => target.id)).toEqual(['throughput', 'p99-at-1000', 'join', 'rss', 'name-prompt']);
     expect(run.stdout).toContain('targets');
+    // The charts beside the JSON: a latency distribution of both systems for each phase, the scale phase over time.
+    const html = readFileSync(join(dir, 'result.html'), 'utf8');
+    expect(run.stdout).toContain(`HTML: ${join(dir, 'result.html')}`);
+    for (const phase of ['throughput', 'rate-500', 'rate-1000']) expect(html).toContain(`latency distribution: ${phase}`);
+    expect(html.match(/<path class="series" data-series="(ceiling|warren) \(p99/g)).toHaveLength(6);
+    expect(html).toContain('data-series="joined"');
+    for (const phase of result.messaging?.phases ?? []) expect(phase.warren.latencyCdfMs).toHaveLength(101);
+    expect(result.scale?.timeline.length).toBeGreaterThan(1);
   }, 300_000);
 });

@@ -56,16 +56,18 @@ beforeAll(async () => {
     if (process.env.CI === 'true') throw new Error(`the docker tier must run in CI, but: ${docker.reason}`);
     return;
   }
-  const [amqpPort, managementPort] = [await freePort(), await freePort()];
+  const [amqpPort, managementPort, serverMetricsPort, brokerMetricsPort] = [await freePort(), await freePort(), await freePort(), await freePort()];
   const name = `warrent${RUN}`;
   project = new ComposeProject(docker.compose, name, docker.composeFiles, {
     // The machine's own RabbitMQ holds 5672 and 15672: ports free right now instead.
     WARREN_AMQP_PORT: String(amqpPort),
     WARREN_MANAGEMENT_PORT: String(managementPort),
+    WARREN_SERVER_METRICS_PORT: String(serverMetricsPort),
+    WARREN_BROKER_METRICS_PORT: String(brokerMetricsPort),
     WARREN_NETWORK: `${name}_net`,
   });
   project.armCleanup();
-  process.stderr.write(`docker tier: engine ${docker.engine}, project ${name}, ${docker.note}, ports ${amqpPort}/${managementPort}\n`);
+  process.stderr.write(`docker tier: engine ${docker.engine}, project ${name}, ${docker.note}, ports ${amqpPort}/${managementPort}/${serverMetricsPort}/${brokerMetricsPort}\n`);
   // The README's command, word for word.
   await timed('up -d --build --scale client=3', () => project!.run(['up', '-d', '--build', '--scale', 'client=3'], 15 * MINUTE));
   await timed('up to everything ready', () =>
@@ -93,6 +95,8 @@ describe('the README\'s Docker commands, for real', () => {
     if (skipped()) return;
     const ports = await project!.run(['port', 'rabbitmq', '5672']);
     expect(ports.trim()).toBe(`127.0.0.1:${project!.env.WARREN_AMQP_PORT}`);
+    expect((await project!.run(['port', 'server', '9464'])).trim()).toBe(`127.0.0.1:${project!.env.WARREN_SERVER_METRICS_PORT}`);
+    expect((await project!.run(['port', 'rabbitmq', '15692'])).trim()).toBe(`127.0.0.1:${project!.env.WARREN_BROKER_METRICS_PORT}`);
     const logs = await project!.logs('client');
     expect(logs).toContain('warren client container ready');
     // No terminal escapes (npm's progress line, a tty's carriage returns) in the logs.
@@ -177,6 +181,24 @@ describe('the README\'s Docker commands, for real', () => {
     }
     expect(log).toMatch(/ LEAVE name=carol reason=exit/);
   }, 12 * MINUTE);
+
+  it("turns the coordinator healthy through /readyz and serves the metrics of both: warren's and the broker's", async () => {
+    if (skipped()) return;
+    const server = `http://127.0.0.1:${project!.env.WARREN_SERVER_METRICS_PORT}`;
+    await timed('server healthy (its /readyz)', () => waitFor(async () => (await project!.health('server')) === 'healthy', 'the server container to be healthy', 2 * MINUTE));
+    const ready = await fetch(`${server}/readyz`);
+    expect(ready.status).toBe(200);
+    expect(await ready.json()).toEqual({ status: 'ready', checks: { broker: true, store: true, consuming: true } });
+    // The conversation above went through this coordinator (its counts start again at each restart).
+    const metrics = await (await fetch(`${server}/metrics`)).text();
+    const chats = Number(/^warren_messages_accepted_total\{kind="chat"\} (\d+)$/m.exec(metrics)?.[1] ?? 0);
+    expect(chats).toBeGreaterThanOrEqual(1);
+    expect(metrics).toMatch(/^warren_end_to_end_latency_seconds_count [1-9]/m);
+    expect(metrics).toMatch(/^warren_process_resident_memory_bytes \d/m);
+    const broker = await fetch(`http://127.0.0.1:${project!.env.WARREN_BROKER_METRICS_PORT}/metrics`);
+    expect(broker.status).toBe(200);
+    expect(await broker.text()).toMatch(/^rabbitmq_connections[ {]/m);
+  }, 5 * MINUTE);
 
   it('serves a legacy client on the compose network with docker-compose.legacy.yml', async () => {
     if (skipped()) return;

@@ -138,6 +138,20 @@ describe('docker-compose.yml', () => {
     expect((dependsOn as Record<string, { condition?: string }>).rabbitmq?.condition).toBe('service_healthy');
   });
 
+  it("gives the coordinator a health check on its /readyz, served on the container's interfaces and published on the host's loopback", () => {
+    const server = config.services.server!;
+    const env = environmentOf(server);
+    expect(env.WARREN_METRICS_HOST).toBe('0.0.0.0');
+    const test = [server.healthcheck?.test].flat().join(' ');
+    expect(test).toContain(`http://127.0.0.1:${env.WARREN_METRICS_PORT}/readyz`);
+    expect(test).toMatch(/^CMD node -e /);
+    const published = (server.ports ?? []).map((port) => JSON.stringify(port)).join(' ');
+    expect(published).toContain('127.0.0.1');
+    expect(published).toContain(String(env.WARREN_METRICS_PORT));
+    const broker = (config.services.rabbitmq!.ports ?? []).map((port) => JSON.stringify(port)).join(' ');
+    expect(broker).toMatch(/15692/);
+  });
+
   it('lets the client service scale: no fixed container name, no host ports, no tty of its own (exec brings one)', () => {
     const client = config.services.client!;
     expect(client.container_name).toBeUndefined();
@@ -154,7 +168,7 @@ describe('docker-compose.yml', () => {
         .filter((line) => /^\w+=/.test(line))
         .map((line) => [line.slice(0, line.indexOf('=')), line.slice(line.indexOf('=') + 1)]),
     );
-    expect(dotenv).toMatchObject({ WARREN_AMQP_PORT: '5672', WARREN_MANAGEMENT_PORT: '15672', WARREN_NETWORK: 'warren' });
+    expect(dotenv).toMatchObject({ WARREN_AMQP_PORT: '5672', WARREN_MANAGEMENT_PORT: '15672', WARREN_SERVER_METRICS_PORT: '9464', WARREN_BROKER_METRICS_PORT: '15692', WARREN_NETWORK: 'warren' });
     const raw = readFileSync(COMPOSE_FILE, 'utf8');
     for (const name of Object.keys(dotenv)) expect(raw).toContain(`\${${name}`);
     const ports = (config.services.rabbitmq!.ports ?? []).map((port) => JSON.stringify(port));

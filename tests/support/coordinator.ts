@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { Coordinator, type CoordinatorOptions } from '../../server/coordinator.js';
 import { LegacyBridge } from '../../server/legacy/bridge.js';
 import { silentLogger } from '../../server/logger.js';
+import type { CoordinatorMetrics } from '../../server/observability/coordinator-metrics.js';
 import { WarrenClient } from '../../client/lib/warren-client.js';
 import { OPEN_MODE, amqpUrl, deleteNamespace, uniqueNamespace } from './broker.js';
 
@@ -19,10 +20,10 @@ export interface RunningCoordinator {
   stop(): Promise<void>;
 }
 
-/** `legacy`: also serve the Actividad 2 protocol, as `main.ts` does with WARREN_LEGACY. */
-export type CoordinatorOverrides = Partial<CoordinatorOptions> & { legacy?: boolean };
+/** `legacy`: also serve the Actividad 2 protocol, as `main.ts` does with WARREN_LEGACY; `metrics`: count into these. */
+export type CoordinatorOverrides = Partial<CoordinatorOptions> & { legacy?: boolean; metrics?: CoordinatorMetrics };
 
-export async function startCoordinator({ legacy = false, ...overrides }: CoordinatorOverrides = {}): Promise<RunningCoordinator> {
+export async function startCoordinator({ legacy = false, metrics, ...overrides }: CoordinatorOverrides = {}): Promise<RunningCoordinator> {
   const dir = mkdtempSync(join(tmpdir(), 'warren-test-'));
   const namespace = overrides.namespace ?? uniqueNamespace();
   const options: CoordinatorOptions = {
@@ -40,7 +41,7 @@ export async function startCoordinator({ legacy = false, ...overrides }: Coordin
     scrypt: { logN: 10, r: 8, p: 1 },
     ...overrides,
   };
-  const coordinator = new Coordinator(options, silentLogger, legacy ? { extension: new LegacyBridge() } : {});
+  const coordinator = new Coordinator(options, silentLogger, { ...(legacy ? { extension: new LegacyBridge() } : {}), ...(metrics ? { metrics } : {}) });
   await coordinator.start();
   const clients: WarrenClient[] = [];
   return {

@@ -20,7 +20,8 @@ export interface Program {
 export function runProgram(script: string, args: string[], env: Record<string, string>): Program {
   const child = spawn(process.execPath, [script, ...args], {
     // The shared test broker is a plain one: programs run in open mode unless a test says otherwise.
-    env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/tmp', ...OPEN_MODE_ENV, ...env },
+    // A coordinator's metrics endpoint takes any free port: several run at once, beside other runs.
+    env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/tmp', ...OPEN_MODE_ENV, WARREN_METRICS_PORT: '0', ...env },
     stdio: ['pipe', 'pipe', 'pipe'],
   });
   let out = '';

@@ -1,0 +1,5 @@
+export { createMetricsRegistry, METRIC_PREFIX } from './registry.js';
+export { MetricsServer, type MetricsServerOptions, type ReadinessCheck } from './metrics-server.js';
+export { CoordinatorMetrics, type CoordinatorGaugeSources } from './coordinator-metrics.js';
+export { QueueDepths, type QueueDepthsOptions } from './queue-depths.js';
+export { DEFAULT_METRICS_PORT, METRICS_SETTINGS, metricsListen, metricsSettingsFor, type MetricsSettings } from './settings.js';
