@@ -1,7 +1,8 @@
 #!/usr/bin/env node
 /**
- * `npm run bench`: the ceiling (a raw amqplib relay) and warren (the real coordinator and client
- * library) side by side on the broker at AMQP_URL, then C clients at once, then start-up times.
+ * `npm run bench`: the ceiling (a raw amqplib relay, per message and batched) and warren (the real
+ * coordinator and client library) side by side on the broker at AMQP_URL, then one big room on a
+ * private node of its own, then C clients at once, then start-up times.
  * Prints a table and writes JSON. Every part is bounded in count and time and stops by itself.
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
@@ -9,9 +10,11 @@ import { cpus, loadavg, totalmem } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { CommanderError } from 'commander';
 import { isWarrenError } from '../shared/index.js';
+import { runBigRoom } from './bigroom.js';
 import { runMessaging } from './messaging.js';
 import { benchNamespace, brokerVersion } from './namespace.js';
 import { parseBenchOptions, type BenchOptions } from './options.js';
+import { killAllPrivateNodes } from './private-node.js';
 import { ROOT } from './programs.js';
 import { judgeTargets, renderReport } from './report.js';
 import { benchResultSchema, type BenchResult } from './result.js';
@@ -29,6 +32,14 @@ async function main(): Promise<number> {
       return 2;
     }
     throw err;
+  }
+  // A private node must not outlive the run, however it ends.
+  process.on('exit', killAllPrivateNodes);
+  for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+    process.once(signal, () => {
+      killAllPrivateNodes();
+      process.exit(130);
+    });
   }
   const progress = (line: string): void => void process.stderr.write(`[bench] ${line}\n`);
   const startedAt = new Date();
@@ -65,6 +76,7 @@ async function main(): Promise<number> {
         rates: options.rates,
         rounds: options.rounds,
         prefetch: options.prefetch,
+        noDelay: options.noDelay,
         serverMain,
         ...(options.cpuProf ? { profileDir: join(resultsDir, 'profiles', stamp) } : {}),
       },
@@ -73,6 +85,21 @@ async function main(): Promise<number> {
     profile = run.profile;
     return run.result;
   });
+  const bigRoom = await attempt('bigroom', () =>
+    runBigRoom(
+      {
+        members: options.roomMembers,
+        messages: options.roomMessages,
+        size: options.size,
+        noDelay: options.noDelay,
+        joinConcurrency: options.joinConcurrency,
+        openFiles: options.roomOpenFiles,
+        prefetch: options.prefetch,
+        serverMain,
+      },
+      progress,
+    ),
+  );
   const scale = await attempt('scale', () =>
     runScale(
       {
@@ -82,6 +109,7 @@ async function main(): Promise<number> {
         concurrency: options.joinConcurrency,
         stallMs: options.joinStallSeconds * 1000,
         prefetch: options.prefetch,
+        noDelay: options.noDelay,
         serverMain,
       },
       progress,
@@ -121,10 +149,11 @@ async function main(): Promise<number> {
     },
     options: { ...options, amqpUrl: options.amqpUrl.replace(/\/\/([^:/@]+):([^@/]*)@/, '//$1:***@') },
     messaging,
+    bigRoom,
     scale,
     startup,
     secureStartup,
-    targets: judgeTargets({ messaging, scale, startup }),
+    targets: judgeTargets({ messaging, bigRoom, scale, startup }),
     profile,
     errors,
   };

@@ -8,6 +8,7 @@ export const ROOT = resolve(import.meta.dirname, '..', '..');
 export const SERVER_MAIN = join(ROOT, 'dist', 'server', 'main.js');
 export const CLIENT_MAIN = join(ROOT, 'dist', 'client', 'main.js');
 export const RELAY_MAIN = join(ROOT, 'dist', 'bench', 'ceiling-relay.js');
+export const BATCHED_RELAY_MAIN = join(ROOT, 'dist', 'bench', 'batched-relay.js');
 
 /** Keeps only the tail of a stream: children may log a lot over a long run. */
 const KEEP_CHARS = 64 * 1024;
@@ -108,6 +109,8 @@ export async function startCoordinator(options: {
   serverMain?: string;
   /** Secure mode against a secure node whose broker asks the authority on this port; open mode (plain broker) otherwise. */
   authorityPort?: number;
+  /** TCP_NODELAY on its broker socket (WARREN_AMQP_NO_DELAY); the program's default (true) when absent. */
+  noDelay?: boolean;
 }): Promise<CoordinatorChild> {
   const main = options.serverMain ?? SERVER_MAIN;
   if (!existsSync(main)) throw new Error(`${main} is missing: run npm run build first`);
@@ -118,6 +121,7 @@ export async function startCoordinator(options: {
     WARREN_DATA_DIR: join(dir, 'data'),
     WARREN_LOG_DIR: join(dir, 'log'),
     WARREN_PREFETCH: String(options.prefetch),
+    ...(options.noDelay === undefined ? {} : { WARREN_AMQP_NO_DELAY: String(options.noDelay) }),
     // The chat is visible from the first user on; the benchmark measures traffic, not the threshold.
     MIN_USERS: '1',
     ...(options.authorityPort === undefined ? { WARREN_INSECURE_OPEN_BROKER: '1' } : { WARREN_AUTHORITY_PORT: String(options.authorityPort) }),
@@ -150,10 +154,12 @@ export async function startCoordinator(options: {
   };
 }
 
-/** The bench's own relay program (the ceiling), in its namespace. */
-export async function startRelay(options: { amqpUrl: string; namespace: string; prefetch: number }): Promise<ChildProgram & { readyMs: number }> {
-  if (!existsSync(RELAY_MAIN)) throw new Error(`${RELAY_MAIN} is missing: run npm run build first`);
-  const program = startProgram(RELAY_MAIN, ['--namespace', options.namespace, '--prefetch', String(options.prefetch)], { AMQP_URL: options.amqpUrl });
+/** One of the bench's own relay programs (the ceiling: per message, or batched per turn), in its namespace. */
+export async function startRelay(options: { amqpUrl: string; namespace: string; prefetch: number; batched?: boolean; noDelay?: boolean }): Promise<ChildProgram & { readyMs: number }> {
+  const main = options.batched ? BATCHED_RELAY_MAIN : RELAY_MAIN;
+  if (!existsSync(main)) throw new Error(`${main} is missing: run npm run build first`);
+  const args = ['--namespace', options.namespace, '--prefetch', String(options.prefetch), '--tcp-no-delay', String(options.noDelay ?? true)];
+  const program = startProgram(main, args, { AMQP_URL: options.amqpUrl });
   try {
     const readyAt = await program.waitFor('stderr', 'relay ready', 30_000);
     return { ...program, readyMs: readyAt - program.spawnedAt };

@@ -12,12 +12,16 @@ export interface Delivery {
   serverTs: string;
 }
 
+/** The systems measured: the per-message relay (the ceiling), the batched relay and warren. */
+export const SYSTEM_LABELS = ['ceiling', 'batched', 'warren'] as const;
+export type SystemLabel = (typeof SYSTEM_LABELS)[number];
+
 /**
  * K participants that each send and receive every message of the room, and the process in the
- * middle (the ceiling's relay or warren's coordinator), whose pid /proc is read for.
+ * middle (a relay or warren's coordinator), whose pid /proc is read for.
  */
 export interface MessagingSystem {
-  readonly label: 'ceiling' | 'warren';
+  readonly label: SystemLabel;
   readonly participants: number;
   readonly serverPid: number;
   readonly namespace: string;
@@ -26,48 +30,60 @@ export interface MessagingSystem {
   close(): Promise<void>;
 }
 
-interface Settings {
+export interface SystemSettings {
   amqpUrl: string;
   namespace: string;
   participants: number;
   prefetch: number;
+  /** TCP_NODELAY on every socket of the system (the server's and the participants'). */
+  noDelay: boolean;
+  /** Participants connecting at the same time (1: one after another). */
+  joinConcurrency?: number;
 }
 
 const ignore = (): void => undefined;
 
-/** The ceiling: the raw relay program and K raw amqplib clients, each with one connection and its own queue. */
-export async function startCeiling(settings: Settings): Promise<MessagingSystem> {
+/** A relay's message body: one event, or a batch of them (the batched relay) that the raw clients unpack. */
+type RelayBody = Delivery | { type: 'batch'; items: Delivery[] };
+
+/**
+ * A relay program (per message: the ceiling; or batched per turn) and K raw amqplib clients, each
+ * with one connection and its own queue bound to #general.
+ */
+export async function startRelaySystem(settings: SystemSettings & { batched: boolean }): Promise<MessagingSystem> {
   const topology = topologyFor(settings.namespace);
   const relay: ChildProgram = await startRelay(settings);
+  const label: SystemLabel = settings.batched ? 'batched' : 'ceiling';
   const connections: ChannelModel[] = [];
   const channels: ConfirmChannel[] = [];
   let handler: (to: number, delivery: Delivery) => void = ignore;
   try {
-    for (let i = 0; i < settings.participants; i += 1) {
-      const connection = await amqplib.connect(settings.amqpUrl, { clientProperties: { connection_name: `bench-ceiling ${i}` } });
+    await forEachLimited(settings.participants, settings.joinConcurrency ?? 1, async (i) => {
+      const connection = await amqplib.connect(settings.amqpUrl, { noDelay: settings.noDelay, clientProperties: { connection_name: `bench-${label} ${i}` } });
       connections.push(connection);
       const channel = await connection.createConfirmChannel();
-      channels.push(channel);
+      channels[i] = channel;
       const { queue } = await channel.assertQueue('', { exclusive: true, autoDelete: true, durable: false });
       await channel.bindQueue(queue, topology.eventsExchange, topology.roomRoutingKey(DEFAULT_ROOM));
       await channel.consume(
         queue,
         (msg) => {
           if (!msg) return;
-          const event = JSON.parse(msg.content.toString('utf8')) as Delivery;
-          handler(i, event);
+          const body = JSON.parse(msg.content.toString('utf8')) as RelayBody;
+          if ('items' in body) for (const item of body.items) handler(i, item);
+          else handler(i, body);
         },
         { noAck: true },
       );
-    }
+    });
   } catch (err) {
-    await Promise.all(connections.map((connection) => connection.close().catch(() => undefined)));
+    await closeLimited(connections, settings.joinConcurrency ?? 50, (connection) => connection.close());
     await relay.stop();
     throw err;
   }
   const tokens = channels.map(() => randomUUID());
   return {
-    label: 'ceiling',
+    label,
     participants: settings.participants,
     serverPid: relay.pid,
     namespace: settings.namespace,
@@ -84,32 +100,56 @@ export async function startCeiling(settings: Settings): Promise<MessagingSystem>
       handler = next;
     },
     close: async () => {
-      await Promise.all(connections.map((connection) => connection.close().catch(() => undefined)));
+      await closeLimited(connections, Math.max(settings.joinConcurrency ?? 1, 50), (connection) => connection.close());
       await relay.stop();
       await deleteNamespace(settings.amqpUrl, settings.namespace).catch(() => undefined);
     },
   };
 }
 
+/** The per-message ceiling relay and its K raw clients. */
+export function startCeiling(settings: SystemSettings): Promise<MessagingSystem> {
+  return startRelaySystem({ ...settings, batched: false });
+}
+
+/** The batched relay and its K raw clients. */
+export function startBatchedCeiling(settings: SystemSettings): Promise<MessagingSystem> {
+  return startRelaySystem({ ...settings, batched: true });
+}
+
 export interface WarrenSystem extends MessagingSystem {
   coordinator: CoordinatorChild;
 }
 
-/** warren: the coordinator program and K client-library clients, logged in as bench0..bench<K-1>. */
-export async function startWarren(settings: Settings & { profileDir?: string; serverMain?: string; requestTimeoutMs?: number }): Promise<WarrenSystem> {
+/**
+ * warren: the coordinator program and K client-library clients, logged in as bench0..bench<K-1>.
+ * With `logoutOnClose: false` they close without logging out (K logouts are K requests and their
+ * presence traffic, which a big room need not pay for at the end).
+ */
+export async function startWarren(
+  settings: SystemSettings & { profileDir?: string; serverMain?: string; requestTimeoutMs?: number; logoutOnClose?: boolean },
+): Promise<WarrenSystem> {
   const coordinator = await startCoordinator(settings);
   const clients: WarrenClient[] = [];
   let handler: (to: number, delivery: Delivery) => void = ignore;
+  const closeClients = (logout: boolean): Promise<void> =>
+    closeLimited(clients, Math.max(settings.joinConcurrency ?? 1, 50), (client) => client.close({ logout }));
   try {
-    for (let i = 0; i < settings.participants; i += 1) {
-      const client = new WarrenClient({ amqpUrl: settings.amqpUrl, namespace: settings.namespace, security: { mode: 'open' }, requestTimeoutMs: settings.requestTimeoutMs ?? 30_000 });
-      clients.push(client);
+    await forEachLimited(settings.participants, settings.joinConcurrency ?? 1, async (i) => {
+      const client = new WarrenClient({
+        amqpUrl: settings.amqpUrl,
+        namespace: settings.namespace,
+        security: { mode: 'open' },
+        requestTimeoutMs: settings.requestTimeoutMs ?? 30_000,
+        noDelay: settings.noDelay,
+      });
+      clients[i] = client;
       await client.connect();
       await client.login(`bench${i}`);
       client.on('message', (event) => handler(i, event));
-    }
+    });
   } catch (err) {
-    await Promise.all(clients.map((client) => client.close({ logout: false })));
+    await closeClients(false);
     await coordinator.shutdown();
     throw err;
   }
@@ -128,9 +168,38 @@ export async function startWarren(settings: Settings & { profileDir?: string; se
       handler = next;
     },
     close: async () => {
-      await Promise.all(clients.map((client) => client.close()));
+      await closeClients(settings.logoutOnClose ?? true);
       await coordinator.shutdown();
       await deleteNamespace(settings.amqpUrl, settings.namespace).catch(() => undefined);
     },
   };
+}
+
+/**
+ * work(0) … work(count - 1), at most `concurrency` at once; stops starting new ones after the
+ * first failure and rethrows it once the started ones have settled.
+ */
+export async function forEachLimited(count: number, concurrency: number, work: (index: number) => Promise<void>): Promise<void> {
+  let next = 0;
+  let failure: { err: unknown } | undefined;
+  const worker = async (): Promise<void> => {
+    while (next < count && !failure) {
+      const index = next++;
+      try {
+        await work(index);
+      } catch (err) {
+        failure ??= { err };
+      }
+    }
+  };
+  await Promise.all(Array.from({ length: Math.max(1, Math.min(concurrency, count)) }, worker));
+  if (failure) throw failure.err;
+}
+
+/** Closes everything, `concurrency` at a time, ignoring failures (and holes in a partly filled array). */
+async function closeLimited<T>(items: (T | undefined)[], concurrency: number, close: (item: T) => Promise<unknown>): Promise<void> {
+  const present = items.filter((item): item is T => item !== undefined);
+  for (let i = 0; i < present.length; i += concurrency) {
+    await Promise.all(present.slice(i, i + concurrency).map((item) => close(item).catch(() => undefined)));
+  }
 }
