@@ -30,7 +30,7 @@ export interface BigRoomSpec {
 
 export async function runBigRoom(spec: BigRoomSpec, progress: (line: string) => void): Promise<BigRoomResult> {
   const node = await startPrivateNode({ prefix: 'warren-bench-room', openFiles: spec.openFiles });
-  progress(`  private node ${node.name} up in ${node.startMs} ms, open files ${node.openFiles ?? 'unknown'} (asked ${spec.openFiles})`);
+  progress(`  private node ${node.name} up in ${node.startMs} ms, open files ${node.openFiles ?? 'unknown'} (asked ${spec.openFiles}), data in ${node.dir}`);
   const systems: BigRoomSystemResult[] = [];
   try {
     for (const label of SYSTEM_LABELS) systems.push(await measureSystem(label, spec, node, progress));

@@ -14,6 +14,8 @@ export interface PrivateNode {
   readonly name: string;
   readonly url: string;
   readonly port: number;
+  /** Its data, configuration and log; removed when it stops. */
+  readonly dir: string;
   /** The open-file limit the node's process got (null when /proc could not tell). */
   readonly openFiles: number | null;
   /** Spawn to accepting clients. */
@@ -102,6 +104,7 @@ export async function startPrivateNode(options: { prefix: string; openFiles: num
     name,
     url: `amqp://guest:guest@127.0.0.1:${port}`,
     port,
+    dir,
     openFiles: pid === undefined ? null : openFileLimit(pid),
     startMs,
     pid,
