@@ -15,7 +15,7 @@ import { runMessaging } from './messaging.js';
 import { benchNamespace, brokerVersion } from './namespace.js';
 import { parseBenchOptions, type BenchOptions } from './options.js';
 import { killAllPrivateNodes } from './private-node.js';
-import { ROOT } from './programs.js';
+import { killAllPrograms, ROOT } from './programs.js';
 import { judgeTargets, renderReport } from './report.js';
 import { benchResultSchema, type BenchResult } from './result.js';
 import { runScale } from './scale.js';
@@ -33,15 +33,20 @@ async function main(): Promise<number> {
     }
     throw err;
   }
-  // A private node must not outlive the run, however it ends.
-  process.on('exit', killAllPrivateNodes);
+  const progress = (line: string): void => void process.stderr.write(`[bench] ${line}\n`);
+  // Neither a private node nor a child program may outlive the run, however it ends.
+  const killAll = (): void => {
+    killAllPrograms();
+    killAllPrivateNodes();
+  };
+  process.on('exit', killAll);
   for (const signal of ['SIGINT', 'SIGTERM'] as const) {
     process.once(signal, () => {
-      killAllPrivateNodes();
+      progress(`${signal}: stopping`);
+      killAll();
       process.exit(130);
     });
   }
-  const progress = (line: string): void => void process.stderr.write(`[bench] ${line}\n`);
   const startedAt = new Date();
   const loadAtStart = loadavg();
   const stamp = startedAt.toISOString().replace(/[:.]/g, '-');

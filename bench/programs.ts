@@ -27,6 +27,15 @@ export interface ChildProgram {
   stop(graceMs?: number): Promise<number | string>;
 }
 
+/** Children still running: killed at once if the benchmark itself is stopped (killAllPrograms). */
+const running = new Set<ChildProcess>();
+
+/** For exit and signal handlers: SIGTERM to every child program still running (each stops by itself on it). */
+export function killAllPrograms(): void {
+  for (const child of running) child.kill('SIGTERM');
+  running.clear();
+}
+
 export function startProgram(script: string, args: string[], env: Record<string, string>, nodeArgs: string[] = []): ChildProgram {
   const spawnedAt = performance.now();
   const child = spawn(process.execPath, [...nodeArgs, script, ...args], {
@@ -49,7 +58,13 @@ export function startProgram(script: string, args: string[], env: Record<string,
   child.stdout?.on('data', onData('stdout'));
   child.stderr?.on('data', onData('stderr'));
   child.stdin?.on('error', () => undefined);
-  const exited = new Promise<number | string>((resolveExit) => child.on('exit', (code, signal) => resolveExit(code ?? signal ?? -1)));
+  running.add(child);
+  const exited = new Promise<number | string>((resolveExit) =>
+    child.on('exit', (code, signal) => {
+      running.delete(child);
+      resolveExit(code ?? signal ?? -1);
+    }),
+  );
 
   const waitFor = (stream: 'stdout' | 'stderr', wanted: string, timeoutMs: number): Promise<number> =>
     new Promise<number>((resolveWait, reject) => {
