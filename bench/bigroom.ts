@@ -1,17 +1,20 @@
 import { benchNamespace } from './namespace.js';
 import { startPrivateNode, type PrivateNode } from './private-node.js';
 import { sampleProcess, usageBetween } from './proc.js';
+import { startCoordinator, startRelay } from './programs.js';
+import { startRemoteMembers } from './remote-members.js';
 import type { BigRoomResult, BigRoomSystemResult } from './result.js';
 import { ratio, round, summarise } from './stats.js';
-import { SYSTEM_LABELS, startBatchedCeiling, startCeiling, startWarren, type MessagingSystem, type SystemLabel, type SystemSettings } from './systems.js';
+import { SYSTEM_LABELS, clock, composeSystem, type MessagingSystem, type SystemLabel, type SystemSettings } from './systems.js';
 
 /**
  * The big room: one room of M members, each with its own connection and queue, on a RabbitMQ node
  * the benchmark starts with a higher open-file limit. For each system in turn (the per-message
  * relay, the batched relay, warren) the members join with bounded concurrency, then messages go
  * out one at a time from member 0, the next once the one before has reached every member; each is
- * timed from the send call to the LAST member's receipt. All members live in this one process, so
- * its event loop hands out every receipt: what that costs is recorded beside the figures.
+ * timed from the send call to the LAST member's receipt. The members are spread over a few child
+ * processes (bench/room-members.ts), each taking its receipts' times itself, so that no single
+ * event loop hands out every receipt; what they cost is recorded beside the figures.
  */
 export interface BigRoomSpec {
   members: number;
@@ -19,6 +22,8 @@ export interface BigRoomSpec {
   size: number;
   noDelay: boolean;
   joinConcurrency: number;
+  /** Child processes holding the members. */
+  processes: number;
   openFiles: number;
   prefetch: number;
   serverMain?: string;
@@ -44,6 +49,7 @@ export async function runBigRoom(spec: BigRoomSpec, progress: (line: string) => 
     size: spec.size,
     noDelay: spec.noDelay,
     joinConcurrency: spec.joinConcurrency,
+    processes: spec.processes,
     node: { name: node.name, openFilesRequested: spec.openFiles, openFiles: node.openFiles, startMs: node.startMs },
     systems,
     ratio: roomRatios(of('warren'), of('ceiling')),
@@ -69,25 +75,35 @@ async function measureSystem(label: SystemLabel, spec: BigRoomSpec, node: Privat
     noDelay: spec.noDelay,
     joinConcurrency: spec.joinConcurrency,
   };
+  const server =
+    label === 'warren'
+      ? await startCoordinator({ ...settings, ...(spec.serverMain ? { serverMain: spec.serverMain } : {}) }).then((coordinator) => ({ pid: coordinator.pid, stop: () => coordinator.shutdown() }))
+      : await startRelay({ ...settings, batched: label === 'batched' });
   const began = performance.now();
-  const system: MessagingSystem =
-    label === 'ceiling'
-      ? await startCeiling(settings)
-      : label === 'batched'
-        ? await startBatchedCeiling(settings)
-        : await startWarren({ ...settings, logoutOnClose: false, requestTimeoutMs: 60_000, ...(spec.serverMain ? { serverMain: spec.serverMain } : {}) });
-  const joinMs = Math.round(performance.now() - began);
-  progress(`  ${label}: ${spec.members} members joined in ${joinMs} ms`);
+  let system: MessagingSystem;
   try {
-    await sleep(spec.settleMs ?? (label === 'warren' ? 3000 : 500));
-    return { ...(await sendOneAtATime(system, { ...spec, ...(node.pid === undefined ? {} : { brokerPid: node.pid }) })), system: label, joined: spec.members, joinMs };
-  } finally {
-    await system.close();
+    const members = await startRemoteMembers(label, { amqpUrl: settings.amqpUrl, namespace: settings.namespace, noDelay: spec.noDelay, joinConcurrency: spec.joinConcurrency }, spec.members, spec.processes);
+    system = composeSystem(label, server, members, settings);
+    const joinMs = Math.round(performance.now() - began);
+    progress(`  ${label}: ${spec.members} members joined in ${joinMs} ms`);
+    try {
+      await sleep(spec.settleMs ?? (label === 'warren' ? 3000 : 500));
+      const measured = await sendOneAtATime(system, { ...spec, memberPids: members.pids ?? [], ...(node.pid === undefined ? {} : { brokerPid: node.pid }) });
+      return { ...measured, system: label, joined: spec.members, joinMs };
+    } finally {
+      await system.close();
+    }
+  } catch (err) {
+    await server.stop();
+    throw err;
   }
 }
 
 /** The measured part: messages one at a time, each until every member has it (or it stalls). */
-export async function sendOneAtATime(system: MessagingSystem, spec: Pick<BigRoomSpec, 'messages' | 'size' | 'stallMs'> & { brokerPid?: number }): Promise<Omit<BigRoomSystemResult, 'system' | 'joined' | 'joinMs'>> {
+export async function sendOneAtATime(
+  system: MessagingSystem,
+  spec: Pick<BigRoomSpec, 'messages' | 'size' | 'stallMs'> & { brokerPid?: number; memberPids?: number[] },
+): Promise<Omit<BigRoomSystemResult, 'system' | 'joined' | 'joinMs'>> {
   const members = system.participants;
   const tag = `room${Date.now().toString(36)}`;
   const seen = new Uint8Array(members);
@@ -96,13 +112,13 @@ export async function sendOneAtATime(system: MessagingSystem, spec: Pick<BigRoom
   let count = 0;
   let sentAt = 0;
   let onAll: () => void = () => undefined;
-  system.setDeliveryHandler((to, delivery) => {
+  system.setDeliveryHandler((to, delivery, at) => {
     const text = delivery.text;
     const first = text.indexOf(':');
     if (text.slice(0, first) !== tag) return;
     if (Number(text.slice(first + 1, text.indexOf(':', first + 1))) !== current || seen[to]) return;
     seen[to] = 1;
-    receipts[count] = performance.now() - sentAt;
+    receipts[count] = (at ?? clock()) - sentAt;
     count += 1;
     if (count === members) onAll();
   });
@@ -112,7 +128,14 @@ export async function sendOneAtATime(system: MessagingSystem, spec: Pick<BigRoom
   let firstError: string | null = null;
   const serverBefore = sampleProcess(system.serverPid);
   const brokerBefore = spec.brokerPid === undefined ? undefined : sampleProcess(spec.brokerPid);
-  const benchBefore = process.cpuUsage();
+  // The members' processes: these children, or this process when they live here.
+  const memberPids = spec.memberPids ?? [];
+  const membersCpu = (): number =>
+    memberPids.length > 0 ? memberPids.reduce((total, pid) => total + (sampleProcess(pid)?.cpuMs ?? 0), 0) : (process.cpuUsage().user + process.cpuUsage().system) / 1000;
+  const membersRss = (): number =>
+    memberPids.length > 0 ? memberPids.reduce((total, pid) => total + (sampleProcess(pid)?.rssMb ?? 0), 0) : process.memoryUsage().rss / 1024 / 1024;
+  const membersCpuBefore = membersCpu();
+  const rssWithEveryone = membersRss();
   for (let m = 0; m < spec.messages; m += 1) {
     seen.fill(0);
     count = 0;
@@ -121,7 +144,7 @@ export async function sendOneAtATime(system: MessagingSystem, spec: Pick<BigRoom
       onAll = () => resolve(true);
       setTimeout(() => resolve(false), spec.stallMs ?? 30_000).unref();
     });
-    sentAt = performance.now();
+    sentAt = clock();
     system.publish(0, `${tag}:${m}:`.padEnd(spec.size, 'x')).catch((err: unknown) => {
       firstError ??= err instanceof Error ? err.message : String(err);
     });
@@ -134,7 +157,7 @@ export async function sendOneAtATime(system: MessagingSystem, spec: Pick<BigRoom
   system.setDeliveryHandler(() => undefined);
   const serverAfter = sampleProcess(system.serverPid);
   const brokerAfter = spec.brokerPid === undefined ? undefined : sampleProcess(spec.brokerPid);
-  const bench = process.cpuUsage(benchBefore);
+  const membersCpuMs = membersCpu() - membersCpuBefore;
   const server = usageBetween(serverBefore, serverAfter);
   return {
     reachedAll: lastMember.length,
@@ -142,8 +165,9 @@ export async function sendOneAtATime(system: MessagingSystem, spec: Pick<BigRoom
     lastMemberMs: summarise(lastMember),
     medianMemberMs: summarise(medianMember),
     server: { ...server, cpuMsPerMessage: spec.messages > 0 ? round(server.cpuMs / spec.messages) : 0 },
-    benchCpuMs: Math.round((bench.user + bench.system) / 1000),
-    benchRssMb: Math.round(process.memoryUsage().rss / 1024 / 1024),
+    memberProcesses: Math.max(1, memberPids.length),
+    membersCpuMs: Math.round(membersCpuMs),
+    membersRssMb: Math.round(rssWithEveryone),
     brokerCpuMs: brokerBefore && brokerAfter ? Math.round(brokerAfter.cpuMs - brokerBefore.cpuMs) : null,
     firstError,
   };

@@ -98,6 +98,7 @@ async function main(): Promise<number> {
         size: options.size,
         noDelay: options.noDelay,
         joinConcurrency: options.joinConcurrency,
+        processes: options.roomProcesses,
         openFiles: options.roomOpenFiles,
         prefetch: options.prefetch,
         serverMain,

@@ -33,6 +33,7 @@ export const BENCH_SETTINGS = {
   sections: setting({ env: 'BENCH_SECTIONS', flag: 'sections', description: `sections to run: ${BENCH_SECTIONS.join(',')}`, default: [...BENCH_SECTIONS] as BenchSection[], schema: sectionList }),
   roomMembers: setting({ env: 'BENCH_ROOM_MEMBERS', flag: 'room-members', description: 'big-room phase: members of the one room, each with its own connection and queue', default: 1000, schema: count(2, 10_000) }),
   roomMessages: setting({ env: 'BENCH_ROOM_MESSAGES', flag: 'room-messages', description: 'big-room phase: messages sent one at a time, each once the one before reached every member', default: 50, schema: count(1, 1000) }),
+  roomProcesses: setting({ env: 'BENCH_ROOM_PROCESSES', flag: 'room-processes', description: 'big-room phase: child processes the members are spread over (each its own event loop)', default: 4, schema: count(1, 64) }),
   roomOpenFiles: setting({ env: 'BENCH_ROOM_OPEN_FILES', flag: 'room-open-files', description: "big-room phase: open-file limit (ulimit -n) of the private RabbitMQ node it starts", default: 20_000, schema: count(1024, 1_048_576) }),
   noDelay: setting({ env: 'BENCH_TCP_NO_DELAY', flag: 'tcp-no-delay', description: "TCP_NODELAY (Nagle's algorithm off) on every AMQP socket: the coordinator's, the relays' and all clients': true or false", default: true, schema: booleanFromText }),
   server: setting({ env: 'BENCH_SERVER', flag: 'server', description: 'coordinator program to run (another build of it, to compare a change)', default: 'dist/server/main.js', schema: z.string().min(1) }),

@@ -8,6 +8,7 @@ export const ROOT = resolve(import.meta.dirname, '..', '..');
 export const SERVER_MAIN = join(ROOT, 'dist', 'server', 'main.js');
 export const CLIENT_MAIN = join(ROOT, 'dist', 'client', 'main.js');
 export const RELAY_MAIN = join(ROOT, 'dist', 'bench', 'ceiling-relay.js');
+export const ROOM_MEMBERS_MAIN = join(ROOT, 'dist', 'bench', 'room-members.js');
 export const BATCHED_RELAY_MAIN = join(ROOT, 'dist', 'bench', 'batched-relay.js');
 
 /** Keeps only the tail of a stream: children may log a lot over a long run. */
@@ -29,6 +30,12 @@ export interface ChildProgram {
 
 /** Children still running: killed at once if the benchmark itself is stopped (killAllPrograms). */
 const running = new Set<ChildProcess>();
+
+/** Another child of the benchmark (bench/room-members.ts processes), stopped by killAllPrograms too. */
+export function trackChild(child: ChildProcess): void {
+  running.add(child);
+  child.once('exit', () => running.delete(child));
+}
 
 /** For exit and signal handlers: SIGTERM to every child program still running (each stops by itself on it). */
 export function killAllPrograms(): void {

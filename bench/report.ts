@@ -200,7 +200,7 @@ function bigRoomTable(room: BigRoomResult): string[] {
     `${r.lastMemberMs.p50} / ${r.lastMemberMs.p99} / ${r.lastMemberMs.max}`,
     String(r.medianMemberMs.p50),
     `${r.server.cpuMsPerMessage} / ${r.brokerCpuMs ?? '-'}`,
-    `${r.benchCpuMs} ms, ${r.benchRssMb} MB`,
+    `${r.membersCpuMs} ms, ${r.membersRssMb} MB`,
     r.missing || r.firstError ? `${r.missing} missing${r.firstError ? `; ${r.firstError}` : ''}` : '',
   ]);
   const f = (v: number | null): string => (v === null ? '-' : v.toFixed(2));
@@ -208,8 +208,8 @@ function bigRoomTable(room: BigRoomResult): string[] {
   rows.push(['warren/batched', '', '', `${f(room.ratioToBatched.p50)} / ${f(room.ratioToBatched.p99)} / ${f(room.ratioToBatched.max)}`, '', '', '', '']);
   return [
     '',
-    `big room: ${room.members} members (own connection and queue each, ${room.joinConcurrency} joining at once), ${room.messages} messages one at a time; private node ${room.node.name}, open files ${room.node.openFiles ?? '?'}; TCP_NODELAY ${room.noDelay ? 'on' : 'off'}`,
-    table(['system', 'joined', 'reached all', 'send → last member p50/p99/max ms', 'median member p50 ms', 'cpu ms: server per msg / broker', 'bench process (all members)', 'loss'], rows),
+    `big room: ${room.members} members (own connection and queue each, ${room.joinConcurrency} joining at once, spread over ${room.processes} processes), ${room.messages} messages one at a time; private node ${room.node.name}, open files ${room.node.openFiles ?? '?'}; TCP_NODELAY ${room.noDelay ? 'on' : 'off'}`,
+    table(['system', 'joined', 'reached all', 'send → last member p50/p99/max ms', 'median member p50 ms', 'cpu ms: server per msg / broker', `member processes (${room.processes}): cpu, rss`, 'loss'], rows),
   ];
 }
 

@@ -88,9 +88,10 @@ const bigRoomSystem = z.object({
   medianMemberMs: summary,
   /** The relay's or the coordinator's process over the measured messages. */
   server: usage.extend({ cpuMsPerMessage: z.number() }),
-  /** The bench process (all M members) over the measured messages, and its RSS with them connected. */
-  benchCpuMs: z.number(),
-  benchRssMb: z.number(),
+  /** The processes holding the M members (memberProcesses of them): CPU over the measured messages, and RSS (summed) with everyone connected. */
+  memberProcesses: z.number().int(),
+  membersCpuMs: z.number(),
+  membersRssMb: z.number(),
   brokerCpuMs: z.number().nullable(),
   firstError: z.string().nullable(),
 });
@@ -103,6 +104,8 @@ export const bigRoomSchema = z.object({
   size: z.number().int(),
   noDelay: z.boolean(),
   joinConcurrency: z.number().int(),
+  /** Child processes the members are spread over (bench/room-members.ts). */
+  processes: z.number().int(),
   /** The private node: the open-file limit asked for and the one its process got (null: could not be read). */
   node: z.object({ name: z.string(), openFilesRequested: z.number().int(), openFiles: z.number().int().nullable(), startMs: z.number() }),
   systems: z.array(bigRoomSystem),

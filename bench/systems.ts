@@ -3,13 +3,24 @@ import amqplib, { type ChannelModel, type ConfirmChannel } from 'amqplib';
 import { WarrenClient } from '../client/lib/warren-client.js';
 import { DEFAULT_ROOM, topologyFor } from '../shared/index.js';
 import { deleteNamespace } from './namespace.js';
-import { startCoordinator, startRelay, type ChildProgram, type CoordinatorChild } from './programs.js';
+import { startCoordinator, startRelay, type CoordinatorChild } from './programs.js';
 
 /** What a receiver saw: the text (which carries the benchmark's tag) and both stamps. */
 export interface Delivery {
   text: string;
   clientTs: string;
   serverTs: string;
+}
+
+/**
+ * Called for each receipt; `at` is when it arrived on the shared clock (`clock()`), given when
+ * it was taken in another process (bench/room-members.ts), absent when it is now.
+ */
+export type DeliveryHandler = (to: number, delivery: Delivery, at?: number) => void;
+
+/** Milliseconds on a clock that all processes of the machine share (the epoch plus a monotonic offset, sub-ms). */
+export function clock(): number {
+  return performance.timeOrigin + performance.now();
 }
 
 /** The systems measured: the per-message relay (the ceiling), the batched relay and warren. */
@@ -26,7 +37,7 @@ export interface MessagingSystem {
   readonly serverPid: number;
   readonly namespace: string;
   publish(from: number, text: string): Promise<unknown>;
-  setDeliveryHandler(handler: (to: number, delivery: Delivery) => void): void;
+  setDeliveryHandler(handler: DeliveryHandler): void;
   close(): Promise<void>;
 }
 
@@ -47,22 +58,41 @@ const ignore = (): void => undefined;
 type RelayBody = Delivery | { type: 'batch'; items: Delivery[] };
 
 /**
- * A relay program (per message: the ceiling; or batched per turn) and K raw amqplib clients, each
- * with one connection and its own queue bound to #general.
+ * Members of a room without the server in the middle: they publish and hand over what they
+ * receive. `first` is the index of the first (members first … first + count - 1), so that
+ * several processes can hold the members of one room (bench/room-members.ts).
  */
-export async function startRelaySystem(settings: SystemSettings & { batched: boolean }): Promise<MessagingSystem> {
+export interface Members {
+  /** The processes holding them, when not this one (for their CPU time and memory). */
+  readonly pids?: number[];
+  publish(from: number, text: string): Promise<unknown>;
+  setDeliveryHandler(handler: DeliveryHandler): void;
+  close(): Promise<void>;
+}
+
+export interface MemberSettings {
+  amqpUrl: string;
+  namespace: string;
+  first: number;
+  count: number;
+  noDelay: boolean;
+  joinConcurrency: number;
+}
+
+/** Raw amqplib clients, each with one connection and its own queue bound to #general; they unpack a relay's batches. */
+export async function connectRawMembers(settings: MemberSettings & { label: SystemLabel }): Promise<Members> {
   const topology = topologyFor(settings.namespace);
-  const relay: ChildProgram = await startRelay(settings);
-  const label: SystemLabel = settings.batched ? 'batched' : 'ceiling';
   const connections: ChannelModel[] = [];
-  const channels: ConfirmChannel[] = [];
-  let handler: (to: number, delivery: Delivery) => void = ignore;
+  const channels = new Map<number, ConfirmChannel>();
+  let handler: DeliveryHandler = ignore;
+  const closeAll = (): Promise<void> => closeLimited(connections, Math.max(settings.joinConcurrency, 50), (connection) => connection.close());
   try {
-    await forEachLimited(settings.participants, settings.joinConcurrency ?? 1, async (i) => {
-      const connection = await amqplib.connect(settings.amqpUrl, { noDelay: settings.noDelay, clientProperties: { connection_name: `bench-${label} ${i}` } });
+    await forEachLimited(settings.count, settings.joinConcurrency, async (offset) => {
+      const i = settings.first + offset;
+      const connection = await amqplib.connect(settings.amqpUrl, { noDelay: settings.noDelay, clientProperties: { connection_name: `bench-${settings.label} ${i}` } });
       connections.push(connection);
       const channel = await connection.createConfirmChannel();
-      channels[i] = channel;
+      channels.set(i, channel);
       const { queue } = await channel.assertQueue('', { exclusive: true, autoDelete: true, durable: false });
       await channel.bindQueue(queue, topology.eventsExchange, topology.roomRoutingKey(DEFAULT_ROOM));
       await channel.consume(
@@ -77,21 +107,16 @@ export async function startRelaySystem(settings: SystemSettings & { batched: boo
       );
     });
   } catch (err) {
-    await closeLimited(connections, settings.joinConcurrency ?? 50, (connection) => connection.close());
-    await relay.stop();
+    await closeAll();
     throw err;
   }
-  const tokens = channels.map(() => randomUUID());
+  const tokens = new Map([...channels.keys()].map((i) => [i, randomUUID()]));
   return {
-    label,
-    participants: settings.participants,
-    serverPid: relay.pid,
-    namespace: settings.namespace,
     publish: (from, text) =>
       new Promise<void>((resolve, reject) => {
-        const channel = channels[from];
+        const channel = channels.get(from);
         if (!channel) throw new Error(`no participant ${from}`);
-        const body = { type: 'chat', id: randomUUID(), token: tokens[from], from: `c${from}`, room: DEFAULT_ROOM, text, clientTs: new Date().toISOString() };
+        const body = { type: 'chat', id: randomUUID(), token: tokens.get(from), from: `c${from}`, room: DEFAULT_ROOM, text, clientTs: new Date().toISOString() };
         channel.sendToQueue(topology.chatQueue, Buffer.from(JSON.stringify(body)), { persistent: true, contentType: 'application/json' }, (err) =>
           err ? reject(err instanceof Error ? err : new Error(String(err))) : resolve(),
         );
@@ -99,12 +124,88 @@ export async function startRelaySystem(settings: SystemSettings & { batched: boo
     setDeliveryHandler: (next) => {
       handler = next;
     },
+    close: closeAll,
+  };
+}
+
+/**
+ * Client-library clients in open mode, logged in as bench<i>. With `logout: false` they close
+ * without logging out (K logouts are K requests and their presence traffic, which a big room need
+ * not pay for at the end).
+ */
+export async function connectWarrenMembers(settings: MemberSettings & { requestTimeoutMs?: number; logoutOnClose?: boolean }): Promise<Members> {
+  const clients = new Map<number, WarrenClient>();
+  let handler: DeliveryHandler = ignore;
+  const closeClients = (logout: boolean): Promise<void> =>
+    closeLimited([...clients.values()], Math.max(settings.joinConcurrency, 50), (client) => client.close({ logout }));
+  try {
+    await forEachLimited(settings.count, settings.joinConcurrency, async (offset) => {
+      const i = settings.first + offset;
+      const client = new WarrenClient({
+        amqpUrl: settings.amqpUrl,
+        namespace: settings.namespace,
+        security: { mode: 'open' },
+        requestTimeoutMs: settings.requestTimeoutMs ?? 30_000,
+        noDelay: settings.noDelay,
+      });
+      clients.set(i, client);
+      await client.connect();
+      await client.login(`bench${i}`);
+      client.on('message', (event) => handler(i, event));
+    });
+  } catch (err) {
+    await closeClients(false);
+    throw err;
+  }
+  return {
+    publish: (from, text) => {
+      const client = clients.get(from);
+      if (!client) throw new Error(`no participant ${from}`);
+      return client.send(text);
+    },
+    setDeliveryHandler: (next) => {
+      handler = next;
+    },
+    close: () => closeClients(settings.logoutOnClose ?? true),
+  };
+}
+
+/** A server program and its members as one system; closing closes the members, then stops the server and removes the namespace. */
+export function composeSystem(label: SystemLabel, server: { pid: number; stop(): Promise<unknown> }, members: Members, settings: SystemSettings): MessagingSystem {
+  return {
+    label,
+    participants: settings.participants,
+    serverPid: server.pid,
+    namespace: settings.namespace,
+    publish: (from, text) => members.publish(from, text),
+    setDeliveryHandler: (next) => members.setDeliveryHandler(next),
     close: async () => {
-      await closeLimited(connections, Math.max(settings.joinConcurrency ?? 1, 50), (connection) => connection.close());
-      await relay.stop();
+      await members.close();
+      await server.stop();
       await deleteNamespace(settings.amqpUrl, settings.namespace).catch(() => undefined);
     },
   };
+}
+
+const membersOf = (settings: SystemSettings): MemberSettings => ({
+  amqpUrl: settings.amqpUrl,
+  namespace: settings.namespace,
+  first: 0,
+  count: settings.participants,
+  noDelay: settings.noDelay,
+  joinConcurrency: settings.joinConcurrency ?? 1,
+});
+
+/** A relay program (per message: the ceiling; or batched per turn) and K raw clients. */
+export async function startRelaySystem(settings: SystemSettings & { batched: boolean }): Promise<MessagingSystem> {
+  const relay = await startRelay(settings);
+  const label: SystemLabel = settings.batched ? 'batched' : 'ceiling';
+  try {
+    return composeSystem(label, relay, await connectRawMembers({ ...membersOf(settings), label }), settings);
+  } catch (err) {
+    await relay.stop();
+    throw err;
+  }
 }
 
 /** The per-message ceiling relay and its K raw clients. */
@@ -121,58 +222,18 @@ export interface WarrenSystem extends MessagingSystem {
   coordinator: CoordinatorChild;
 }
 
-/**
- * warren: the coordinator program and K client-library clients, logged in as bench0..bench<K-1>.
- * With `logoutOnClose: false` they close without logging out (K logouts are K requests and their
- * presence traffic, which a big room need not pay for at the end).
- */
+/** warren: the coordinator program and K client-library clients, logged in as bench0..bench<K-1>. */
 export async function startWarren(
   settings: SystemSettings & { profileDir?: string; serverMain?: string; requestTimeoutMs?: number; logoutOnClose?: boolean },
 ): Promise<WarrenSystem> {
   const coordinator = await startCoordinator(settings);
-  const clients: WarrenClient[] = [];
-  let handler: (to: number, delivery: Delivery) => void = ignore;
-  const closeClients = (logout: boolean): Promise<void> =>
-    closeLimited(clients, Math.max(settings.joinConcurrency ?? 1, 50), (client) => client.close({ logout }));
   try {
-    await forEachLimited(settings.participants, settings.joinConcurrency ?? 1, async (i) => {
-      const client = new WarrenClient({
-        amqpUrl: settings.amqpUrl,
-        namespace: settings.namespace,
-        security: { mode: 'open' },
-        requestTimeoutMs: settings.requestTimeoutMs ?? 30_000,
-        noDelay: settings.noDelay,
-      });
-      clients[i] = client;
-      await client.connect();
-      await client.login(`bench${i}`);
-      client.on('message', (event) => handler(i, event));
-    });
+    const members = await connectWarrenMembers({ ...membersOf(settings), ...settings, first: 0, count: settings.participants, joinConcurrency: settings.joinConcurrency ?? 1 });
+    return { ...composeSystem('warren', { pid: coordinator.pid, stop: () => coordinator.shutdown() }, members, settings), coordinator };
   } catch (err) {
-    await closeClients(false);
     await coordinator.shutdown();
     throw err;
   }
-  return {
-    label: 'warren',
-    participants: settings.participants,
-    serverPid: coordinator.pid,
-    namespace: settings.namespace,
-    coordinator,
-    publish: (from, text) => {
-      const client = clients[from];
-      if (!client) throw new Error(`no participant ${from}`);
-      return client.send(text);
-    },
-    setDeliveryHandler: (next) => {
-      handler = next;
-    },
-    close: async () => {
-      await closeClients(settings.logoutOnClose ?? true);
-      await coordinator.shutdown();
-      await deleteNamespace(settings.amqpUrl, settings.namespace).catch(() => undefined);
-    },
-  };
 }
 
 /**

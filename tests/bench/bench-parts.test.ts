@@ -28,6 +28,7 @@ describe('bench options: the big room and the socket options', () => {
     [[], { BENCH_ROOM_MEMBERS: 'many' }, 'BENCH_ROOM_MEMBERS'],
     [['--room-messages', '0'], {}, '--room-messages'],
     [['--room-open-files', '512'], {}, '--room-open-files'],
+    [['--room-processes', '0'], {}, '--room-processes'],
     [['--sections', 'messaging,bigrom'], {}, '--sections'],
   ])('refuses %j %j, naming %s', (argv, env, named) => {
     const error = configError(() => parseBenchOptions(argv, env));
@@ -38,7 +39,7 @@ describe('bench options: the big room and the socket options', () => {
   it('runs the big room by default, 1000 members and 50 messages on a node allowed 20000 files, with TCP_NODELAY on', () => {
     const options = parseBenchOptions([], {});
     expect(options.sections).toEqual(['messaging', 'bigroom', 'scale', 'startup']);
-    expect(options).toMatchObject({ roomMembers: 1000, roomMessages: 50, roomOpenFiles: 20_000, noDelay: true });
+    expect(options).toMatchObject({ roomMembers: 1000, roomMessages: 50, roomProcesses: 4, roomOpenFiles: 20_000, noDelay: true });
   });
 
   it('takes the sizes and the socket option from flags over variables', () => {
@@ -170,8 +171,9 @@ describe('big room: one message at a time, timed to the last member', () => {
       lastMemberMs: { count: 1, p50, p99, max: p99, mean: p50 },
       medianMemberMs: { count: 1, p50, p99, max: p99, mean: p50 },
       server: { wallMs: 1, cpuMs: 1, cpuPercent: 1, rssMb: 1, peakRssMb: 1, cpuMsPerMessage: 1 },
-      benchCpuMs: 1,
-      benchRssMb: 1,
+      memberProcesses: 1,
+      membersCpuMs: 1,
+      membersRssMb: 1,
       brokerCpuMs: null,
       firstError: null,
     });
