@@ -37,10 +37,18 @@ export function trackChild(child: ChildProcess): void {
   child.once('exit', () => running.delete(child));
 }
 
-/** For exit and signal handlers: SIGTERM to every child program still running (each stops by itself on it). */
+/** Temporary folders of coordinators not shut down yet. */
+const tempDirs = new Set<string>();
+
+/**
+ * For exit and signal handlers: SIGTERM to every child program still running (each stops by
+ * itself on it), and the coordinators' temporary folders removed.
+ */
 export function killAllPrograms(): void {
   for (const child of running) child.kill('SIGTERM');
   running.clear();
+  for (const dir of tempDirs) rmSync(dir, { recursive: true, force: true });
+  tempDirs.clear();
 }
 
 export function startProgram(script: string, args: string[], env: Record<string, string>, nodeArgs: string[] = []): ChildProgram {
@@ -137,6 +145,7 @@ export async function startCoordinator(options: {
   const main = options.serverMain ?? SERVER_MAIN;
   if (!existsSync(main)) throw new Error(`${main} is missing: run npm run build first`);
   const dir = mkdtempSync(join(tmpdir(), 'warren-bench-'));
+  tempDirs.add(dir);
   const env = {
     AMQP_URL: options.amqpUrl,
     WARREN_NAMESPACE: options.namespace,
@@ -162,6 +171,7 @@ export async function startCoordinator(options: {
   } catch (err) {
     await program.stop(1000);
     rmSync(dir, { recursive: true, force: true });
+    tempDirs.delete(dir);
     throw err;
   }
   return {
@@ -172,6 +182,7 @@ export async function startCoordinator(options: {
     shutdown: async () => {
       await program.stop();
       rmSync(dir, { recursive: true, force: true });
+      tempDirs.delete(dir);
     },
   };
 }
