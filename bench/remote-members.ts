@@ -60,7 +60,9 @@ export async function startRemoteMembers(label: SystemLabel, settings: Omit<Memb
     await Promise.all(
       children.map((entry) => {
         const ready = until(entry.child, 'ready', `${entry.count} ${label} members joining`, 600_000, () => entry.stderr);
-        post(entry.child, { type: 'start', label, settings: { ...settings, first: entry.first, count: entry.count } });
+        // The processes share the joining: together they open at most settings.joinConcurrency connections at once.
+        const joinConcurrency = Math.max(1, Math.ceil(settings.joinConcurrency / children.length));
+        post(entry.child, { type: 'start', label, settings: { ...settings, joinConcurrency, first: entry.first, count: entry.count } });
         return ready;
       }),
     );

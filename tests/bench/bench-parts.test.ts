@@ -111,6 +111,13 @@ describe("targets: issue 14's bounds against the per-message relay, the batched 
     expect(stretch.find((t) => t.id === 'throughput')?.value).toContain('stretch met');
   });
 
+  it('says in each messaging target when it rests on fewer than the 3 rounds the issue asks for', () => {
+    const one = judgeTargets({ messaging: messagingWith({ acceptedPerSec: 1500, p99: 30, cpuMsPerMessage: 0.05 }), scale: null });
+    expect(one.filter((t) => t.value.includes('the issue asks for medians of ≥ 3')).map((t) => t.id)).toEqual(['throughput', 'p99-at-1000', 'coordinator-cpu']);
+    const three = judgeTargets({ messaging: { ...messagingWith({ acceptedPerSec: 1500, p99: 30, cpuMsPerMessage: 0.05 }), rounds: 3 }, scale: null });
+    expect(three.some((t) => t.value.includes('medians of ≥ 3'))).toBe(false);
+  });
+
   it('reports warren against the batched relay and the big room without a bound, and every row when nothing ran', () => {
     const targets = judgeTargets({ messaging: messagingWith({ acceptedPerSec: 1500, p99: 30, cpuMsPerMessage: 0.05 }), scale: null });
     const vsBatched = targets.find((t) => t.id === 'throughput-vs-batched');

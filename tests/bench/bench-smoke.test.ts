@@ -11,7 +11,7 @@ const ROOT = resolve(import.meta.dirname, '..', '..');
 const BENCH_MAIN = join(ROOT, 'dist', 'bench', 'main.js');
 
 /** The size CI runs the benchmark at (package.json "bench:ci"); figures are never asserted. */
-const TINY = ['--n', '200', '--k', '3', '--clients', '50', '--room-members', '20', '--room-messages', '5', '--startup-runs', '1', '--cpu-prof'];
+const TINY = ['--n', '200', '--k', '3', '--rounds', '1', '--clients', '50', '--room-members', '20', '--room-messages', '5', '--startup-runs', '1', '--cpu-prof'];
 
 // The big room starts a private RabbitMQ node: without rabbitmq-server (a laptop with only Docker)
 // it is left out, loudly, unless WARREN_REQUIRE_PRIVATE_BROKER=1 says this machine must run it.
