@@ -80,10 +80,9 @@ async function measureSystem(label: SystemLabel, spec: BigRoomSpec, node: Privat
       ? await startCoordinator({ ...settings, ...(spec.serverMain ? { serverMain: spec.serverMain } : {}) }).then((coordinator) => ({ pid: coordinator.pid, stop: () => coordinator.shutdown() }))
       : await startRelay({ ...settings, batched: label === 'batched' });
   const began = performance.now();
-  let system: MessagingSystem;
   try {
     const members = await startRemoteMembers(label, { amqpUrl: settings.amqpUrl, namespace: settings.namespace, noDelay: spec.noDelay, joinConcurrency: spec.joinConcurrency }, spec.members, spec.processes);
-    system = composeSystem(label, server, members, settings);
+    const system = composeSystem(label, server, members, settings);
     const joinMs = Math.round(performance.now() - began);
     progress(`  ${label}: ${spec.members} members joined in ${joinMs} ms`);
     try {
