@@ -13,7 +13,7 @@ export function htmlPathFor(jsonFile: string): string {
   return jsonFile.endsWith('.json') ? `${jsonFile.slice(0, -'.json'.length)}.html` : `${jsonFile}.html`;
 }
 
-export const COLORS = { ceiling: '#8c8c8c', warren: '#1f6fb5', rss: '#c0392b', cpu: '#e69f00' } as const;
+export const COLORS = { ceiling: '#8c8c8c', batched: '#2e9e5b', warren: '#1f6fb5', rss: '#c0392b', cpu: '#e69f00' } as const;
 
 export function renderHtmlReport(result: BenchResult): string {
   const sections: string[] = [header(result)];
@@ -76,6 +76,7 @@ function messagingSection(messaging: MessagingResult): string {
       yMax: 100,
       series: [
         { name: `ceiling (p99 ${phase.ceiling.latencyMs.p99} ms)`, color: COLORS.ceiling, points: cdfPoints(phase.ceiling.latencyCdfMs), dashed: true },
+        { name: `batched relay (p99 ${phase.batched.latencyMs.p99} ms)`, color: COLORS.batched, points: cdfPoints(phase.batched.latencyCdfMs), dashed: true },
         { name: `warren (p99 ${phase.warren.latencyMs.p99} ms)`, color: COLORS.warren, points: cdfPoints(phase.warren.latencyCdfMs) },
       ],
     });
@@ -89,6 +90,7 @@ function messagingSection(messaging: MessagingResult): string {
     categories: names,
     series: [
       { name: 'ceiling', color: COLORS.ceiling, values: messaging.phases.map((p) => p.ceiling.acceptedPerSec) },
+      { name: 'batched relay', color: COLORS.batched, values: messaging.phases.map((p) => p.batched.acceptedPerSec) },
       { name: 'warren', color: COLORS.warren, values: messaging.phases.map((p) => p.warren.acceptedPerSec) },
     ],
   });
@@ -98,11 +100,12 @@ function messagingSection(messaging: MessagingResult): string {
     categories: names,
     series: [
       { name: 'ceiling', color: COLORS.ceiling, values: messaging.phases.map((p) => p.ceiling.deliveriesPerSec) },
+      { name: 'batched relay', color: COLORS.batched, values: messaging.phases.map((p) => p.batched.deliveriesPerSec) },
       { name: 'warren', color: COLORS.warren, values: messaging.phases.map((p) => p.warren.deliveriesPerSec) },
     ],
   });
   const rows = messaging.phases.flatMap((phase) =>
-    [phase.ceiling, phase.warren].map((r) =>
+    [phase.ceiling, phase.batched, phase.warren].map((r) =>
       row([phase.name, r.system, `${r.accepted}/${r.sent}`, r.acceptedPerSec, r.deliveriesPerSec, r.latencyMs.p50, r.latencyMs.p99, r.latencyMs.max, r.server.cpuMsPerMessage, r.missing]),
     ),
   );

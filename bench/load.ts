@@ -1,6 +1,6 @@
 import { sampleProcess, usageBetween, type Usage } from './proc.js';
 import { median, medianPercentiles, percentiles, round, summarise, type Summary } from './stats.js';
-import type { Delivery, MessagingSystem } from './systems.js';
+import type { Delivery, MessagingSystem, SystemLabel } from './systems.js';
 
 /**
  * One measured phase on one system: N messages from K participants (message i from participant
@@ -10,7 +10,7 @@ import type { Delivery, MessagingSystem } from './systems.js';
  * clock measures both ends.
  */
 export interface PhaseResult {
-  system: 'ceiling' | 'warren';
+  system: SystemLabel;
   phase: string;
   /** msg/s the senders were paced at; null: as fast as the window of unaccepted messages allows. */
   targetRate: number | null;

@@ -1,7 +1,8 @@
 #!/usr/bin/env node
 /**
- * `npm run bench`: the ceiling (a raw amqplib relay) and warren (the real coordinator and client
- * library) side by side on the broker at AMQP_URL, then C clients at once, then start-up times.
+ * `npm run bench`: the ceiling (a raw amqplib relay, per message and batched) and warren (the real
+ * coordinator and client library) side by side on the broker at AMQP_URL, then one big room on a
+ * private node of its own, then C clients at once, then start-up times.
  * Prints a table and writes JSON. Every part is bounded in count and time and stops by itself.
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
@@ -9,11 +10,13 @@ import { cpus, loadavg, totalmem } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { CommanderError } from 'commander';
 import { isWarrenError } from '../shared/index.js';
+import { runBigRoom } from './bigroom.js';
 import { runMessaging } from './messaging.js';
 import { benchNamespace, brokerVersion } from './namespace.js';
 import { parseBenchOptions, type BenchOptions } from './options.js';
-import { ROOT } from './programs.js';
 import { htmlPathFor, renderHtmlReport } from './html-report.js';
+import { killAllPrivateNodes } from './private-node.js';
+import { killAllPrograms, ROOT } from './programs.js';
 import { judgeTargets, renderReport } from './report.js';
 import { benchResultSchema, type BenchResult } from './result.js';
 import { runScale } from './scale.js';
@@ -32,6 +35,19 @@ async function main(): Promise<number> {
     throw err;
   }
   const progress = (line: string): void => void process.stderr.write(`[bench] ${line}\n`);
+  // Neither a private node nor a child program may outlive the run, however it ends.
+  const killAll = (): void => {
+    killAllPrograms();
+    killAllPrivateNodes();
+  };
+  process.on('exit', killAll);
+  for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+    process.once(signal, () => {
+      progress(`${signal}: stopping`);
+      killAll();
+      process.exit(130);
+    });
+  }
   const startedAt = new Date();
   const loadAtStart = loadavg();
   const stamp = startedAt.toISOString().replace(/[:.]/g, '-');
@@ -66,6 +82,7 @@ async function main(): Promise<number> {
         rates: options.rates,
         rounds: options.rounds,
         prefetch: options.prefetch,
+        noDelay: options.noDelay,
         serverMain,
         ...(options.cpuProf ? { profileDir: join(resultsDir, 'profiles', stamp) } : {}),
       },
@@ -74,6 +91,22 @@ async function main(): Promise<number> {
     profile = run.profile;
     return run.result;
   });
+  const bigRoom = await attempt('bigroom', () =>
+    runBigRoom(
+      {
+        members: options.roomMembers,
+        messages: options.roomMessages,
+        size: options.size,
+        noDelay: options.noDelay,
+        joinConcurrency: options.joinConcurrency,
+        processes: options.roomProcesses,
+        openFiles: options.roomOpenFiles,
+        prefetch: options.prefetch,
+        serverMain,
+      },
+      progress,
+    ),
+  );
   const scale = await attempt('scale', () =>
     runScale(
       {
@@ -83,6 +116,7 @@ async function main(): Promise<number> {
         concurrency: options.joinConcurrency,
         stallMs: options.joinStallSeconds * 1000,
         prefetch: options.prefetch,
+        noDelay: options.noDelay,
         serverMain,
       },
       progress,
@@ -122,10 +156,11 @@ async function main(): Promise<number> {
     },
     options: { ...options, amqpUrl: options.amqpUrl.replace(/\/\/([^:/@]+):([^@/]*)@/, '//$1:***@') },
     messaging,
+    bigRoom,
     scale,
     startup,
     secureStartup,
-    targets: judgeTargets({ messaging, scale, startup }),
+    targets: judgeTargets({ messaging, bigRoom, scale, startup }),
     profile,
     errors,
   };

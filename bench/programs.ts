@@ -8,6 +8,8 @@ export const ROOT = resolve(import.meta.dirname, '..', '..');
 export const SERVER_MAIN = join(ROOT, 'dist', 'server', 'main.js');
 export const CLIENT_MAIN = join(ROOT, 'dist', 'client', 'main.js');
 export const RELAY_MAIN = join(ROOT, 'dist', 'bench', 'ceiling-relay.js');
+export const ROOM_MEMBERS_MAIN = join(ROOT, 'dist', 'bench', 'room-members.js');
+export const BATCHED_RELAY_MAIN = join(ROOT, 'dist', 'bench', 'batched-relay.js');
 
 /** Keeps only the tail of a stream: children may log a lot over a long run. */
 const KEEP_CHARS = 64 * 1024;
@@ -24,6 +26,29 @@ export interface ChildProgram {
   waitFor(stream: 'stdout' | 'stderr', text: string, timeoutMs: number): Promise<number>;
   /** SIGTERM, then SIGKILL if it has not exited after `graceMs`. */
   stop(graceMs?: number): Promise<number | string>;
+}
+
+/** Children still running: killed at once if the benchmark itself is stopped (killAllPrograms). */
+const running = new Set<ChildProcess>();
+
+/** Another child of the benchmark (bench/room-members.ts processes), stopped by killAllPrograms too. */
+export function trackChild(child: ChildProcess): void {
+  running.add(child);
+  child.once('exit', () => running.delete(child));
+}
+
+/** Temporary folders of coordinators not shut down yet. */
+const tempDirs = new Set<string>();
+
+/**
+ * For exit and signal handlers: SIGTERM to every child program still running (each stops by
+ * itself on it), and the coordinators' temporary folders removed.
+ */
+export function killAllPrograms(): void {
+  for (const child of running) child.kill('SIGTERM');
+  running.clear();
+  for (const dir of tempDirs) rmSync(dir, { recursive: true, force: true });
+  tempDirs.clear();
 }
 
 export function startProgram(script: string, args: string[], env: Record<string, string>, nodeArgs: string[] = []): ChildProgram {
@@ -48,7 +73,13 @@ export function startProgram(script: string, args: string[], env: Record<string,
   child.stdout?.on('data', onData('stdout'));
   child.stderr?.on('data', onData('stderr'));
   child.stdin?.on('error', () => undefined);
-  const exited = new Promise<number | string>((resolveExit) => child.on('exit', (code, signal) => resolveExit(code ?? signal ?? -1)));
+  running.add(child);
+  const exited = new Promise<number | string>((resolveExit) =>
+    child.on('exit', (code, signal) => {
+      running.delete(child);
+      resolveExit(code ?? signal ?? -1);
+    }),
+  );
 
   const waitFor = (stream: 'stdout' | 'stderr', wanted: string, timeoutMs: number): Promise<number> =>
     new Promise<number>((resolveWait, reject) => {
@@ -108,16 +139,20 @@ export async function startCoordinator(options: {
   serverMain?: string;
   /** Secure mode against a secure node whose broker asks the authority on this port; open mode (plain broker) otherwise. */
   authorityPort?: number;
+  /** TCP_NODELAY on its broker socket (WARREN_AMQP_NO_DELAY); the program's default (true) when absent. */
+  noDelay?: boolean;
 }): Promise<CoordinatorChild> {
   const main = options.serverMain ?? SERVER_MAIN;
   if (!existsSync(main)) throw new Error(`${main} is missing: run npm run build first`);
   const dir = mkdtempSync(join(tmpdir(), 'warren-bench-'));
+  tempDirs.add(dir);
   const env = {
     AMQP_URL: options.amqpUrl,
     WARREN_NAMESPACE: options.namespace,
     WARREN_DATA_DIR: join(dir, 'data'),
     WARREN_LOG_DIR: join(dir, 'log'),
     WARREN_PREFETCH: String(options.prefetch),
+    ...(options.noDelay === undefined ? {} : { WARREN_AMQP_NO_DELAY: String(options.noDelay) }),
     // The chat is visible from the first user on; the benchmark measures traffic, not the threshold.
     MIN_USERS: '1',
     ...(options.authorityPort === undefined ? { WARREN_INSECURE_OPEN_BROKER: '1' } : { WARREN_AUTHORITY_PORT: String(options.authorityPort) }),
@@ -139,6 +174,7 @@ export async function startCoordinator(options: {
   } catch (err) {
     await program.stop(1000);
     rmSync(dir, { recursive: true, force: true });
+    tempDirs.delete(dir);
     throw err;
   }
   return {
@@ -149,14 +185,17 @@ export async function startCoordinator(options: {
     shutdown: async () => {
       await program.stop();
       rmSync(dir, { recursive: true, force: true });
+      tempDirs.delete(dir);
     },
   };
 }
 
-/** The bench's own relay program (the ceiling), in its namespace. */
-export async function startRelay(options: { amqpUrl: string; namespace: string; prefetch: number }): Promise<ChildProgram & { readyMs: number }> {
-  if (!existsSync(RELAY_MAIN)) throw new Error(`${RELAY_MAIN} is missing: run npm run build first`);
-  const program = startProgram(RELAY_MAIN, ['--namespace', options.namespace, '--prefetch', String(options.prefetch)], { AMQP_URL: options.amqpUrl });
+/** One of the bench's own relay programs (the ceiling: per message, or batched per turn), in its namespace. */
+export async function startRelay(options: { amqpUrl: string; namespace: string; prefetch: number; batched?: boolean; noDelay?: boolean }): Promise<ChildProgram & { readyMs: number }> {
+  const main = options.batched ? BATCHED_RELAY_MAIN : RELAY_MAIN;
+  if (!existsSync(main)) throw new Error(`${main} is missing: run npm run build first`);
+  const args = ['--namespace', options.namespace, '--prefetch', String(options.prefetch), '--tcp-no-delay', String(options.noDelay ?? true)];
+  const program = startProgram(main, args, { AMQP_URL: options.amqpUrl });
   try {
     const readyAt = await program.waitFor('stderr', 'relay ready', 30_000);
     return { ...program, readyMs: readyAt - program.spawnedAt };

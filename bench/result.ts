@@ -7,8 +7,10 @@ import { z } from 'zod';
 const summary = z.object({ count: z.number().int().nonnegative(), p50: z.number(), p99: z.number(), max: z.number(), mean: z.number() });
 const usage = z.object({ wallMs: z.number(), cpuMs: z.number(), cpuPercent: z.number(), rssMb: z.number(), peakRssMb: z.number() });
 
+const systemLabel = z.enum(['ceiling', 'batched', 'warren']);
+
 const phase = z.object({
-  system: z.enum(['ceiling', 'warren']),
+  system: systemLabel,
   phase: z.string(),
   targetRate: z.number().nullable(),
   sent: z.number().int(),
@@ -48,10 +50,70 @@ export const messagingSchema = z.object({
   size: z.number().int(),
   window: z.number().int(),
   rounds: z.number().int(),
+  /** TCP_NODELAY on every socket of every system. */
+  noDelay: z.boolean(),
   ceilingQueue: z.string(),
   coordinatorStartMs: z.number(),
-  /** ceiling and warren are the medians over rounds; rounds holds each round. */
-  phases: z.array(z.object({ name: z.string(), ceiling: phase, warren: phase, ratio: ratios, rounds: z.object({ ceiling: z.array(phase), warren: z.array(phase) }) })).min(1),
+  /**
+   * ceiling (the per-message relay), batched (the batched relay) and warren are the medians over
+   * rounds; rounds holds each round. ratio: warren ÷ ceiling; ratioToBatched: warren ÷ batched.
+   */
+  phases: z
+    .array(
+      z.object({
+        name: z.string(),
+        ceiling: phase,
+        batched: phase,
+        warren: phase,
+        ratio: ratios,
+        ratioToBatched: ratios,
+        rounds: z.object({ ceiling: z.array(phase), batched: z.array(phase), warren: z.array(phase) }),
+      }),
+    )
+    .min(1),
+});
+
+/** One system in the big room: M members, messages sent one at a time, each timed until the last member has it. */
+const bigRoomSystem = z.object({
+  system: systemLabel,
+  /** Members connected (and, for warren, logged in). */
+  joined: z.number().int(),
+  /** First connect to the last member ready. */
+  joinMs: z.number(),
+  /** Messages that reached every member. */
+  reachedAll: z.number().int(),
+  /** Member deliveries that never came (over every message). */
+  missing: z.number().int(),
+  /** Per message: send call to the last member's receipt. */
+  lastMemberMs: summary,
+  /** Per message: send call to the median member's receipt. */
+  medianMemberMs: summary,
+  /** The relay's or the coordinator's process over the measured messages. */
+  server: usage.extend({ cpuMsPerMessage: z.number() }),
+  /** The processes holding the M members (memberProcesses of them): CPU over the measured messages, and RSS (summed) with everyone connected. */
+  memberProcesses: z.number().int(),
+  membersCpuMs: z.number(),
+  membersRssMb: z.number(),
+  brokerCpuMs: z.number().nullable(),
+  firstError: z.string().nullable(),
+});
+
+const roomRatios = z.object({ p50: z.number().nullable(), p99: z.number().nullable(), max: z.number().nullable() });
+
+export const bigRoomSchema = z.object({
+  members: z.number().int(),
+  messages: z.number().int(),
+  size: z.number().int(),
+  noDelay: z.boolean(),
+  joinConcurrency: z.number().int(),
+  /** Child processes the members are spread over (bench/room-members.ts). */
+  processes: z.number().int(),
+  /** The private node: the open-file limit asked for and the one its process got (null: could not be read). */
+  node: z.object({ name: z.string(), openFilesRequested: z.number().int(), openFiles: z.number().int().nullable(), startMs: z.number() }),
+  systems: z.array(bigRoomSystem),
+  /** warren's last-member times ÷ the per-message relay's, and ÷ the batched relay's. */
+  ratio: roomRatios,
+  ratioToBatched: roomRatios,
 });
 
 export const scaleSchema = z.object({
@@ -130,6 +192,8 @@ export const benchResultSchema = z.object({
   }),
   options: z.record(z.string(), z.unknown()),
   messaging: messagingSchema.nullable(),
+  /** The big room on a private node (null: not run). */
+  bigRoom: bigRoomSchema.nullable().default(null),
   scale: scaleSchema.nullable(),
   startup: startupSchema.nullable(),
   /** `--secure`: the same start-up in secure mode (null without the flag). */
@@ -142,4 +206,7 @@ export const benchResultSchema = z.object({
 
 export type BenchResult = z.infer<typeof benchResultSchema>;
 export type MessagingResult = z.infer<typeof messagingSchema>;
+export type PhaseRatios = z.infer<typeof ratios>;
+export type BigRoomResult = z.infer<typeof bigRoomSchema>;
+export type BigRoomSystemResult = z.infer<typeof bigRoomSystem>;
 export type Target = z.infer<typeof targetSchema>;

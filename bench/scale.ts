@@ -74,6 +74,8 @@ export interface ScaleSpec {
   concurrency: number;
   stallMs: number;
   prefetch: number;
+  /** TCP_NODELAY on the coordinator's and every client's socket. */
+  noDelay?: boolean;
   idleMs?: number;
   usersSamples?: number;
   serverMain?: string;
@@ -136,7 +138,7 @@ async function measure(
   const worker = async (): Promise<void> => {
     while (launched < spec.clients && failed === 0) {
       const i = launched++;
-      const client = new WarrenClient({ amqpUrl: spec.amqpUrl, namespace: spec.namespace, security: { mode: 'open' }, requestTimeoutMs: 60_000 });
+      const client = new WarrenClient({ amqpUrl: spec.amqpUrl, namespace: spec.namespace, security: { mode: 'open' }, requestTimeoutMs: 60_000, noDelay: spec.noDelay ?? true });
       clients.push(client);
       client.on('sessionLost', () => (sessionsLost += 1));
       client.on('message', (event) => {

@@ -66,6 +66,8 @@ export interface CoordinatorOptions {
   sessionTimeoutMs: number;
   historyOnJoin: number;
   prefetch: number;
+  /** TCP_NODELAY on the broker socket (WARREN_AMQP_NO_DELAY); default true. */
+  amqpNoDelay?: boolean;
   /** Users that must have been online at once before anyone sees the chat (1: always active). */
   minUsers?: number;
   /** Per-user rate limits (server/rate-limits/); a kind set to null is off. Default: DEFAULT_RATE_RULES. */
@@ -221,7 +223,7 @@ export class Coordinator extends EventEmitter<{ status: [ConnectionStatus]; serv
     this.chatLog.append({ kind: 'START', serverTs: new Date().toISOString(), detail: `namespace ${this.topology.namespace}` });
 
     const url = await this.brokerUrl();
-    const connection = new BrokerConnection({ url, connectionName: `warren-coordinator ${this.topology.namespace}` });
+    const connection = new BrokerConnection({ url, connectionName: `warren-coordinator ${this.topology.namespace}`, noDelay: this.options.amqpNoDelay ?? true });
     this.connection = connection;
     let connectedBefore = false;
     connection.on('status', (status) => {

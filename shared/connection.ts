@@ -32,6 +32,8 @@ export interface BrokerConnectionOptions {
    * count connections. Unset: a 403 or 530 is final at once.
    */
   retryRefusedForMs?: number;
+  /** TCP_NODELAY on the socket (amqplib's `noDelay`); default true: Nagle's algorithm off. */
+  noDelay?: boolean;
 }
 
 export const DEFAULT_BACKOFF = { initialMs: 250, maxMs: 10_000 } as const;
@@ -56,7 +58,7 @@ export class BrokerConnection extends EventEmitter<{ status: [ConnectionStatus] 
       reconnectTimeInSeconds: this.backoff.initialMs / 1000,
       // The timeout covers the AMQP handshake too: a stuck one fails and the backoff retries it,
       // instead of leaving close() waiting on it.
-      connectionOptions: { timeout: 10_000, clientProperties: { connection_name: options.connectionName } },
+      connectionOptions: { timeout: 10_000, noDelay: options.noDelay ?? true, clientProperties: { connection_name: options.connectionName } },
     });
     this.manager.on('connect', () => {
       this.attempt = 0;

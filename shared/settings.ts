@@ -134,6 +134,19 @@ export function settingsForEntryPoint<T extends SettingsTable>(
 }
 
 /**
+ * TCP_NODELAY on the broker socket (amqplib leaves Nagle's algorithm on unless told): small
+ * messages go out at once instead of waiting for the previous segment's ACK. One definition for
+ * both entry points; the value takes `true`/`false` (a flag with a value, so it can be turned off).
+ */
+export const AMQP_NO_DELAY_SETTING = setting({
+  env: 'WARREN_AMQP_NO_DELAY',
+  flag: 'amqp-no-delay',
+  description: "send small AMQP frames at once (TCP_NODELAY, Nagle's algorithm off): true or false",
+  default: true,
+  schema: booleanFromText,
+});
+
+/**
  * Open mode: everyone is `guest` on a plain broker, nothing is checked by the broker. Off by
  * default (secure mode); one definition for both entry points, which print a warning when it is on.
  */

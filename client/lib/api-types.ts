@@ -38,6 +38,8 @@ export interface WarrenClientOptions {
    * the coordinator (whose authority decides) is restarting.
    */
   refusedGraceMs?: number;
+  /** TCP_NODELAY on the broker socket (WARREN_AMQP_NO_DELAY); default true: Nagle's algorithm off. */
+  noDelay?: boolean;
 }
 
 export interface SendOptions {

@@ -24,6 +24,8 @@ export interface ClientLinkOptions {
   reconnectBackoff?: { initialMs: number; maxMs: number } | undefined;
   /** Secure mode: how long refusals (403) are retried before giving up (BrokerConnectionOptions.retryRefusedForMs). */
   refusedGraceMs?: number | undefined;
+  /** TCP_NODELAY on the socket; default true (BrokerConnectionOptions.noDelay). */
+  noDelay?: boolean | undefined;
 }
 
 /** Pause before reconnecting to get a fresh channel after the broker closed ours. */
@@ -80,6 +82,7 @@ export class ClientLink extends EventEmitter<ClientLinkEvents> {
     this.connection = new BrokerConnection({
       url,
       connectionName: `warren-client ${this.clientId}`,
+      noDelay: options.noDelay ?? true,
       ...(options.reconnectBackoff ? { backoff: options.reconnectBackoff } : {}),
       ...(options.security.mode === 'secure' ? { retryRefusedForMs: options.refusedGraceMs ?? DEFAULT_REFUSED_GRACE_MS } : {}),
     });

@@ -80,6 +80,7 @@ export class WarrenClient extends CommandMethods {
       topology: this.topology,
       reconnectBackoff: options.reconnectBackoff,
       refusedGraceMs: options.refusedGraceMs,
+      noDelay: options.noDelay,
     });
     this.clientId = this.link.clientId;
     this.requests = new Requester(

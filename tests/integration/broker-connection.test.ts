@@ -41,3 +41,29 @@ describe('BrokerConnection: which failures it gives up on', () => {
     expect(await firstOutcome(amqpUrl())).toEqual({ state: 'connected' });
   });
 });
+
+/** Whether Nagle's algorithm is off on the socket under a channel: Node keeps what setNoDelay was last told. */
+function noDelayOf(channel: unknown): boolean | undefined {
+  const socket = (channel as { connection?: { stream?: object } }).connection?.stream;
+  if (!socket) throw new Error('no socket under the channel');
+  const symbol = Object.getOwnPropertySymbols(socket).find((candidate) => candidate.description === 'kSetNoDelay');
+  return symbol === undefined ? undefined : (socket as Record<symbol, boolean>)[symbol];
+}
+
+describe("BrokerConnection: Nagle's algorithm (WARREN_AMQP_NO_DELAY)", () => {
+  it.each([
+    [undefined, true],
+    [true, true],
+    [false, false],
+  ])('noDelay %p gives a socket with TCP_NODELAY %p', async (noDelay, expected) => {
+    const connection = new BrokerConnection({ url: amqpUrl(), connectionName: 'warren-test no-delay', ...(noDelay === undefined ? {} : { noDelay }) });
+    try {
+      await connection.waitForConnect();
+      const channel = await connection.openThrowawayChannel();
+      expect(noDelayOf(channel)).toBe(expected);
+      await channel?.close();
+    } finally {
+      await connection.close();
+    }
+  });
+});

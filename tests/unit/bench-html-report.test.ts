@@ -6,7 +6,7 @@ import { escapeXml, linearTicks, logTicks } from '../../bench/svg-chart.js';
 const summary = { count: 10, p50: 2, p99: 9, max: 12, mean: 3 };
 const usage = { wallMs: 1000, cpuMs: 500, cpuPercent: 50, rssMb: 80, peakRssMb: 90 };
 
-function phase(system: 'ceiling' | 'warren', name: string, cdf: number[], acceptedPerSec: number): Record<string, unknown> {
+function phase(system: 'ceiling' | 'batched' | 'warren', name: string, cdf: number[], acceptedPerSec: number): Record<string, unknown> {
   return {
     system,
     phase: name,
@@ -45,8 +45,10 @@ const TIMELINE = [
 function syntheticResult(hostile = 'plain'): BenchResult {
   const phases = ['throughput', 'rate-500'].map((name, i) => {
     const ceiling = phase('ceiling', name, ramp(1, 5 + i), 1000);
+    const batched = phase('batched', name, ramp(1, 3 + i), 2000);
     const warren = phase('warren', name, ramp(2, 9 + i), 800);
-    return { name, ceiling, warren, ratio: { acceptedPerSec: 0.8, deliveriesPerSec: 0.8, latencyP50: 1, latencyP99: 1, latencyMax: 1, cpuMsPerMessage: 1 }, rounds: { ceiling: [ceiling], warren: [warren] } };
+    const ratio = { acceptedPerSec: 0.8, deliveriesPerSec: 0.8, latencyP50: 1, latencyP99: 1, latencyMax: 1, cpuMsPerMessage: 1 };
+    return { name, ceiling, batched, warren, ratio, ratioToBatched: ratio, rounds: { ceiling: [ceiling], batched: [batched], warren: [warren] } };
   });
   return benchResultSchema.parse({
     schema: 'warren-bench/1',
@@ -56,7 +58,7 @@ function syntheticResult(hostile = 'plain'): BenchResult {
     command: `node dist/bench/main.js --n 100 ${hostile}`,
     machine: { nproc: 2, cpuModel: hostile, memTotalMb: 4096, loadAverageStart: [0.1, 0.2, 0.3], loadAverageEnd: [1, 1, 1], node: 'v20.0.0', platform: 'linux x64', broker: 'RabbitMQ 3.13' },
     options: {},
-    messaging: { participants: 3, messages: 100, size: 32, window: 10, rounds: 1, ceilingQueue: 'quorum', coordinatorStartMs: 300, phases },
+    messaging: { participants: 3, messages: 100, size: 32, window: 10, rounds: 1, noDelay: true, ceilingQueue: 'quorum', coordinatorStartMs: 300, phases },
     scale: {
       requested: 50,
       joined: 50,
@@ -90,23 +92,23 @@ function seriesPaths(html: string): { name: string; d: string }[] {
 }
 
 describe('benchmark HTML report', () => {
-  it('draws the latency distribution of warren and of the ceiling for each phase, every percentile a point', () => {
+  it('draws the latency distribution of warren and of both relays for each phase, every percentile a point', () => {
     const html = renderHtmlReport(syntheticResult());
     const paths = seriesPaths(html);
-    const latency = paths.filter((p) => /^(ceiling|warren) \(p99/.test(p.name));
-    expect(latency.map((p) => p.name.split(' ')[0])).toEqual(['ceiling', 'warren', 'ceiling', 'warren']);
+    const latency = paths.filter((p) => /^(ceiling|batched relay|warren) \(p99/.test(p.name));
+    expect(latency.map((p) => p.name.split(' (')[0])).toEqual(['ceiling', 'batched relay', 'warren', 'ceiling', 'batched relay', 'warren']);
     for (const path of latency) expect(path.d.match(/[ML]/g)).toHaveLength(101);
     expect(html).toContain('latency distribution: throughput');
     expect(html).toContain('latency distribution: rate-500');
   });
 
-  it('draws throughput bars for both systems and every phase, and the scale phase over time', () => {
+  it('draws throughput bars for the three systems and every phase, and the scale phase over time', () => {
     const html = renderHtmlReport(syntheticResult());
     const bars = [...html.matchAll(/<rect class="bar" data-series="([^"]*)"[^>]*><title>([^<]*)<\/title>/g)].map((m) => m[2]);
     expect(bars).toEqual(
-      expect.arrayContaining(['ceiling, throughput: 1000', 'warren, throughput: 800', 'ceiling, rate-500: 1000', 'warren, rate-500: 800', 'warren, rate-500: 2400']),
+      expect.arrayContaining(['ceiling, throughput: 1000', 'batched relay, throughput: 2000', 'warren, throughput: 800', 'ceiling, rate-500: 1000', 'warren, rate-500: 800', 'warren, rate-500: 2400']),
     );
-    expect(bars).toHaveLength(8);
+    expect(bars).toHaveLength(12);
     const timeline = seriesPaths(html).filter((p) => ['joined', 'coordinator RSS', 'coordinator CPU'].includes(p.name));
     expect(timeline.map((p) => p.name)).toEqual(['joined', 'coordinator RSS', 'coordinator CPU']);
     for (const path of timeline) expect(path.d.match(/[ML]/g)).toHaveLength(TIMELINE.length);
@@ -134,6 +136,7 @@ describe('benchmark HTML report', () => {
     const old = syntheticResult();
     for (const p of old.messaging?.phases ?? []) {
       p.ceiling.latencyCdfMs = [];
+      p.batched.latencyCdfMs = [];
       p.warren.latencyCdfMs = [];
     }
     if (old.scale) old.scale.timeline = [];

@@ -18,10 +18,18 @@ describe('client settings: broker identity', () => {
     [{ WARREN_COORDINATOR_USER: 'c-AAAAAAAAAAAAAAAAAAAAAA' }, 'WARREN_COORDINATOR_USER'],
     [{ WARREN_COORDINATOR_USER: 'has space' }, 'WARREN_COORDINATOR_USER'],
     [{ WARREN_COORDINATOR_USER: `a${'b'.repeat(64)}` }, 'WARREN_COORDINATOR_USER'],
+    [{ WARREN_AMQP_NO_DELAY: 'maybe' }, 'WARREN_AMQP_NO_DELAY'],
   ])('refuses %j, naming %s', (env, named) => {
     const error = configError(() => parseClientSettings([], env));
     expect(error.code).toBe(ERROR_CODES.CONFIG_INVALID);
     expect(error.message.startsWith(`${named}:`)).toBe(true);
+  });
+
+  it("turns Nagle's algorithm off on the broker socket unless told otherwise (the flag wins)", () => {
+    expect(parseClientSettings([], {}).amqpNoDelay).toBe(true);
+    expect(parseClientSettings([], { WARREN_AMQP_NO_DELAY: 'no' }).amqpNoDelay).toBe(false);
+    expect(parseClientSettings(['--amqp-no-delay', 'yes'], { WARREN_AMQP_NO_DELAY: 'no' }).amqpNoDelay).toBe(true);
+    expect(configError(() => parseClientSettings(['--amqp-no-delay', 'perhaps'], {})).message).toMatch(/^--amqp-no-delay:/);
   });
 
   it('is secure by default and trusts only warren-coordinator', () => {

@@ -28,6 +28,8 @@ const BOUNDS: { key: keyof typeof SERVER_SETTINGS; bad: string; good: string; ex
   { key: 'brokerAdminPassword', bad: 'short', good: 'correct-horse-battery', expected: 'correct-horse-battery' },
   { key: 'managementUrl', bad: 'http://admin:pw@rabbitmq:15672', good: 'http://rabbitmq:15672', expected: 'http://rabbitmq:15672' },
   { key: 'managementUrl', bad: 'rabbitmq:15672', good: 'https://broker.example/', expected: 'https://broker.example/' },
+  { key: 'amqpNoDelay', bad: 'maybe', good: 'false', expected: false },
+  { key: 'amqpNoDelay', bad: '2', good: 'on', expected: true },
 ];
 
 describe('coordinator settings: every variable and flag is validated', () => {
@@ -77,6 +79,12 @@ describe('coordinator settings: every variable and flag is validated', () => {
       minUsers: 3,
       prefetch: 50,
     });
+  });
+
+  it("turns Nagle's algorithm off on the broker socket unless told otherwise", () => {
+    expect(coordinatorOptions(parseServerSettings([], {})).amqpNoDelay).toBe(true);
+    expect(coordinatorOptions(parseServerSettings([], { WARREN_AMQP_NO_DELAY: 'false' })).amqpNoDelay).toBe(false);
+    expect(coordinatorOptions(parseServerSettings(['--amqp-no-delay', 'true'], { WARREN_AMQP_NO_DELAY: 'false' })).amqpNoDelay).toBe(true);
   });
 
   it('is secure by default: the coordinator starts its authority on 127.0.0.1:15680 as warren-coordinator', () => {
