@@ -8,6 +8,7 @@ import type { Outcome } from '../outcome.js';
 import type { OutcomePublisher } from '../output/outcome-publisher.js';
 import type { Store } from '../store/store.js';
 import { PROBE_HEADER } from '../sweeps/topology-watch.js';
+import { AckCoalescer, settle } from './ack-coalescer.js';
 import { AdmissionGate } from './admission-gate.js';
 import type { ContextFor, Input, InputKind } from './handle-input.js';
 import { attemptInput, attemptsOf } from './retry-or-dead-letter.js';
@@ -45,6 +46,7 @@ export class InputPipeline {
   private arrived: Arrived[] = [];
   private stopped = false;
   private readonly gate: AdmissionGate<Arrived> | undefined;
+  private readonly acks = new AckCoalescer();
 
   constructor(private readonly deps: InputPipelineDeps) {
     this.gate = deps.admission ? new AdmissionGate<Arrived>(deps.admission, (input) => this.arrive(input), deps.logger) : undefined;
@@ -109,6 +111,7 @@ export class InputPipeline {
       settle(() => channel.ack(msg));
       return;
     }
+    this.acks.received(channel, msg);
     const input: Arrived = { kind, queue, msg, channel, type: undefined, clientTs: undefined };
     if (this.gate) this.gate.enter(input);
     else this.arrive(input);
@@ -134,7 +137,7 @@ export class InputPipeline {
         for (const input of batch) {
           const result = attemptInput(input, new Date(), this.deps);
           if (result === 'retry') {
-            settle(() => input.channel.nack(input.msg, false, true));
+            this.handBack(input);
             outcomes.push(undefined);
           } else outcomes.push(result);
         }
@@ -143,7 +146,7 @@ export class InputPipeline {
       // The commit failed, so nothing of the batch is stored: hand back every input not handed back yet.
       logger.error(`could not commit ${batch.length} input(s): ${err instanceof Error ? err.message : String(err)}`);
       for (const [i, input] of batch.entries()) {
-        if (i >= outcomes.length || outcomes[i] !== undefined) settle(() => input.channel.nack(input.msg, false, true));
+        if (i >= outcomes.length || outcomes[i] !== undefined) this.handBack(input);
       }
       return;
     }
@@ -154,7 +157,7 @@ export class InputPipeline {
     } catch (err) {
       logger.warn(`input not finished, left for redelivery: could not write the chat log: ${err instanceof Error ? err.message : String(err)}`);
       for (const [i, input] of batch.entries()) {
-        if (outcomes[i]) settle(() => input.channel.nack(input.msg, false, true));
+        if (outcomes[i]) this.handBack(input);
       }
       return;
     }
@@ -177,8 +180,8 @@ export class InputPipeline {
       this.deps.publisher.carryOutTurn(entries).then(
         () => {
           const metrics = this.deps.metrics;
+          for (const [channel, msgs] of byChannel(finished)) this.acks.ack(channel, msgs);
           for (const { input, outcome } of finished) {
-            settle(() => input.channel.ack(input.msg));
             if (metrics) {
               metrics.handled(input.type, outcome.refused);
               metrics.finished(input.clientTs);
@@ -187,19 +190,27 @@ export class InputPipeline {
           }
         },
         (err: unknown) => {
-          for (const { input } of finished) settle(() => input.channel.nack(input.msg, false, true));
+          for (const { input } of finished) this.handBack(input);
           throw err;
         },
       ),
     );
   }
+
+  /** Hand an input back to its queue (requeued): the broker redelivers it, here or to the next coordinator. */
+  private handBack(input: Arrived): void {
+    this.acks.settledElsewhere(input.channel, input.msg);
+    settle(() => input.channel.nack(input.msg, false, true));
+  }
 }
 
-/** Acking on a channel that has since closed is harmless: the broker redelivers, and we deduplicate. */
-function settle(action: () => void): void {
-  try {
-    action();
-  } catch {
-    /* channel gone */
+/** The turn's deliveries grouped by the channel they came on (their acks go back on it). */
+function byChannel(finished: readonly { input: Arrived }[]): Map<ConfirmChannel, ConsumeMessage[]> {
+  const groups = new Map<ConfirmChannel, ConsumeMessage[]>();
+  for (const { input } of finished) {
+    const group = groups.get(input.channel);
+    if (group) group.push(input.msg);
+    else groups.set(input.channel, [input.msg]);
   }
+  return groups;
 }
