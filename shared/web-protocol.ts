@@ -113,6 +113,8 @@ export type ControlFrame =
       type: 'hello.ok';
       token: string;
       resumed: boolean;
+      /** Whether the session has logged in (a resumed page that is not shows the login). */
+      loggedIn: boolean;
       /** False when frames the page missed are no longer kept: it must draw afresh from `state`. */
       complete: boolean;
       /** The seq of the last frame before those that follow: the page counts on from here. */

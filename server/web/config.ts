@@ -16,11 +16,11 @@ import {
 
 const hostSchema = z.string().regex(/^[A-Za-z0-9.:_-]{1,253}$/, 'must be a host name or an IP address');
 /** Origins as a browser sends them (scheme://host[:port]), comma-separated; empty: the page's own origin only. */
-const originsSchema = z
+const originsSchema = z.preprocess((value) => (Array.isArray(value) ? value.join(',') : value), z
   .string()
   .trim()
   .regex(/^$|^https?:\/\/[A-Za-z0-9.:[\]-]+(\s*,\s*https?:\/\/[A-Za-z0-9.:[\]-]+)*$/, 'must be a comma-separated list of origins like https://chat.example.org')
-  .transform((value) => (value === '' ? [] : value.split(',').map((origin) => origin.trim())));
+  .transform((value) => (value === '' ? [] : value.split(',').map((origin) => origin.trim()))));
 
 /** The web gateway's settings (server/web/main.ts): the broker ones mean what they mean for the terminal client. */
 export const WEB_SETTINGS = {

@@ -60,6 +60,7 @@ export class WebSession {
       type: 'hello.ok',
       token: this.token,
       resumed: lastSeq !== undefined,
+      loggedIn: this.welcome !== undefined,
       complete: missed !== undefined,
       lastSeq: missed === undefined ? this.buffer.lastSeq : (lastSeq ?? this.buffer.lastSeq),
       ...(missed === undefined ? { state: { welcome: this.welcome, online: [...this.online.values()], rooms: this.client?.rooms ?? [] } } : {}),
@@ -137,6 +138,8 @@ export class WebSession {
   private startClient(): WarrenClient {
     const client = this.options.createClient();
     this.client = client;
+    // The coordinator forgot the session: the page may log in again, as the terminal can.
+    client.on('sessionLost', () => (this.welcome = undefined));
     forwardClientEvents(
       client,
       (frame) => this.emit(frame),
