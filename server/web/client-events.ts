@@ -23,7 +23,11 @@ export function forwardClientEvents(client: WarrenClient, emit: (frame: SessionF
   client.on('privateStatus', (status) =>
     emit({ type: 'notice', level: 'ok', text: status.delivered ? `delivered to ${status.to}` : `${status.to} is offline; they get it when they return` }),
   );
+  // The first "connected" is not news; a reconnection is (as on the terminal).
+  let interrupted = false;
   client.on('status', (status) => {
+    if (status.state === 'connected' && !interrupted) return;
+    if (status.state !== 'connected') interrupted = true;
     const link = linkState(status);
     if (link) emit({ type: 'link', link });
   });
