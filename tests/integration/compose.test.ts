@@ -131,7 +131,7 @@ describe('docker-compose.yml', () => {
 
   it('publishes the web page on loopback only, on the port WARREN_WEB_PORT chooses', () => {
     const web = config.services.web!;
-    expect(web.ports).toEqual([expect.stringMatching(/^127\.0\.0\.1:(\$\{WARREN_WEB_PORT:-8080\}|8080):8080(/tcp)?$/)]);
+    expect(web.ports).toEqual([expect.stringMatching(/^127\.0\.0\.1:(\$\{WARREN_WEB_PORT:-8080\}|8080):8080(\/tcp)?$/)]);
   });
 
   it('gives RabbitMQ a health check and starts the coordinator only once it is healthy', () => {
