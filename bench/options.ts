@@ -1,5 +1,6 @@
 import { Command } from 'commander';
 import { z } from 'zod';
+import { chromiumInstalled } from './chromium.js';
 import { addSettingFlags, booleanFromText, resolveSettings, setting, type SettingsOf } from '../shared/index.js';
 
 const count = (min: number, max: number) => z.coerce.number().int().min(min).max(max);
@@ -10,7 +11,11 @@ const rateList = z
 const sectionList = z
   .union([z.string(), z.array(z.string())])
   .transform((raw) => (typeof raw === 'string' ? raw.split(',').map((part) => part.trim()).filter(Boolean) : raw))
-  .pipe(z.array(z.enum(['messaging', 'scale', 'startup'])).min(1));
+  .pipe(z.array(z.enum(['messaging', 'scale', 'startup', 'web'])).min(1));
+
+type Section = 'messaging' | 'scale' | 'startup' | 'web';
+/** The web section needs Chromium: it runs by default only where Chromium is installed (--sections web asks for it anyway). */
+const DEFAULT_SECTIONS: Section[] = ['messaging', 'scale', 'startup', ...(chromiumInstalled() ? (['web'] as const) : [])];
 
 /** Every size of the benchmark, from BENCH_* variables with flags overriding them. */
 export const BENCH_SETTINGS = {
@@ -26,7 +31,8 @@ export const BENCH_SETTINGS = {
   joinConcurrency: setting({ env: 'BENCH_JOIN_CONCURRENCY', flag: 'join-concurrency', description: 'scale phase: clients connecting at the same time', default: 50, schema: count(1, 1000) }),
   joinStallSeconds: setting({ env: 'BENCH_JOIN_STALL', flag: 'join-stall', description: 'scale phase: a client not joined after this many seconds stops the joining (broker out of sockets)', default: 15, schema: count(1, 600) }),
   startupRuns: setting({ env: 'BENCH_STARTUP_RUNS', flag: 'startup-runs', description: 'start-up phase: starts of each program', default: 3, schema: count(1, 20) }),
-  sections: setting({ env: 'BENCH_SECTIONS', flag: 'sections', description: 'sections to run: messaging,scale,startup', default: ['messaging', 'scale', 'startup'] as ('messaging' | 'scale' | 'startup')[], schema: sectionList }),
+  sections: setting({ env: 'BENCH_SECTIONS', flag: 'sections', description: 'sections to run: messaging,scale,startup,web (web by default only where /usr/bin/chromium is installed)', default: DEFAULT_SECTIONS, schema: sectionList }),
+  webMessages: setting({ env: 'BENCH_WEB_MESSAGES', flag: 'web-messages', description: 'web section: messages sent one at a time from a terminal user to a browser', default: 100, schema: count(1, 10_000) }),
   server: setting({ env: 'BENCH_SERVER', flag: 'server', description: 'coordinator program to run (another build of it, to compare a change)', default: 'dist/server/main.js', schema: z.string().min(1) }),
   cpuProf: setting({ env: 'BENCH_CPU_PROF', flag: 'cpu-prof', description: "profile the messaging phases' coordinator with node --cpu-prof and summarise the profile", default: false, schema: booleanFromText, boolean: true }),
   resultsDir: setting({ env: 'BENCH_RESULTS_DIR', flag: 'results-dir', description: 'directory of the JSON results (and profiles)', default: 'bench/results', schema: z.string().min(1) }),

@@ -2,6 +2,7 @@ import { spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
+import { chromiumInstalled } from '../../bench/chromium.js';
 import { benchResultSchema } from '../../bench/result.js';
 import { amqpUrl } from '../support/broker.js';
 
@@ -52,5 +53,10 @@ describe('benchmark at CI size', () => {
     expect(result.profile?.byComponent.length).toBeGreaterThan(0);
     expect(result.targets.map((target) => target.id)).toEqual(['throughput', 'p99-at-1000', 'join', 'rss', 'name-prompt']);
     expect(run.stdout).toContain('targets');
+    // The web section runs by default where Chromium is installed (CI installs it), and only there.
+    if (chromiumInstalled()) {
+      expect(result.web?.terminalToBrowserMs.count).toBe(100);
+      expect(run.stdout).toMatch(/one message, terminal user → browser \(100\)\s+[\d.]+ \/ /);
+    } else expect(result.web).toBeNull();
   }, 300_000);
 });

@@ -1,25 +1,13 @@
 import { existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { chromium, type Browser } from 'playwright-core';
+import { CHROMIUM_FLAGS, DEFAULT_CHROMIUM_PATH } from '../../bench/chromium.js';
 import { ROOT } from './programs.js';
 
-/** Debian's Chromium (`apt-get install chromium`; .ci/run installs it). */
-export const CHROMIUM_PATH = process.env.WARREN_CHROMIUM_PATH ?? '/usr/bin/chromium';
+export { CHROMIUM_FLAGS };
 
-/**
- * The flags the browser tests run Chromium with: headless without a sandbox (tests run as root),
- * and none of its background traffic, which on this closed network is a flood of refused connections.
- */
-export const CHROMIUM_FLAGS = [
-  '--headless',
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-quic',
-  '--no-first-run',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-];
+/** Debian's Chromium, or the one WARREN_CHROMIUM_PATH names. */
+export const CHROMIUM_PATH = process.env.WARREN_CHROMIUM_PATH ?? DEFAULT_CHROMIUM_PATH;
 
 /** Screenshots and other things a person may want to look at after a run (gitignored). */
 export const ARTIFACTS_DIR = join(ROOT, 'tests', 'artifacts', 'browser');
