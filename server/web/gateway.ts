@@ -128,6 +128,7 @@ export class WebGateway {
     const refusal =
       path !== WEBSOCKET_PATH ? '404 Not Found' : this.stopping ? '503 Service Unavailable' : originAllowed(request.headers.origin, request.headers.host, this.options.allowedOrigins) ? undefined : '403 Forbidden';
     if (refusal) {
+      if (refusal.startsWith('403')) this.options.logger.warn(`refused a WebSocket from origin ${JSON.stringify(request.headers.origin ?? '')} (not this page's, nor in WARREN_WEB_ALLOWED_ORIGINS)`);
       socket.end(`HTTP/1.1 ${refusal}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`);
       return;
     }

@@ -6,6 +6,12 @@ import { ROOM_CHANGING, runCall } from './session-calls.js';
 import { ReplayBuffer } from './replay-buffer.js';
 import type { WebCounters } from './stats.js';
 
+/** When to look again at the rooms after a room event (see roomsSettling). */
+const ROOM_SETTLE_CHECKS_MS = [250, 1500];
+
+/** Login failures that leave the client's broker connection unusable. */
+const CONNECTION_FAILURES: ReadonlySet<string> = new Set([ERROR_CODES.BROKER_UNREACHABLE, ERROR_CODES.BROKER_ACCESS_REFUSED, ERROR_CODES.CLOSED, ERROR_CODES.NOT_CONNECTED, ERROR_CODES.REQUEST_TIMEOUT]);
+
 /** How many refs a session remembers: far more than a page has unanswered at once. */
 const SEEN_REFS_KEPT = 1000;
 
@@ -40,6 +46,8 @@ export class WebSession {
   private ended = false;
   /** Refs already taken, so a page that sends again what a dropped socket may have carried is not served twice. */
   private readonly seenRefs = new Set<string>();
+  private lastRooms = '';
+  private readonly timers = new Set<NodeJS.Timeout>();
 
   constructor(private readonly options: WebSessionOptions) {
     this.buffer = new ReplayBuffer(options.replayFrames);
@@ -108,6 +116,7 @@ export class WebSession {
     if (this.ended) return;
     this.ended = true;
     clearTimeout(this.graceTimer);
+    for (const timer of this.timers) clearTimeout(timer);
     this.sink?.close(WEB_CLOSE_CODES.ENDED, 'session ended');
     this.sink = undefined;
     this.options.onEnded(this.token);
@@ -124,11 +133,18 @@ export class WebSession {
       const reply = await client.login(name, password);
       if (this.ended) return;
       this.welcome = welcomeOf(reply);
+      this.lastRooms = JSON.stringify(client.rooms);
       for (const user of reply.users) this.online.set(nameKey(user.name), user.name);
       this.emit({ type: 'welcome', welcome: this.welcome });
       this.emit({ type: 'result', ref, ok: true, value: this.welcome });
     } catch (err) {
       this.options.counters.add('loginsRefused');
+      // A client that could not reach or enter the broker is not reused: the next login starts a fresh one.
+      if (this.client && (!isWarrenError(err) || CONNECTION_FAILURES.has(err.code))) {
+        const failed = this.client;
+        this.client = undefined;
+        void failed.close({ logout: false }).catch(() => undefined);
+      }
       this.fail(ref, errorOf(err));
     } finally {
       this.loginBusy = false;
@@ -143,14 +159,36 @@ export class WebSession {
     forwardClientEvents(
       client,
       (frame) => this.emit(frame),
-      () => this.roomsChanged(),
+      () => this.roomsSettling(),
       (name, online) => (online ? this.online.set(nameKey(name), name) : this.online.delete(nameKey(name))),
     );
     return client;
   }
 
+  /** Sends the rooms I am in when they differ from what the page last got. */
   private roomsChanged(): void {
-    if (this.client && this.welcome) this.emit({ type: 'rooms', rooms: this.client.rooms });
+    if (!this.client || !this.welcome) return;
+    const rooms = this.client.rooms;
+    const signature = JSON.stringify(rooms);
+    if (signature === this.lastRooms) return;
+    this.lastRooms = signature;
+    this.emit({ type: 'rooms', rooms });
+  }
+
+  /**
+   * After a room event the client may still be joining (an invitation is followed by a join of
+   * its own): look again a little later, so the page's list catches up without a poll.
+   */
+  private roomsSettling(): void {
+    this.roomsChanged();
+    for (const delay of ROOM_SETTLE_CHECKS_MS) {
+      const timer = setTimeout(() => {
+        this.timers.delete(timer);
+        if (!this.ended) this.roomsChanged();
+      }, delay);
+      timer.unref();
+      this.timers.add(timer);
+    }
   }
 
   private fail(ref: string, error: WebError): void {

@@ -105,6 +105,20 @@ describe('web gateway sessions', () => {
     await waitFor(() => first.closeCode === WEB_CLOSE_CODES.TAKEN_OVER, 'the first socket to be closed as taken over');
   });
 
+  it('lists a secret room the page user was invited to, once the client has joined it', async () => {
+    const peer = await open();
+    await login(peer, 'ivy');
+    await terminal.createRoom('den', { secret: true });
+    await terminal.invite('ivy', 'den');
+    const rooms = await peer.next(
+      (frame): frame is Extract<GatewayFrame, { type: 'rooms' }> => frame.type === 'rooms' && frame.rooms.some((room) => room.name === 'den'),
+      'a rooms frame with den',
+    );
+    expect(rooms.rooms.find((room) => room.name === 'den')).toMatchObject({ kind: 'secret', role: 'member' });
+    await terminal.send('in the den', { room: 'den' });
+    await waitFor(() => texts(peer).includes('in the den'), 'the secret room message');
+  });
+
   it('ends a session whose socket stays away past the grace, freeing the name', async () => {
     const short = await startGateway(coordinator.namespace, { resumeGraceMs: 300 });
     try {

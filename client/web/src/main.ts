@@ -120,6 +120,8 @@ function onFrame(frame: SequencedFrame): void {
     case 'notice':
       return notice(frame.level, frame.text);
     case 'link':
+      // Before the login, the chat view is hidden: say it where the person is looking.
+      if (state.me === undefined) ui.loginError.textContent = `chat server: ${frame.link.detail}`;
       return notice(frame.link.state === 'connected' ? 'ok' : 'warn', `chat server: ${frame.link.detail}`);
     case 'sessionLost':
       state.reset();
