@@ -119,6 +119,8 @@ export type ControlFrame =
       complete: boolean;
       /** The seq of the last frame before those that follow: the page counts on from here. */
       lastSeq: number;
+      /** The newest seq at this moment: frames up to it are replayed (old news to a page that reloaded). */
+      replayedUntil: number;
       state?: { welcome: WebWelcome | undefined; online: string[]; rooms: RoomInfo[] };
     }
   | { type: 'error'; code: WebErrorCode; message: string; ref?: string };

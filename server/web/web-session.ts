@@ -71,6 +71,7 @@ export class WebSession {
       loggedIn: this.welcome !== undefined,
       complete: missed !== undefined,
       lastSeq: missed === undefined ? this.buffer.lastSeq : (lastSeq ?? this.buffer.lastSeq),
+      replayedUntil: this.buffer.lastSeq,
       ...(missed === undefined ? { state: { welcome: this.welcome, online: [...this.online.values()], rooms: this.client?.rooms ?? [] } } : {}),
     };
     this.write(hello);

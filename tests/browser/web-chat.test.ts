@@ -243,6 +243,10 @@ run('the web client beside the terminal client', () => {
     await page.reload();
     await page.locator('#me', { hasText: 'wendy' }).waitFor();
     await waitInPage('after the cut');
+    // What the page had shown before the reload comes back as old news: no unread counts.
+    expect(await page.locator('#room-list button', { hasText: '#lab' }).count()).toBe(1);
+    expect(await page.locator('#room-list button', { hasText: '@terry' }).count()).toBe(1);
+    expect(await page.locator('#room-list .unread').count()).toBe(0);
     // Joined with 5 lines of history (WARREN_HISTORY_SIZE=5): a second user asks for older ones.
     const second = await browser!.newPage();
     await second.goto(web!.httpUrl);

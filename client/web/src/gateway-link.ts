@@ -8,8 +8,11 @@ type Request = BrowserFrame extends infer F ? (F extends { ref: string } ? Omit<
 type HelloOk = Extract<ControlFrame, { type: 'hello.ok' }>;
 
 export interface LinkHandlers {
-  /** Every numbered frame but results, once each, in order. */
-  frame(frame: SequencedFrame): void;
+  /**
+   * Every numbered frame but results, once each, in order. `oldNews`: replayed to a page that
+   * reloaded, which the person has seen before (no unread count, no notification).
+   */
+  frame(frame: SequencedFrame, oldNews: boolean): void;
   /** The gateway no longer had every frame this page missed: draw afresh from this state. */
   redraw(hello: HelloOk): void;
   /** The socket's state, for the header. */
@@ -37,6 +40,8 @@ export class GatewayLink {
   private socket: WebSocket | undefined;
   private ready = false;
   private lastSeq = 0;
+  /** After a reload's resume: frames up to this seq are old news. */
+  private oldNewsUntil = 0;
   private attempt = 0;
   private nextRef = 1;
   private stopped = false;
@@ -88,7 +93,7 @@ export class GatewayLink {
     if (frame.type === 'error') return this.refusal(frame);
     if (frame.seq <= this.lastSeq) return;
     this.lastSeq = frame.seq;
-    if (frame.type !== 'result') return this.handlers.frame(frame);
+    if (frame.type !== 'result') return this.handlers.frame(frame, frame.seq <= this.oldNewsUntil);
     const waiting = this.pending.get(frame.ref);
     if (!waiting) return;
     this.pending.delete(frame.ref);
@@ -97,6 +102,8 @@ export class GatewayLink {
   }
 
   private helloOk(hello: HelloOk): void {
+    // A page that resumes from nothing (a reload) is shown again what it had already shown.
+    if (hello.resumed && this.lastSeq === 0) this.oldNewsUntil = hello.replayedUntil;
     sessionStorage.setItem(TOKEN_KEY, hello.token);
     this.ready = true;
     this.attempt = 0;

@@ -34,7 +34,7 @@ const ui = {
 const state = new ChatState();
 const wsUrl = `${location.protocol === 'https:' ? 'wss:' : 'ws:'}//${location.host}/ws`;
 const link = new GatewayLink(wsUrl, {
-  frame: (frame) => onFrame(frame),
+  frame: (frame, oldNews) => onFrame(frame, oldNews),
   redraw: (hello) => {
     state.reset();
     ui.log.replaceChildren();
@@ -74,17 +74,18 @@ const composer = new Composer({
     }),
 });
 
-function onFrame(frame: SequencedFrame): void {
+function onFrame(frame: SequencedFrame, oldNews: boolean): void {
   switch (frame.type) {
     case 'welcome':
       welcome(frame.welcome);
       return drawAll();
     case 'message': {
-      const { entry, room, added } = state.addMessage(frame.event, frame.recent);
+      const recent = frame.recent && !oldNews;
+      const { entry, room, added } = state.addMessage(frame.event, recent);
       if (!added) return;
       if (room.name === state.current) placeEntry(entry, room.entries);
       else drawSidebar();
-      if (frame.recent && entry.mentionsMe) notifyMention(frame.event.from, frame.event.text, room.label);
+      if (recent && entry.mentionsMe) notifyMention(frame.event.from, frame.event.text, room.label);
       return;
     }
     case 'messageUpdated': {
