@@ -21,6 +21,7 @@ import { judgeTargets, renderReport } from './report.js';
 import { benchResultSchema, type BenchResult } from './result.js';
 import { runScale } from './scale.js';
 import { runStartup } from './startup.js';
+import { runWeb } from './web.js';
 
 async function main(): Promise<number> {
   let options: BenchOptions;
@@ -135,6 +136,10 @@ async function main(): Promise<number> {
     );
   }
 
+  const web = await attempt('web', () =>
+    runWeb({ amqpUrl: options.amqpUrl, runs: options.startupRuns, messages: options.webMessages, prefetch: options.prefetch, serverMain }, progress),
+  );
+
   const finishedAt = new Date();
   const cpu = cpus();
   const result: BenchResult = {
@@ -160,6 +165,7 @@ async function main(): Promise<number> {
     scale,
     startup,
     secureStartup,
+    web,
     targets: judgeTargets({ messaging, bigRoom, scale, startup }),
     profile,
     errors,

@@ -1,9 +1,10 @@
 import { Command } from 'commander';
 import { z } from 'zod';
+import { chromiumInstalled } from './chromium.js';
 import { addSettingFlags, booleanFromText, resolveSettings, setting, type SettingsOf } from '../shared/index.js';
 
 /** The parts of a run, in the order they run. */
-export const BENCH_SECTIONS = ['messaging', 'bigroom', 'scale', 'startup'] as const;
+export const BENCH_SECTIONS = ['messaging', 'bigroom', 'scale', 'startup', 'web'] as const;
 export type BenchSection = (typeof BENCH_SECTIONS)[number];
 
 const count = (min: number, max: number) => z.coerce.number().int().min(min).max(max);
@@ -15,6 +16,9 @@ const sectionList = z
   .union([z.string(), z.array(z.string())])
   .transform((raw) => (typeof raw === 'string' ? raw.split(',').map((part) => part.trim()).filter(Boolean) : raw))
   .pipe(z.array(z.enum(BENCH_SECTIONS)).min(1));
+
+/** The web section needs Chromium: it runs by default only where Chromium is installed (--sections web asks for it anyway). */
+const DEFAULT_SECTIONS: BenchSection[] = BENCH_SECTIONS.filter((section) => section !== 'web' || chromiumInstalled());
 
 /** Every size of the benchmark, from BENCH_* variables with flags overriding them. */
 export const BENCH_SETTINGS = {
@@ -30,12 +34,13 @@ export const BENCH_SETTINGS = {
   joinConcurrency: setting({ env: 'BENCH_JOIN_CONCURRENCY', flag: 'join-concurrency', description: 'scale phase: clients connecting at the same time', default: 50, schema: count(1, 1000) }),
   joinStallSeconds: setting({ env: 'BENCH_JOIN_STALL', flag: 'join-stall', description: 'scale phase: a client not joined after this many seconds stops the joining (broker out of sockets)', default: 15, schema: count(1, 600) }),
   startupRuns: setting({ env: 'BENCH_STARTUP_RUNS', flag: 'startup-runs', description: 'start-up phase: starts of each program', default: 3, schema: count(1, 20) }),
-  sections: setting({ env: 'BENCH_SECTIONS', flag: 'sections', description: `sections to run: ${BENCH_SECTIONS.join(',')}`, default: [...BENCH_SECTIONS] as BenchSection[], schema: sectionList }),
+  sections: setting({ env: 'BENCH_SECTIONS', flag: 'sections', description: `sections to run: ${BENCH_SECTIONS.join(',')} (web by default only where /usr/bin/chromium is installed)`, default: DEFAULT_SECTIONS, schema: sectionList }),
   roomMembers: setting({ env: 'BENCH_ROOM_MEMBERS', flag: 'room-members', description: 'big-room phase: members of the one room, each with its own connection and queue', default: 1000, schema: count(2, 10_000) }),
   roomMessages: setting({ env: 'BENCH_ROOM_MESSAGES', flag: 'room-messages', description: 'big-room phase: messages sent one at a time, each once the one before reached every member', default: 50, schema: count(1, 1000) }),
   roomProcesses: setting({ env: 'BENCH_ROOM_PROCESSES', flag: 'room-processes', description: 'big-room phase: child processes the members are spread over (each its own event loop)', default: 4, schema: count(1, 64) }),
   roomOpenFiles: setting({ env: 'BENCH_ROOM_OPEN_FILES', flag: 'room-open-files', description: "big-room phase: open-file limit (ulimit -n) of the private RabbitMQ node it starts", default: 20_000, schema: count(1024, 1_048_576) }),
   noDelay: setting({ env: 'BENCH_TCP_NO_DELAY', flag: 'tcp-no-delay', description: "TCP_NODELAY (Nagle's algorithm off) on every AMQP socket: the coordinator's, the relays' and all clients': true or false", default: true, schema: booleanFromText }),
+  webMessages: setting({ env: 'BENCH_WEB_MESSAGES', flag: 'web-messages', description: 'web section: messages sent one at a time from a terminal user to a browser', default: 100, schema: count(1, 10_000) }),
   server: setting({ env: 'BENCH_SERVER', flag: 'server', description: 'coordinator program to run (another build of it, to compare a change)', default: 'dist/server/main.js', schema: z.string().min(1) }),
   cpuProf: setting({ env: 'BENCH_CPU_PROF', flag: 'cpu-prof', description: "profile the messaging phases' coordinator with node --cpu-prof and summarise the profile", default: false, schema: booleanFromText, boolean: true }),
   resultsDir: setting({ env: 'BENCH_RESULTS_DIR', flag: 'results-dir', description: 'directory of the JSON results (and profiles)', default: 'bench/results', schema: z.string().min(1) }),

@@ -151,6 +151,20 @@ export function renderReport(result: BenchResult, file: string, htmlFile?: strin
       ),
     );
   }
+  if (result.web) {
+    const w = result.web;
+    const fmt = (x: { p50: number; p99: number; max: number }): string => `${x.p50} / ${x.p99} / ${x.max} ms`;
+    out.push('', `web page (Chromium, through the gateway): p50 / p99 / max`);
+    out.push(
+      table(
+        ['what', 'time'],
+        [
+          [`open the page → first message shown (${w.runs} run(s))`, fmt(w.openToFirstMessageMs)],
+          [`one message, terminal user → browser (${w.messages})`, fmt(w.terminalToBrowserMs)],
+        ],
+      ),
+    );
+  }
   if (result.profile) {
     out.push('', `coordinator profile: ${result.profile.busyMs} ms busy; by component:`);
     out.push(table(['component', 'self ms', '% busy'], result.profile.byComponent.slice(0, 10).map((c) => [c.component, String(c.selfMs), String(c.percentOfBusy)])));

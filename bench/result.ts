@@ -156,6 +156,14 @@ export const startupSchema = z.object({
   libraryConnectLoginMs: summary,
 });
 
+export const webSchema = z.object({
+  runs: z.number().int(),
+  messages: z.number().int(),
+  openToFirstMessageMs: summary,
+  terminalToBrowserMs: summary,
+  note: z.string(),
+});
+
 export const profileSchema = z.object({
   file: z.string(),
   totalMs: z.number(),
@@ -198,6 +206,8 @@ export const benchResultSchema = z.object({
   startup: startupSchema.nullable(),
   /** `--secure`: the same start-up in secure mode (null without the flag). */
   secureStartup: startupSchema.nullable().default(null),
+  /** The web page (needs Chromium): null when the section did not run. */
+  web: webSchema.nullable().default(null),
   targets: z.array(targetSchema),
   profile: profileSchema.nullable(),
   /** Sections that failed, with why. */

@@ -1,4 +1,7 @@
-import { ERROR_CODES, LIMITS, MAX_TTL_MS, MIN_TTL_MS, WarrenError, formatDuration, parseDuration } from '../shared/index.js';
+// The modules themselves, not shared/index.js: the web page (client/web) parses commands with this file too.
+import { ERROR_CODES, WarrenError } from '../shared/errors.js';
+import { LIMITS } from '../shared/limits.js';
+import { MAX_TTL_MS, MIN_TTL_MS, formatDuration, parseDuration } from '../shared/duration.js';
 
 /** Every command the user can type, with its help line: the one source for /help, parsing and tab completion. */
 export const COMMANDS = {

@@ -17,6 +17,8 @@ import {
 import { COMMANDS, COMMAND_NAMES } from '../commands.js';
 import { neutralize } from './sanitize.js';
 
+export { mentions } from './mentions.js';
+
 /**
  * Pure rendering: state in, lines out. Colour comes from the injected chalk instance (level 0 in
  * script mode); everything untrusted goes through `neutralize`.
@@ -180,12 +182,6 @@ function hash(text: string): number {
   let value = 0;
   for (const char of text) value = (value * 31 + (char.codePointAt(0) ?? 0)) >>> 0;
   return value;
-}
-
-/** True when the text names `me` as @me (case-insensitive, not part of a longer name). */
-export function mentions(text: string, me: string): boolean {
-  const escaped = me.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
-  return new RegExp(`(^|[^\\p{L}\\p{N}_.-])@${escaped}(?![\\p{L}\\p{N}_-])`, 'iu').test(text);
 }
 
 /** The other person of a private chat, for display. */

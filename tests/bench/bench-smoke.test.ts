@@ -2,6 +2,7 @@ import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
+import { chromiumInstalled } from '../../bench/chromium.js';
 import { benchResultSchema } from '../../bench/result.js';
 import { amqpUrl } from '../support/broker.js';
 import { waitFor } from '../support/wait.js';
@@ -106,14 +107,19 @@ describe('benchmark at CI size', () => {
       'name-prompt',
     ]);
     expect(run.stdout).toContain('targets');
-    // The charts beside the JSON: a latency distribution of both systems for each phase, the scale phase over time.
+    // The charts beside the JSON: a latency distribution of the three systems for each phase, the scale phase over time.
     const html = readFileSync(join(dir, 'result.html'), 'utf8');
     expect(run.stdout).toContain(`HTML: ${join(dir, 'result.html')}`);
     for (const phase of ['throughput', 'rate-500', 'rate-1000']) expect(html).toContain(`latency distribution: ${phase}`);
-    expect(html.match(/<path class="series" data-series="(ceiling|warren) \(p99/g)).toHaveLength(6);
+    expect(html.match(/<path class="series" data-series="(ceiling|batched relay|warren) \(p99/g)).toHaveLength(9);
     expect(html).toContain('data-series="joined"');
     for (const phase of result.messaging?.phases ?? []) expect(phase.warren.latencyCdfMs).toHaveLength(101);
     expect(result.scale?.timeline.length).toBeGreaterThan(1);
+    // The web section runs by default where Chromium is installed (CI installs it), and only there.
+    if (chromiumInstalled()) {
+      expect(result.web?.terminalToBrowserMs.count).toBe(100);
+      expect(run.stdout).toMatch(/one message, terminal user → browser \(100\)\s+[\d.]+ \/ /);
+    } else expect(result.web).toBeNull();
   }, 300_000);
 
   (bigRoom ? it : it.skip)('stops its private node and removes its folder when interrupted (SIGINT) in the big room', async () => {

@@ -1,6 +1,8 @@
 import { spawn } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import type { Browser } from 'playwright-core';
+import { ARTIFACTS_DIR, chromiumAvailability, launchChromium } from '../support/browser.js';
 import { ComposeProject, findDocker, freePort, type DockerFound } from '../support/docker.js';
 import { ROOT } from '../support/programs.js';
 import { TerminalSession } from '../support/terminal.js';
@@ -56,7 +58,7 @@ beforeAll(async () => {
     if (process.env.CI === 'true') throw new Error(`the docker tier must run in CI, but: ${docker.reason}`);
     return;
   }
-  const [amqpPort, managementPort, serverMetricsPort, brokerMetricsPort] = [await freePort(), await freePort(), await freePort(), await freePort()];
+  const [amqpPort, managementPort, serverMetricsPort, brokerMetricsPort, webPort] = [await freePort(), await freePort(), await freePort(), await freePort(), await freePort()];
   const name = `warrent${RUN}`;
   project = new ComposeProject(docker.compose, name, docker.composeFiles, {
     // The machine's own RabbitMQ holds 5672 and 15672: ports free right now instead.
@@ -64,6 +66,7 @@ beforeAll(async () => {
     WARREN_MANAGEMENT_PORT: String(managementPort),
     WARREN_SERVER_METRICS_PORT: String(serverMetricsPort),
     WARREN_BROKER_METRICS_PORT: String(brokerMetricsPort),
+    WARREN_WEB_PORT: String(webPort),
     WARREN_NETWORK: `${name}_net`,
   });
   project.armCleanup();
@@ -75,8 +78,9 @@ beforeAll(async () => {
       async () =>
         (await project!.health('rabbitmq')) === 'healthy' &&
         (await project!.logs('server')).includes('coordinator ready') &&
+        (await project!.logs('web')).includes('web gateway ready') &&
         ((await project!.logs('client')).match(/warren client container ready/g) ?? []).length >= 3,
-      'rabbitmq healthy, the coordinator ready and three client containers ready',
+      'rabbitmq healthy, the coordinator and the web gateway ready and three client containers ready',
       3 * MINUTE,
     ),
   );
@@ -199,6 +203,41 @@ describe('the README\'s Docker commands, for real', () => {
     expect(broker.status).toBe(200);
     expect(await broker.text()).toMatch(/^rabbitmq_connections[ {]/m);
   }, 5 * MINUTE);
+
+  it('serves the web page on WARREN_WEB_PORT: a browser and a terminal in a client container talk', async () => {
+    if (skipped()) return;
+    if (!chromiumAvailability().available) return;
+    const compose = docker.ok ? docker.compose : [];
+    const port = project!.env.WARREN_WEB_PORT!;
+    expect((await project!.run(['port', 'web', '8080'])).trim()).toBe(`127.0.0.1:${port}`);
+    let browser: Browser | undefined;
+    try {
+      browser = await launchChromium();
+      const page = await browser.newPage();
+      await timed('open the page to the login form', async () => {
+        await page.goto(`http://127.0.0.1:${port}/`);
+        await page.locator('#login-name').waitFor();
+      });
+      await page.locator('#login-name').fill('wren');
+      await page.keyboard.press('Enter');
+      await page.locator('#me', { hasText: 'wren' }).waitFor({ timeout: 30_000 });
+      const tess = openWindow([...compose, 'exec', '--index=1', 'client', 'warren']);
+      await login(tess, 'tess');
+      tess.enter(`from the container ${RUN}`);
+      await page.locator('#log li.message .text', { hasText: `from the container ${RUN}` }).waitFor({ timeout: 30_000 });
+      await page.locator('#line').fill(`from the browser ${RUN}`);
+      await page.keyboard.press('Enter');
+      await tess.waitForText(`wren: from the browser ${RUN}`, 30_000);
+      await page.screenshot({ path: join(ARTIFACTS_DIR, 'docker-web.png'), fullPage: true });
+      await page.locator('#line').fill('/exit');
+      await page.keyboard.press('Enter');
+      await tess.waitForText(/wren left/, 30_000);
+      tess.enter('/exit');
+      expect(await tess.exited).toBe(0);
+    } finally {
+      await browser?.close();
+    }
+  }, 4 * MINUTE);
 
   it('serves a legacy client on the compose network with docker-compose.legacy.yml', async () => {
     if (skipped()) return;

@@ -125,8 +125,13 @@ describe('docker-compose.yml', () => {
     }
   });
 
-  it('has the services rabbitmq, server and client', () => {
-    expect(Object.keys(config.services)).toEqual(expect.arrayContaining(['client', 'rabbitmq', 'server']));
+  it('has the services rabbitmq, server, client and web', () => {
+    expect(Object.keys(config.services)).toEqual(expect.arrayContaining(['client', 'rabbitmq', 'server', 'web']));
+  });
+
+  it('publishes the web page on loopback only, on the port WARREN_WEB_PORT chooses', () => {
+    const web = config.services.web!;
+    expect(web.ports).toEqual([expect.stringMatching(/^127\.0\.0\.1:(\$\{WARREN_WEB_PORT:-8080\}|8080):8080(\/tcp)?$/)]);
   });
 
   it('gives RabbitMQ a health check and starts the coordinator only once it is healthy', () => {
@@ -212,7 +217,7 @@ describe('docker-compose.yml', () => {
     expect(Object.keys(client).filter((key) => /PASSWORD|SECRET/.test(key))).toEqual([]);
   });
 
-  it('runs node directly, on the programs of the npm scripts start and client:standby', () => {
+  it('runs node directly, on the programs of the npm scripts start, client:standby and web', () => {
     const ran: Record<string, string | undefined> = {};
     for (const [name, service] of Object.entries(config.services)) {
       if (name === 'rabbitmq') continue;
@@ -222,7 +227,7 @@ describe('docker-compose.yml', () => {
       expect(problem).toBeUndefined();
       ran[name] = script;
     }
-    expect(ran).toEqual({ server: 'start', client: 'client:standby' });
+    expect(ran).toEqual({ server: 'start', client: 'client:standby', web: 'web' });
   });
 
   it('is accepted by `docker-compose config`', async () => {
@@ -258,7 +263,7 @@ describe('Dockerfile', () => {
   });
 
   it('builds every program the npm scripts of the containers start', () => {
-    for (const script of ['start', 'client:standby', 'client']) {
+    for (const script of ['start', 'client:standby', 'client', 'web']) {
       const program = /^(?:exec\s+)?node\s+(\S+)/.exec(scripts[script] ?? '')?.[1];
       expect(program).toBeDefined();
       expect(existsSync(join(ROOT, program!))).toBe(true);
