@@ -132,7 +132,12 @@ export class Coordinator extends EventEmitter<{ status: [ConnectionStatus]; serv
     super();
     this.metrics = deps.metrics;
     this.topology = secureTopologyFor(options.namespace);
-    const store = deps.store ?? new SqliteStore(options.dataDir);
+    const store =
+      deps.store ??
+      new SqliteStore(options.dataDir, {
+        backgroundCheckpoints: true,
+        onCheckpointFailure: (reason) => logger.warn(`the checkpoint thread failed (${reason}); SQLite checkpoints inside commits again`),
+      });
     this.store = store;
     this.sqlite = store;
     this.accounts = new AccountStore(store.database, options.scrypt);

@@ -4,7 +4,7 @@ import { SERVER_SETTINGS, coordinatorOptions, serverCommand } from './config.js'
 import { Coordinator } from './coordinator.js';
 import { LegacyBridge } from './legacy/bridge.js';
 import { streamLogger } from './logger.js';
-import { CoordinatorMetrics, MetricsServer, createMetricsRegistry, metricsListen } from './observability/index.js';
+import { CoordinatorMetrics, createMetricsRegistry, metricsListen, serveMetrics, type MetricsServer } from './observability/index.js';
 
 const logger = streamLogger(process.stderr);
 
@@ -23,13 +23,8 @@ async function main(): Promise<number> {
   // Served before the coordinator starts: /healthz answers (and /readyz says 503) while it waits for the broker.
   let metricsServer: MetricsServer | undefined;
   if (listen && registry) {
-    try {
-      metricsServer = await MetricsServer.start({ ...listen, registry, readiness: coordinator.readiness() });
-    } catch (err) {
-      logger.error(`could not serve metrics on ${listen.host}:${listen.port} (WARREN_METRICS_HOST, WARREN_METRICS_PORT; off turns them off): ${err instanceof Error ? err.message : String(err)}`);
-      return 1;
-    }
-    logger.info(`metrics and health on http://${listen.host}:${metricsServer.port} (/metrics, /healthz, /readyz)`);
+    metricsServer = await serveMetrics(listen, registry, coordinator.readiness(), logger);
+    if (!metricsServer) return 1;
   }
   const stopAll = async (): Promise<void> => {
     await coordinator.stop();

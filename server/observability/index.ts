@@ -3,3 +3,5 @@ export { MetricsServer, type MetricsServerOptions, type ReadinessCheck } from '.
 export { CoordinatorMetrics, type CoordinatorGaugeSources } from './coordinator-metrics.js';
 export { QueueDepths, type QueueDepthsOptions } from './queue-depths.js';
 export { DEFAULT_METRICS_PORT, METRICS_SETTINGS, metricsListen, metricsSettingsFor, type MetricsSettings } from './settings.js';
+export { serveMetrics } from './serve-metrics.js';
+export { registerWebGatewayMetrics } from './web-gateway-metrics.js';

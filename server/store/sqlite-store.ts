@@ -4,8 +4,12 @@ import Database from 'better-sqlite3';
 import { DEFAULT_ROOM, nameKey, type ChatEvent, type Role } from '../../shared/index.js';
 import { prepareGuestForget, type ForgottenGuest } from './guest-forget.js';
 import { ADDED_COLUMNS, DROPPED_INDEXES, SCHEMA } from './schema.js';
+import { WalCheckpointer } from './wal-checkpointer.js';
 import { toEvent, toMember, toRoom, type MemberRow, type MessageRow, type RoomRow, type SessionRow } from './rows.js';
 import type { AppendResult, MemberRecord, NewMessage, RoomRecord, SessionRecord, Store, StoredMessage } from './store.js';
+
+/** How often the checkpoint thread copies the WAL back (a PASSIVE checkpoint, cheap when there is little). */
+const CHECKPOINT_INTERVAL_MS = 500;
 
 /** How long a mark may wait for a batch to carry it before it gets a transaction of its own. */
 const MARK_DELAY_MS = 50;
@@ -21,17 +25,23 @@ export class SqliteStore implements Store {
   private readonly forgetGuestTx: Database.Transaction<(nameKey: string) => ForgottenGuest>;
   private toMark = new Set<number>();
   private markTimer: NodeJS.Timeout | undefined;
+  private checkpointer: WalCheckpointer | undefined;
 
-  constructor(dataDir: string) {
+  /**
+   * `backgroundCheckpoints`: checkpoint on a thread of its own (the coordinator does; tests and
+   * tools that open a store for a moment need not). `onCheckpointFailure`: told when that thread
+   * fails, after which SQLite checkpoints inside commits again.
+   */
+  constructor(dataDir: string, options: { backgroundCheckpoints?: boolean; onCheckpointFailure?: (reason: string) => void } = {}) {
     mkdirSync(dataDir, { recursive: true });
-    this.db = new Database(join(dataDir, 'warren.db'));
+    const path = join(dataDir, 'warren.db');
+    this.db = new Database(path);
     this.db.pragma('journal_mode = WAL');
     this.db.pragma('synchronous = NORMAL');
     this.db.pragma('busy_timeout = 5000');
-    // Checkpoints (WAL pages copied back into the database, with an fsync) every 10,000 pages
-    // (~40 MB) rather than SQLite's 1,000: a tenth as many under load. The WAL file is cut back to
-    // 64 MB after each one.
-    this.db.pragma('wal_autocheckpoint = 10000');
+    // Checkpoints (WAL pages copied back into the database, with an fsync): on a thread of their
+    // own when asked (wal-checkpointer.ts), else SQLite's own every 1,000 pages inside a commit.
+    // The WAL file is cut back to 64 MB after each one.
     this.db.pragma('journal_size_limit = 67108864');
     this.db.exec(SCHEMA);
     addMissingColumns(this.db);
@@ -104,6 +114,16 @@ export class SqliteStore implements Store {
     this.markAll = db.transaction(() => this.writeMarks());
     this.forgetGuestTx = db.transaction(prepareGuestForget(db));
     this.createRoom({ name: DEFAULT_ROOM, kind: 'public', createdBy: null, createdAt: new Date(0).toISOString(), ttlMs: null });
+    if (options.backgroundCheckpoints) {
+      this.db.pragma('wal_autocheckpoint = 0');
+      this.checkpointer = new WalCheckpointer(path, {
+        intervalMs: CHECKPOINT_INTERVAL_MS,
+        onFailure: (reason) => {
+          if (this.db.open) this.db.pragma('wal_autocheckpoint = 1000');
+          options.onCheckpointFailure?.(reason);
+        },
+      });
+    }
   }
 
   /** The open database, for the stores of one concern each that share it (accounts, identities). */
@@ -320,6 +340,7 @@ export class SqliteStore implements Store {
   }
 
   close(): void {
+    this.checkpointer?.stop();
     if (this.db.open) this.flushMarks();
     if (this.db.open) this.db.close();
   }

@@ -13,6 +13,7 @@ import {
   wholeNumber,
   type SettingsOf,
 } from '../../shared/settings.js';
+import { metricsSettingsFor } from '../observability/settings.js';
 
 const hostSchema = z.string().regex(/^[A-Za-z0-9.:_-]{1,253}$/, 'must be a host name or an IP address');
 /** Origins as a browser sends them (scheme://host[:port]), comma-separated; empty: the page's own origin only. */
@@ -21,6 +22,9 @@ const originsSchema = z.preprocess((value) => (Array.isArray(value) ? value.join
   .trim()
   .regex(/^$|^https?:\/\/[A-Za-z0-9.:[\]-]+(\s*,\s*https?:\/\/[A-Za-z0-9.:[\]-]+)*$/, 'must be a comma-separated list of origins like https://chat.example.org')
   .transform((value) => (value === '' ? [] : value.split(',').map((origin) => origin.trim()))));
+
+/** The web gateway's own metrics and health endpoint: beside the coordinator's 9464 on one host. */
+export const DEFAULT_WEB_METRICS_PORT = 9465;
 
 /** The web gateway's settings (server/web/main.ts): the broker ones mean what they mean for the terminal client. */
 export const WEB_SETTINGS = {
@@ -36,6 +40,7 @@ export const WEB_SETTINGS = {
   replayFrames: setting({ env: 'WARREN_WEB_REPLAY_FRAMES', flag: 'replay-frames', description: 'frames kept per session for a reconnecting page; a page that missed more draws afresh', default: 2000, schema: wholeNumber(10, 100_000) }),
   allowedOrigins: setting({ env: 'WARREN_WEB_ALLOWED_ORIGINS', flag: 'allowed-origins', description: "other origins whose pages may open the WebSocket (behind a proxy: the public https:// origin); the page's own always may", default: [] as string[], schema: originsSchema }),
   staticDir: setting({ env: 'WARREN_WEB_STATIC_DIR', flag: 'static-dir', description: 'folder of the built page (npm run build writes dist/web)', default: resolve(import.meta.dirname, '..', '..', 'web'), schema: z.string().min(1) }),
+  ...metricsSettingsFor(DEFAULT_WEB_METRICS_PORT),
 };
 
 export type WebSettings = SettingsOf<typeof WEB_SETTINGS>;

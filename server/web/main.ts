@@ -4,6 +4,7 @@ import { WarrenClient } from '../../client/lib/warren-client.js';
 import { streamLogger } from '../logger.js';
 import { brokerReachable } from './broker-reachable.js';
 import { WEB_SETTINGS, webCommand, webSecurity } from './config.js';
+import { createMetricsRegistry, metricsListen, registerWebGatewayMetrics, serveMetrics } from '../observability/index.js';
 import { WebGateway } from './gateway.js';
 import { loadStaticFiles } from './static-files.js';
 
@@ -57,6 +58,14 @@ async function main(): Promise<number> {
   } catch (err) {
     logger.error(`the web gateway could not listen on ${settings.host}:${settings.port}: ${err instanceof Error ? err.message : String(err)}`);
     return 1;
+  }
+  const listen = metricsListen(settings);
+  if (listen) {
+    const registry = createMetricsRegistry();
+    registerWebGatewayMetrics(registry, gateway.stats);
+    // Ready while the page is served and the broker answers: a gateway that cannot reach it can log nobody in.
+    const server = await serveMetrics(listen, registry, [{ name: 'broker', check: () => gateway.stats.isReady() }], logger);
+    if (!server) return 1;
   }
   return -1;
 }

@@ -58,7 +58,7 @@ beforeAll(async () => {
     if (process.env.CI === 'true') throw new Error(`the docker tier must run in CI, but: ${docker.reason}`);
     return;
   }
-  const [amqpPort, managementPort, serverMetricsPort, brokerMetricsPort, webPort] = [await freePort(), await freePort(), await freePort(), await freePort(), await freePort()];
+  const [amqpPort, managementPort, serverMetricsPort, brokerMetricsPort, webPort, webMetricsPort] = [await freePort(), await freePort(), await freePort(), await freePort(), await freePort(), await freePort()];
   const name = `warrent${RUN}`;
   project = new ComposeProject(docker.compose, name, docker.composeFiles, {
     // The machine's own RabbitMQ holds 5672 and 15672: ports free right now instead.
@@ -67,6 +67,7 @@ beforeAll(async () => {
     WARREN_SERVER_METRICS_PORT: String(serverMetricsPort),
     WARREN_BROKER_METRICS_PORT: String(brokerMetricsPort),
     WARREN_WEB_PORT: String(webPort),
+    WARREN_WEB_METRICS_PORT: String(webMetricsPort),
     WARREN_NETWORK: `${name}_net`,
   });
   project.armCleanup();
@@ -228,6 +229,11 @@ describe('the README\'s Docker commands, for real', () => {
       await page.locator('#line').fill(`from the browser ${RUN}`);
       await page.keyboard.press('Enter');
       await tess.waitForText(`wren: from the browser ${RUN}`, 30_000);
+      // The gateway's own health and metrics: healthy through its /readyz, wren's session and frames counted.
+      await waitFor(async () => (await project!.health('web')) === 'healthy', 'the web container to be healthy', 2 * MINUTE);
+      const webMetrics = await (await fetch(`http://127.0.0.1:${project!.env.WARREN_WEB_METRICS_PORT}/metrics`)).text();
+      expect(webMetrics).toMatch(/^warren_web_sessions_open [1-9]/m);
+      expect(webMetrics).toMatch(/^warren_web_frames_in_total [1-9]/m);
       await page.screenshot({ path: join(ARTIFACTS_DIR, 'docker-web.png'), fullPage: true });
       await page.locator('#line').fill('/exit');
       await page.keyboard.press('Enter');

@@ -131,7 +131,10 @@ describe('docker-compose.yml', () => {
 
   it('publishes the web page on loopback only, on the port WARREN_WEB_PORT chooses', () => {
     const web = config.services.web!;
-    expect(web.ports).toEqual([expect.stringMatching(/^127\.0\.0\.1:(\$\{WARREN_WEB_PORT:-8080\}|8080):8080(\/tcp)?$/)]);
+    expect(web.ports).toEqual([
+      expect.stringMatching(/^127\.0\.0\.1:(\$\{WARREN_WEB_PORT:-8080\}|8080):8080(\/tcp)?$/),
+      expect.stringMatching(/^127\.0\.0\.1:(\$\{WARREN_WEB_METRICS_PORT:-9465\}|9465):9465(\/tcp)?$/),
+    ]);
   });
 
   it('gives RabbitMQ a health check and starts the coordinator only once it is healthy', () => {
@@ -143,8 +146,8 @@ describe('docker-compose.yml', () => {
     expect((dependsOn as Record<string, { condition?: string }>).rabbitmq?.condition).toBe('service_healthy');
   });
 
-  it("gives the coordinator a health check on its /readyz, served on the container's interfaces and published on the host's loopback", () => {
-    const server = config.services.server!;
+  it.each(['server', 'web'])("gives %s a health check on its /readyz, served on the container's interfaces and published on the host's loopback", (service) => {
+    const server = config.services[service]!;
     const env = environmentOf(server);
     expect(env.WARREN_METRICS_HOST).toBe('0.0.0.0');
     const test = [server.healthcheck?.test].flat().join(' ');
@@ -153,6 +156,9 @@ describe('docker-compose.yml', () => {
     const published = (server.ports ?? []).map((port) => JSON.stringify(port)).join(' ');
     expect(published).toContain('127.0.0.1');
     expect(published).toContain(String(env.WARREN_METRICS_PORT));
+  });
+
+  it("publishes the broker's Prometheus endpoint", () => {
     const broker = (config.services.rabbitmq!.ports ?? []).map((port) => JSON.stringify(port)).join(' ');
     expect(broker).toMatch(/15692/);
   });
@@ -173,7 +179,7 @@ describe('docker-compose.yml', () => {
         .filter((line) => /^\w+=/.test(line))
         .map((line) => [line.slice(0, line.indexOf('=')), line.slice(line.indexOf('=') + 1)]),
     );
-    expect(dotenv).toMatchObject({ WARREN_AMQP_PORT: '5672', WARREN_MANAGEMENT_PORT: '15672', WARREN_SERVER_METRICS_PORT: '9464', WARREN_BROKER_METRICS_PORT: '15692', WARREN_NETWORK: 'warren' });
+    expect(dotenv).toMatchObject({ WARREN_AMQP_PORT: '5672', WARREN_MANAGEMENT_PORT: '15672', WARREN_SERVER_METRICS_PORT: '9464', WARREN_BROKER_METRICS_PORT: '15692', WARREN_WEB_PORT: '8080', WARREN_WEB_METRICS_PORT: '9465', WARREN_NETWORK: 'warren' });
     const raw = readFileSync(COMPOSE_FILE, 'utf8');
     for (const name of Object.keys(dotenv)) expect(raw).toContain(`\${${name}`);
     const ports = (config.services.rabbitmq!.ports ?? []).map((port) => JSON.stringify(port));
