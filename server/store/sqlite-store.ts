@@ -54,6 +54,7 @@ export class SqliteStore implements Store {
       insert: db.prepare<[Record<string, unknown>], { num: number }>(
         `INSERT INTO messages (id, room, seq, session_id, sender_key, client_msg_id, sender, recipient, text, client_ts, server_ts, expires_at)
          VALUES (@id, @room, @seq, @sessionId, @senderKey, @clientMsgId, @from, @to, @text, @clientTs, @serverTs, @expiresAt)
+         ON CONFLICT (session_id, client_msg_id) DO NOTHING
          RETURNING num`,
       ),
       markLogged: db.prepare<[number]>('UPDATE messages SET logged = 1 WHERE num = ?'),
@@ -151,9 +152,12 @@ export class SqliteStore implements Store {
     }
   }
 
+  /**
+   * One INSERT on the common path: the duplicate check is the unique (session_id, client_msg_id)
+   * index itself (ON CONFLICT DO NOTHING), and only a redelivery, which inserts nothing, reads the
+   * stored row. The room's counter moves first and is given back when nothing was inserted.
+   */
   private insertMessage(message: NewMessage): AppendResult {
-    const existing = this.sql.findByClientId.get(message.sessionId, message.clientMsgId);
-    if (existing) return { event: toEvent(existing), duplicate: true, logged: existing.logged === 1 || this.toMark.has(existing.num) };
     // The room exists already: the handlers check or create it (private rooms) before they append.
     const seq = this.sql.nextSeq.get(message.room)?.last_seq;
     if (seq === undefined) throw new Error(`no room ${message.room}`);
@@ -166,11 +170,16 @@ export class SqliteStore implements Store {
         to: message.to ?? null,
         expiresAt: message.expiresAt ?? null,
       });
-      if (!row) throw new Error('insert returned no row');
     } catch (err) {
       // No savepoint inside a batch: the counter is given back by hand, so a failed insert leaves no gap.
       this.sql.previousSeq.run(message.room);
       throw err;
+    }
+    if (!row) {
+      this.sql.previousSeq.run(message.room);
+      const existing = this.sql.findByClientId.get(message.sessionId, message.clientMsgId);
+      if (!existing) throw new Error('insert returned no row and there is no earlier copy');
+      return { event: toEvent(existing), duplicate: true, logged: existing.logged === 1 || this.toMark.has(existing.num) };
     }
     const event: ChatEvent = {
       type: 'message',

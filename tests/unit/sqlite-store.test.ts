@@ -222,6 +222,15 @@ describe('SqliteStore: persistence', () => {
  * take a new message for one they already showed.
  */
 describe('SqliteStore: numbers are never reused', () => {
+  it('a redelivered message takes no seq: the next new one follows on, no gap', () => {
+    const first = store.appendMessage(newMessage({ clientMsgId: 'same' })).event;
+    const again = store.appendMessage(newMessage({ clientMsgId: 'same', text: 'redelivered' }));
+    expect(again.duplicate).toBe(true);
+    expect(again.event).toEqual(first);
+    expect(store.appendMessage(newMessage()).event.seq).toBe(first.seq + 1);
+    expect(store.lastSeq('general')).toBe(first.seq + 1);
+  });
+
   it('inside a batch, a message whose insert fails gives its seq back: the next one takes it, no gap', () => {
     const seqs = store.batch(() => {
       const first = store.appendMessage(newMessage()).event.seq;
