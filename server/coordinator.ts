@@ -2,9 +2,9 @@ import { EventEmitter } from 'node:events';
 import type { ConfirmChannel } from 'amqplib';
 import type { ChannelWrapper } from 'amqp-connection-manager';
 import { BrokerConnection, DEFAULT_QUEUE_CAPS, OPEN_BROKER_WARNING, redactUrl, type ConnectionStatus, type QueueCaps } from '../shared/index.js';
-import { isClientId } from '../shared/broker-identity.js';
 import { declareSecureTopology, secureTopologyFor, type SecureTopology } from '../shared/secure-topology.js';
-import { Authority, MemoryIdentityDirectory } from './authority/index.js';
+import { SecureBrokerAccess, type SecureBrokerSettings } from './authority/broker-access.js';
+import { MemoryIdentityDirectory } from './authority/index.js';
 import type { ScryptParams } from './accounts/password-hash.js';
 import type { CoordinatorExtension, ExtensionHost } from './extension.js';
 import type { HandlerContext } from './handlers/context.js';
@@ -36,25 +36,7 @@ import { DEFAULT_TOPOLOGY_CHECK_MS } from './sweeps/topology-watch.js';
  * input's sender from the broker-checked `userId`. `open`: everyone is guest on a plain broker and
  * nothing is checked; anyone on that broker can read and forge everything.
  */
-export type BrokerSecurity =
-  | { mode: 'open' }
-  | {
-      mode: 'secure';
-      authorityHost: string;
-      /** 0: any free port (tests that start the broker after the coordinator). */
-      authorityPort: number;
-      coordinatorUser: string;
-      /** Legacy mode: guest may log in, on the Actividad 2 names only. */
-      legacyGuest: boolean;
-      adminPassword?: string;
-      managementUrl?: string;
-      /** Grace before closing an ended session's connections (default 2 s: time to take the goodbye). */
-      disconnectAfterMs?: number;
-      /** Who may ask the authority: `loopback`, addresses, host names (default loopback only). */
-      authorityAllowFrom?: readonly string[];
-      /** Connected unbound ids from one client address (default 50). */
-      maxUnboundPerAddress?: number;
-    };
+export type BrokerSecurity = { mode: 'open' } | ({ mode: 'secure' } & SecureBrokerSettings);
 
 export interface CoordinatorOptions {
   amqpUrl: string;
@@ -103,8 +85,7 @@ export class Coordinator extends EventEmitter<{ status: [ConnectionStatus]; serv
   private readonly store: Store;
   /** The same store as `store`, for what only SQLite has (is it open, for readiness). */
   private readonly sqlite: SqliteStore;
-  private authority: Authority | undefined;
-  private readonly pendingDisconnects = new Set<NodeJS.Timeout>();
+  private authority: SecureBrokerAccess | undefined;
   private readonly accounts: AccountStore;
   private readonly chatLog: ChatLog;
   private readonly registry: Registry;
@@ -153,7 +134,7 @@ export class Coordinator extends EventEmitter<{ status: [ConnectionStatus]; serv
       channel: () => this.channel,
       extension: this.extension,
       userId: secure?.coordinatorUser,
-      endedSessions: secure ? { revoke: (ids) => this.revoke(ids), disconnect: (ids) => this.disconnectLater(ids) } : undefined,
+      endedSessions: secure ? { revoke: (ids) => this.authority?.revoke(ids), disconnect: (ids) => this.authority?.disconnectLater(ids) } : undefined,
       deadLetterBodyBytes: options.deadLetterBodyBytes,
       batching: this.registry,
     });
@@ -245,13 +226,7 @@ export class Coordinator extends EventEmitter<{ status: [ConnectionStatus]; serv
     this.channel.on('error', (err) => this.logger.error(`channel error: ${err instanceof Error ? err.message : String(err)}`));
     await Promise.race([serving, connection.waitForConnect().then(() => serving)]);
     // Client logins are refused until the authority counts connections: serve them from the start.
-    if (this.authority) {
-      const slow = setTimeout(
-        () => this.logger.warn('the broker authority does not follow the connection events yet (is rabbitmq_event_exchange enabled?); client logins are refused until it does'),
-        10_000,
-      );
-      await this.authority.ready().finally(() => clearTimeout(slow));
-    }
+    await this.authority?.ready();
     if (this.extension) await this.extension.start(this.extensionHost(connection));
     for (const { num, expiresAt } of this.store.expiringMessages()) this.expiry.schedule(num, expiresAt);
     this.sessions.start();
@@ -275,8 +250,6 @@ export class Coordinator extends EventEmitter<{ status: [ConnectionStatus]; serv
     await this.inFlight.settled(5000);
     await this.channel?.close().catch(() => undefined);
     await this.connection?.close();
-    for (const timer of this.pendingDisconnects) clearTimeout(timer);
-    this.pendingDisconnects.clear();
     await this.authority?.stop();
     this.chatLog.append({ kind: 'STOP', serverTs: new Date().toISOString(), detail: 'graceful shutdown' });
     this.chatLog.close();
@@ -311,50 +284,15 @@ export class Coordinator extends EventEmitter<{ status: [ConnectionStatus]; serv
       this.logger.warn(OPEN_BROKER_WARNING);
       return this.options.amqpUrl;
     }
-    const directory = this.store instanceof SqliteStore ? new SqliteIdentityDirectory(this.store.database) : new MemoryIdentityDirectory();
-    this.authority = await Authority.start({
+    this.authority = await SecureBrokerAccess.start({
+      settings: security,
       namespace: this.topology.namespace,
       amqpUrl: this.options.amqpUrl,
-      host: security.authorityHost,
-      port: security.authorityPort,
-      coordinatorUser: security.coordinatorUser,
-      legacyGuest: security.legacyGuest,
-      directory,
-      logger: this.logger,
-      ...(security.adminPassword === undefined ? {} : { adminPassword: security.adminPassword }),
-      ...(security.managementUrl === undefined ? {} : { managementUrl: security.managementUrl }),
-      ...(security.authorityAllowFrom === undefined ? {} : { allowFrom: security.authorityAllowFrom }),
-      ...(security.maxUnboundPerAddress === undefined ? {} : { maxUnboundPerAddress: security.maxUnboundPerAddress }),
-      // The broker's event stream tells the topology watch at once when a queue, exchange, binding or consumer of ours goes.
+      directory: this.store instanceof SqliteStore ? new SqliteIdentityDirectory(this.store.database) : new MemoryIdentityDirectory(),
       brokerEvents: this.keeper.brokerEvents,
+      logger: this.logger,
     });
-    this.logger.info(`broker authority listening on ${security.authorityHost}:${this.authority.port}; connecting as ${security.coordinatorUser}`);
     return this.authority.coordinatorUrl;
-  }
-
-  private revoke(clientIds: readonly string[]): void {
-    for (const id of clientIds) if (isClientId(id)) this.authority?.revoke(id);
-  }
-
-  /**
-   * After the goodbye is confirmed, and a grace to take it: close what the id still has open (the
-   * broker keeps the rights a channel already used until its connection closes). A client that
-   * left by itself has nothing open by then.
-   */
-  private disconnectLater(clientIds: readonly string[]): void {
-    const security = this.options.security;
-    if (security.mode !== 'secure' || security.managementUrl === undefined) return;
-    for (const id of clientIds) {
-      if (!isClientId(id)) continue;
-      const timer = setTimeout(() => {
-        this.pendingDisconnects.delete(timer);
-        void this.authority?.disconnectUntilGone(id).then((closed) => {
-          if (closed > 0) this.logger.info(`closed ${closed} broker connection(s) of ended client ${id}`);
-        });
-      }, security.disconnectAfterMs ?? 2000);
-      timer.unref();
-      this.pendingDisconnects.add(timer);
-    }
   }
 
   private async setup(channel: ConfirmChannel): Promise<void> {
