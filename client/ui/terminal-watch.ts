@@ -44,6 +44,8 @@ export function watchTerminal(options: TerminalWatchOptions): () => void {
     ask();
   }, options.intervalMs);
   options.input.on('keypress', onKey);
-  ask();
+  // The first question goes out after one interval, not at once: an answer that arrives after
+  // readline has let go of the terminal (someone leaving with Ctrl+D right after the welcome) is
+  // echoed by the terminal itself, as `^[[0n` before "Bye.".
   return stop;
 }

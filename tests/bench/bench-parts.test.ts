@@ -1,3 +1,4 @@
+import { chromiumInstalled } from '../../bench/chromium.js';
 import { spawnSync } from 'node:child_process';
 import { sendOneAtATime, roomRatios } from '../../bench/bigroom.js';
 import type { PhaseResult } from '../../bench/load.js';
@@ -38,7 +39,7 @@ describe('bench options: the big room and the socket options', () => {
 
   it('runs the big room by default, 1000 members and 50 messages on a node allowed 20000 files, with TCP_NODELAY on', () => {
     const options = parseBenchOptions([], {});
-    expect(options.sections).toEqual(['messaging', 'bigroom', 'scale', 'startup']);
+    expect(options.sections).toEqual(['messaging', 'bigroom', 'scale', 'startup', ...(chromiumInstalled() ? ['web'] : [])]);
     expect(options).toMatchObject({ roomMembers: 1000, roomMessages: 50, roomProcesses: 4, roomOpenFiles: 20_000, noDelay: true });
   });
 

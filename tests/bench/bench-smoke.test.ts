@@ -18,7 +18,8 @@ const TINY = ['--n', '200', '--k', '3', '--rounds', '1', '--clients', '50', '--r
 // it is left out, loudly, unless WARREN_REQUIRE_PRIVATE_BROKER=1 says this machine must run it.
 const bigRoom = PrivateBroker.available() || process.env.WARREN_REQUIRE_PRIVATE_BROKER === '1';
 if (!bigRoom) process.stdout.write('\n[bench] big room SKIPPED: rabbitmq-server/rabbitmqctl not found; it needs a private node\n');
-const SECTIONS = ['--sections', bigRoom ? 'messaging,bigroom,scale,startup' : 'messaging,scale,startup'];
+// The web section needs Chromium: it runs where Chromium is installed (CI installs it), and only there.
+const SECTIONS = ['--sections', ['messaging', ...(bigRoom ? ['bigroom'] : []), 'scale', 'startup', ...(chromiumInstalled() ? ['web'] : [])].join(',')];
 
 interface BenchRun {
   child: ChildProcess;

@@ -45,6 +45,16 @@ describe('watchTerminal (a window closed without a signal)', () => {
     expect(gone).toBe(false);
   });
 
+  it('asks first after one interval: a session left at once has no question out', async () => {
+    const { input, output, asked } = streams();
+    const stop = watchTerminal({ input, output, intervalMs: 80, onGone: () => undefined });
+    await sleep(20);
+    expect(asked()).toBe(0);
+    await sleep(120);
+    stop();
+    expect(asked()).toBeGreaterThanOrEqual(1);
+  });
+
   it('stops asking once stopped', async () => {
     const { input, output, asked } = streams();
     const stop = watchTerminal({ input, output, intervalMs: 20, onGone: () => undefined });
