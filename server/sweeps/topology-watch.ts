@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { ConfirmChannel } from 'amqplib';
+import { closeThrowawayChannel } from '../../shared/throwaway-channel.js';
 import type { Logger } from '../logger.js';
 
 /** What the coordinator declared and must find again: its queues, exchanges and own bindings. */
@@ -198,7 +199,7 @@ async function findMissing(watched: WatchedTopology, openChannel: () => Promise<
     }
   } finally {
     const ch = channel as ConfirmChannel | undefined;
-    await ch?.close().catch(() => undefined);
+    if (ch) await closeThrowawayChannel(ch);
   }
   return missing;
 }
