@@ -1,9 +1,10 @@
 import type { Channel } from 'amqplib';
 import { BindingWatch } from '../../client/lib/binding-watch.js';
 import { ClientLink } from '../../client/lib/client-link.js';
+import { QueueDepths } from '../../server/observability/queue-depths.js';
 import { BrokerConnection, closeThrowawayChannel } from '../../shared/index.js';
 import { secureTopologyFor } from '../../shared/secure-topology.js';
-import { amqpUrl, deleteNamespace, uniqueNamespace } from '../support/broker.js';
+import { amqpUrl, deleteNamespace, rawChannel, uniqueNamespace } from '../support/broker.js';
 import { settleWithin } from '../support/fault-kit.js';
 
 /**
@@ -82,6 +83,40 @@ describe('closeThrowawayChannel: a throwaway channel closed as its connection go
     await settleWithin([closeThrowawayChannel(refused)], 'closing a channel the broker closed', 10_000);
     const plain = await throwaway();
     await settleWithin([closeThrowawayChannel(plain)], 'closing a live channel', 10_000);
+  });
+
+  it("the coordinator's queue depths (metrics) keep refreshing after a reconnect met their channel's close", async () => {
+    const admin = await rawChannel();
+    const queue = `warren-test-depths-${uniqueNamespace()}`;
+    try {
+      await admin.channel.assertQueue(queue, { autoDelete: false });
+      const depths = new QueueDepths({
+        queues: { probe: queue },
+        minIntervalMs: 0,
+        timeoutMs: 5000,
+        openChannel: async () => {
+          const channel = await throwaway();
+          // The reconnect goes out in the same turn as the channel's close, as when a cancel arrives then.
+          const close = channel.close.bind(channel);
+          channel.close = () => {
+            const closing = close();
+            connection.reconnect();
+            return closing;
+          };
+          return channel;
+        },
+      });
+      const reconnected = nextConnected(connection);
+      expect((await depths.current()).get('probe')).toBe(0);
+      await reconnected;
+      admin.channel.sendToQueue(queue, Buffer.from('one'));
+      await admin.channel.waitForConfirms();
+      // A refresh still hanging on the first close would be served (stale) instead of asking again.
+      expect((await depths.current()).get('probe')).toBe(1);
+    } finally {
+      await admin.channel.deleteQueue(queue).catch(() => undefined);
+      await admin.close();
+    }
   });
 });
 
