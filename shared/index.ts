@@ -10,6 +10,7 @@ export * from './decode.js';
 export * from './time.js';
 export * from './declare.js';
 export * from './connection.js';
+export * from './throwaway-channel.js';
 export * from './settings.js';
 export * from './rooms.js';
 export * from './duration.js';

@@ -1,11 +1,12 @@
 import type { Channel } from 'amqplib';
+import { closeThrowawayChannel } from '../../shared/throwaway-channel.js';
 
 /** What the client says about its link to the chat beyond the connection itself (a status line). */
 export type LinkNotice = { state: 'lost'; what: string } | { state: 'restored'; what: string };
 
 export interface BindingWatchDeps {
-  /** Our queue's name and the link's checks; `reconnect` replays the whole set-up. */
-  link: { readonly queue: string; readonly isConnected: boolean; openThrowawayChannel(): Promise<Channel | undefined>; reconnect(reason: string): void };
+  /** Our queue's name and the link's checks; `ownQueueDeleted` says so and replays the whole set-up. */
+  link: { readonly queue: string; readonly isConnected: boolean; openThrowawayChannel(): Promise<Channel | undefined>; ownQueueDeleted(noticedBy: string): void };
   eventsExchange: string;
   /** Every routing key our queue must be bound with: presence, general and each public room followed. */
   routingKeys: () => readonly string[];
@@ -24,10 +25,11 @@ export interface BindingWatchDeps {
  * Keeps the client's bindings in place. With each heartbeat it checks, on a channel of its own
  * that may die without harm, that our queue and `<ns>.events` exist, and binds every key again
  * (idempotent: a binding an admin removed comes back within one heartbeat, and the room feed
- * fills the gap from history when the next message shows it). Our queue gone: the link
- * reconnects (the consumer's cancel usually says so first). The exchange gone: the status says
- * so until the coordinator has restored it, then the bindings are made again and history fills
- * what was missed. docs/RELIABILITY.md "What a client restores".
+ * fills the gap from history when the next message shows it). Our queue gone: the link says it
+ * was deleted and reconnects (the consumer's cancel usually says so first; one notice either
+ * way). The exchange gone: the status says so until the coordinator has restored it, then the
+ * bindings are made again and history fills what was missed. docs/RELIABILITY.md "What a client
+ * restores".
  */
 export class BindingWatch {
   private timer: NodeJS.Timeout | undefined;
@@ -58,7 +60,7 @@ export class BindingWatch {
       if (!channel) return;
       channel.on('error', () => undefined);
       if (!(await succeeds(channel.checkQueue(link.queue)))) {
-        link.reconnect(`our queue ${link.queue} is gone`);
+        link.ownQueueDeleted('found missing by the binding check');
         return;
       }
       if (!(await succeeds(channel.checkExchange(eventsExchange)))) {
@@ -77,7 +79,7 @@ export class BindingWatch {
       // The link dropped during the check: the reconnect's set-up binds everything again.
     } finally {
       this.checking = false;
-      await channel?.close().catch(() => undefined);
+      if (channel) await closeThrowawayChannel(channel);
     }
   }
 }

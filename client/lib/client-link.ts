@@ -67,6 +67,8 @@ export class ClientLink extends EventEmitter<ClientLinkEvents> {
   /** Secure mode: the broker lets us bind to `<ns>.events` only once the coordinator bound our id to a name. */
   private followingEvents = false;
   private untrustedDrops = 0;
+  /** The set-up whose queue's loss was last said (ownQueueDeleted): one notice per loss. */
+  private queueLossSaidAt: number | undefined;
   private closing = false;
 
   constructor(options: ClientLinkOptions) {
@@ -150,6 +152,18 @@ export class ClientLink extends EventEmitter<ClientLinkEvents> {
     return this.connection.openThrowawayChannel();
   }
 
+  /**
+   * Our queue was deleted under us: said once per loss, in the same words whichever sign came
+   * first (the broker cancelling our consumer, or the binding watch finding the queue missing,
+   * after which the cancel may never be read: a closing connection drops what still arrives),
+   * then a reconnect declares, binds and consumes it again.
+   */
+  ownQueueDeleted(noticedBy: string): void {
+    if (this.queueLossSaidAt === this.setups) return;
+    this.queueLossSaidAt = this.setups;
+    this.reconnect(`our queue ${this.queue} was deleted (${noticedBy})`);
+  }
+
   /** Start over on a new connection: the set-up (queue, bindings, consumer) is replayed and 'reconnected' fires. */
   reconnect(reason: string): void {
     if (this.closing) return;
@@ -182,7 +196,7 @@ export class ClientLink extends EventEmitter<ClientLinkEvents> {
       (msg: ConsumeMessage | null) => {
         if (msg) this.onDelivery(msg);
         // amqplib's sign that the broker cancelled our consumer: our queue was deleted under us.
-        else this.reconnect(`our queue ${this.queue} was deleted`);
+        else this.ownQueueDeleted('the broker cancelled our consumer');
       },
       { noAck: true },
     );

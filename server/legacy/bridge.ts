@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { ConfirmChannel, ConsumeMessage } from 'amqplib';
 import type { ChannelWrapper } from 'amqp-connection-manager';
-import { DEFAULT_ROOM, ERROR_CODES, LIMITS, WarrenError, nameKey, type ChatEvent } from '../../shared/index.js';
+import { DEFAULT_ROOM, ERROR_CODES, LIMITS, WarrenError, closeThrowawayChannel, nameKey, type ChatEvent } from '../../shared/index.js';
 import type { CoordinatorExtension, ExtensionHost, ExtensionWork } from '../extension.js';
 import { departure } from '../handlers/departure.js';
 import { refusal } from '../handlers/refusal.js';
@@ -125,7 +125,7 @@ export class LegacyBridge implements CoordinatorExtension {
     } catch (err) {
       if ((err as { code?: unknown }).code !== 404) throw err;
     } finally {
-      await channel.close().catch(() => undefined);
+      await closeThrowawayChannel(channel);
     }
   }
 

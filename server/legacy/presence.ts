@@ -1,4 +1,4 @@
-import type { BrokerConnection } from '../../shared/index.js';
+import { closeThrowawayChannel, type BrokerConnection } from '../../shared/index.js';
 import type { Session } from '../state/registry.js';
 
 export type QueueState = 'present' | 'gone' | 'unknown';
@@ -21,7 +21,7 @@ export async function probeQueue(connection: BrokerConnection, queue: string): P
     const code = (err as { code?: unknown }).code;
     return code === 404 ? 'gone' : code === 405 ? 'present' : 'unknown';
   } finally {
-    await channel.close().catch(() => undefined);
+    await closeThrowawayChannel(channel);
   }
 }
 

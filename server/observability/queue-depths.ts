@@ -1,4 +1,5 @@
 import type { Channel } from 'amqplib';
+import { closeThrowawayChannel } from '../../shared/throwaway-channel.js';
 
 export interface QueueDepthsOptions {
   /** Label → queue name, e.g. `{ chat: 'warren.chat' }`. */
@@ -60,7 +61,8 @@ export class QueueDepths {
       /* disconnected meanwhile: the last known depths stay */
     } finally {
       const ch = channel as Channel | undefined;
-      await ch?.close().catch(() => undefined);
+      // amqplib's close() alone would never settle under a reconnect, and `asking` would stay set for good.
+      if (ch) await closeThrowawayChannel(ch);
     }
   }
 }

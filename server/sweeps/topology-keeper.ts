@@ -74,6 +74,7 @@ export class TopologyKeeper {
       return false;
     }
     await this.deps.input.consume(channel, this.deps.prefetch);
+    this.watch.setUpAgain();
     return true;
   }
 

@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { ConfirmChannel } from 'amqplib';
+import { closeThrowawayChannel } from '../../shared/throwaway-channel.js';
 import type { Logger } from '../logger.js';
 
 /** What the coordinator declared and must find again: its queues, exchanges and own bindings. */
@@ -60,6 +61,8 @@ export class TopologyWatch {
   private restoring: Promise<void> | undefined;
   private again = false;
   private stopped = false;
+  /** What a failed restore left to the reconnect (its channel died under it): said restored once the set-up ran again. */
+  private leftToReconnect: string[] = [];
   /** Restores done (for tests and the report line). */
   restores = 0;
 
@@ -88,6 +91,20 @@ export class TopologyWatch {
   channelLost(reason: string): void {
     if (this.stopped) return;
     this.deps.logger.warn(`the broker closed the coordinator's channel (${reason}); reopening it and restoring the topology`);
+  }
+
+  /**
+   * The coordinator's channel was set up again on a new connection (declared, bound, consuming):
+   * whatever a failed restore left behind is restored by it, and the log says so. A restore fails
+   * when its channel dies under it, e.g. the broker dropping the connection with 541
+   * INTERNAL_ERROR when a publish meets a quorum queue being deleted (docs/RELIABILITY.md).
+   */
+  setUpAgain(): void {
+    if (this.stopped || this.leftToReconnect.length === 0) return;
+    const what = this.leftToReconnect.join(', ');
+    this.leftToReconnect = [];
+    this.restores += 1;
+    this.deps.logger.info(`restored ${what} (by the reconnect's set-up); serving again`);
   }
 
   /** One event of `amq.rabbitmq.event` (hand this to the authority's `brokerEvents.onEvent`). */
@@ -122,8 +139,10 @@ export class TopologyWatch {
         try {
           await this.deps.restore();
           this.restores += 1;
+          this.leftToReconnect = [];
           this.deps.logger.info(`restored ${what}; serving again`);
         } catch (err) {
+          if (!this.leftToReconnect.includes(what)) this.leftToReconnect.push(what);
           this.deps.logger.error(`could not restore ${what}: ${err instanceof Error ? err.message : String(err)} (next check in ${this.deps.intervalMs} ms)`);
         }
       } while (this.again);
@@ -198,7 +217,7 @@ async function findMissing(watched: WatchedTopology, openChannel: () => Promise<
     }
   } finally {
     const ch = channel as ConfirmChannel | undefined;
-    await ch?.close().catch(() => undefined);
+    if (ch) await closeThrowawayChannel(ch);
   }
   return missing;
 }

@@ -68,6 +68,26 @@ describe('the topology watch', () => {
     expect(lines.filter((l) => l.includes("cancelled the coordinator's consumer of queue w.chat"))).toHaveLength(2);
   });
 
+  it('a restore whose channel died: the set-up on the new connection restores it, and the log says so once', async () => {
+    let fail = true;
+    const { watch, lines } = watchWith(() => (fail ? Promise.reject(new Error('Channel ended, no reply will be forthcoming')) : Promise.resolve()));
+    watch.consumerCancelled('w.chat');
+    await watch.restoreNow('settle');
+    expect(lines.filter((l) => l.startsWith('info'))).toEqual([]);
+    watch.setUpAgain();
+    watch.setUpAgain();
+    expect(lines.filter((l) => l.startsWith('info'))).toEqual(["info restored consumer of w.chat (by the reconnect's set-up); serving again"]);
+    // A set-up with nothing left behind says nothing; a restore that works clears what was left.
+    fail = false;
+    watch.setUpAgain();
+    fail = true;
+    await watch.restoreNow('queue w.commands');
+    fail = false;
+    await watch.restoreNow('queue w.events');
+    watch.setUpAgain();
+    expect(lines.filter((l) => l.startsWith('info')).slice(1)).toEqual(['info restored queue w.events; serving again']);
+  });
+
   it('says so when a restore fails, and a stopped watch does nothing', async () => {
     const { watch, lines } = watchWith(() => Promise.reject(new Error('broker says no')));
     await watch.restoreNow('queue w.chat');
