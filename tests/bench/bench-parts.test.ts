@@ -8,17 +8,8 @@ import { openFileLimit } from '../../bench/private-node.js';
 import { TARGETS, judgeTargets } from '../../bench/report.js';
 import type { BigRoomSystemResult, MessagingResult } from '../../bench/result.js';
 import type { Delivery, MessagingSystem, SystemLabel } from '../../bench/systems.js';
-import { ERROR_CODES, isWarrenError } from '../../shared/index.js';
-
-function configError(parse: () => unknown): Error & { code: string } {
-  try {
-    parse();
-  } catch (err) {
-    if (isWarrenError(err)) return err;
-    throw err;
-  }
-  throw new Error('expected CONFIG_INVALID, but the options were accepted');
-}
+import { ERROR_CODES } from '../../shared/index.js';
+import { configError } from '../support/config-error.js';
 
 describe('bench options: the big room and the socket options', () => {
   it.each([

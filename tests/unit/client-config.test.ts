@@ -1,15 +1,6 @@
 import { CLIENT_SETTINGS, clientSecurity, parseClientSettings } from '../../client/config.js';
-import { ERROR_CODES, isWarrenError } from '../../shared/index.js';
-
-function configError(parse: () => unknown): Error & { code: string } {
-  try {
-    parse();
-  } catch (err) {
-    if (isWarrenError(err)) return err;
-    throw err;
-  }
-  throw new Error('expected CONFIG_INVALID, but the settings were accepted');
-}
+import { ERROR_CODES } from '../../shared/index.js';
+import { configError } from '../support/config-error.js';
 
 describe('client settings: broker identity', () => {
   it.each([

@@ -1,16 +1,7 @@
 import { parseServerSettings } from '../../server/config.js';
 import { METRICS_SETTINGS, metricsListen, metricsSettingsFor } from '../../server/observability/settings.js';
-import { ERROR_CODES, isWarrenError, resolveSettings } from '../../shared/index.js';
-
-function configError(parse: () => unknown): Error & { code: string } {
-  try {
-    parse();
-  } catch (err) {
-    if (isWarrenError(err)) return err;
-    throw err;
-  }
-  throw new Error('expected CONFIG_INVALID, but the settings were accepted');
-}
+import { ERROR_CODES, resolveSettings } from '../../shared/index.js';
+import { configError } from '../support/config-error.js';
 
 describe('metrics settings (WARREN_METRICS_HOST, WARREN_METRICS_PORT)', () => {
   it('serves on 127.0.0.1:9464 by default', () => {

@@ -1,23 +1,14 @@
 import { Command } from 'commander';
 import { z } from 'zod';
-import { ERROR_CODES, WarrenError, addSettingFlags, booleanFromText, resolveSettings, setting, settingsForEntryPoint } from '../../shared/index.js';
+import { ERROR_CODES, addSettingFlags, booleanFromText, resolveSettings, setting, settingsForEntryPoint } from '../../shared/index.js';
 import { SERVER_SETTINGS, coordinatorOptions, parseServerSettings, serverCommand } from '../../server/config.js';
+import { configError } from '../support/config-error.js';
 
 const TABLE = {
   port: setting({ env: 'TEST_PORT', flag: 'port', description: 'a port', default: 5672, schema: z.coerce.number().int().min(1).max(65535) }),
   verbose: setting({ env: 'TEST_VERBOSE', flag: 'verbose', description: 'talk more', default: false, schema: booleanFromText, boolean: true }),
   label: setting({ flag: 'label', description: 'no variable for this one', default: 'none', schema: z.string().min(1) }),
 };
-
-function configError(run: () => unknown): WarrenError {
-  try {
-    run();
-  } catch (err) {
-    if (err instanceof WarrenError) return err;
-    throw err;
-  }
-  throw new Error('expected a CONFIG_INVALID error');
-}
 
 describe('resolveSettings', () => {
   it('takes the default when neither flag nor variable is given', () => {
