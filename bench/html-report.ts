@@ -84,26 +84,20 @@ function messagingSection(messaging: MessagingResult): string {
     return `<figure>${chart}<figcaption>${escapeXml(`${phase.name}: ${rate}; ${phase.warren.delivered} deliveries each`)}</figcaption></figure>`;
   });
   const names = messaging.phases.map((phase) => phase.name);
-  const throughput = barChart({
-    title: 'accepted messages per second',
-    yLabel: 'msg/s',
-    categories: names,
-    series: [
-      { name: 'ceiling', color: COLORS.ceiling, values: messaging.phases.map((p) => p.ceiling.acceptedPerSec) },
-      { name: 'batched relay', color: COLORS.batched, values: messaging.phases.map((p) => p.batched.acceptedPerSec) },
-      { name: 'warren', color: COLORS.warren, values: messaging.phases.map((p) => p.warren.acceptedPerSec) },
-    ],
-  });
-  const deliveries = barChart({
-    title: 'deliveries per second',
-    yLabel: 'deliveries/s',
-    categories: names,
-    series: [
-      { name: 'ceiling', color: COLORS.ceiling, values: messaging.phases.map((p) => p.ceiling.deliveriesPerSec) },
-      { name: 'batched relay', color: COLORS.batched, values: messaging.phases.map((p) => p.batched.deliveriesPerSec) },
-      { name: 'warren', color: COLORS.warren, values: messaging.phases.map((p) => p.warren.deliveriesPerSec) },
-    ],
-  });
+  // The three systems side by side, phase by phase, for one figure of their results.
+  const systemBars = (title: string, yLabel: string, figure: 'acceptedPerSec' | 'deliveriesPerSec'): string =>
+    barChart({
+      title,
+      yLabel,
+      categories: names,
+      series: [
+        { name: 'ceiling', color: COLORS.ceiling, values: messaging.phases.map((p) => p.ceiling[figure]) },
+        { name: 'batched relay', color: COLORS.batched, values: messaging.phases.map((p) => p.batched[figure]) },
+        { name: 'warren', color: COLORS.warren, values: messaging.phases.map((p) => p.warren[figure]) },
+      ],
+    });
+  const throughput = systemBars('accepted messages per second', 'msg/s', 'acceptedPerSec');
+  const deliveries = systemBars('deliveries per second', 'deliveries/s', 'deliveriesPerSec');
   const rows = messaging.phases.flatMap((phase) =>
     [phase.ceiling, phase.batched, phase.warren].map((r) =>
       row([phase.name, r.system, `${r.accepted}/${r.sent}`, r.acceptedPerSec, r.deliveriesPerSec, r.latencyMs.p50, r.latencyMs.p99, r.latencyMs.max, r.server.cpuMsPerMessage, r.missing]),
