@@ -5,6 +5,7 @@ import { amqpUrlWithCredentials, mintClientCredentials, type ClientCredentials }
 import { clientQueueOptions, declareSecureTopology, secureTopologyFor } from '../../shared/secure-topology.js';
 import { LEGACY, LEGACY_DECLARATIONS } from '../../server/legacy/protocol.js';
 import { Authority } from '../../server/authority/authority.js';
+import { tryOn } from '../support/attacker.js';
 import { freePort, PrivateBroker } from '../support/private-broker.js';
 import { SecureBroker } from '../support/secure-broker.js';
 import { waitFor } from '../support/wait.js';
@@ -59,25 +60,10 @@ async function connectAs(user: string, password: string, name = 'attacker'): Pro
   return connection;
 }
 
-/** Runs `act` on a fresh channel; resolves with 'ok' or the AMQP code the broker closed the channel with. */
-async function attempt(connection: ChannelModel, act: (channel: ConfirmChannel) => Promise<unknown>): Promise<number | 'ok'> {
-  const channel = await connection.createConfirmChannel();
-  let closedWith: number | undefined;
-  channel.on('error', (err: { code?: number }) => (closedWith = err.code));
-  try {
-    await act(channel);
-    await channel.close();
-    return 'ok';
-  } catch (err) {
-    const code = (err as { code?: number }).code ?? closedWith;
-    return typeof code === 'number' ? code : -1;
-  }
-}
-
 /** One attack: must be refused with `code`. */
 async function refused(connection: ChannelModel, code: number, act: (channel: ConfirmChannel) => Promise<unknown>): Promise<void> {
   tally.attempts += 1;
-  const result = await attempt(connection, act);
+  const result = await tryOn(connection, act);
   if (result === code) tally.refused += 1;
   expect(result).toBe(code);
 }
@@ -130,15 +116,15 @@ describeBroker('secure broker: a client with its own id', () => {
   });
 
   it('declares, consumes and deletes its own queue; publishes to the input with its own userId', async () => {
-    expect(await attempt(mine, async (ch) => {
+    expect(await tryOn(mine, async (ch) => {
       await ch.assertQueue(myQueue(), clientQueueOptions());
       await ch.consume(myQueue(), () => undefined);
     })).toBe('ok');
     // Exactly one queue per id: a second one of its own name plus a suffix is refused.
-    expect(await attempt(mine, (ch) => ch.assertQueue(`${myQueue()}.extra`, clientQueueOptions()))).toBe(403);
+    expect(await tryOn(mine, (ch) => ch.assertQueue(`${myQueue()}.extra`, clientQueueOptions()))).toBe(403);
     const got: ConsumeMessage[] = [];
     await coordinatorChannel.consume(T.chatQueue, (msg) => msg && got.push(msg), { noAck: true });
-    expect(await attempt(mine, (ch) => publish(ch, T.inputExchange, T.chatRoutingKey, { userId: me.clientId }))).toBe('ok');
+    expect(await tryOn(mine, (ch) => publish(ch, T.inputExchange, T.chatRoutingKey, { userId: me.clientId }))).toBe('ok');
     await waitFor(() => got.length === 1, 'the coordinator receives the input');
     expect(got[0]?.properties.userId).toBe(me.clientId);
   });
@@ -146,7 +132,7 @@ describeBroker('secure broker: a client with its own id', () => {
   it('is refused the events exchange until the coordinator binds its id, then only presence and public rooms', async () => {
     await refused(mine, 403, (ch) => ch.bindQueue(myQueue(), T.eventsExchange, 'presence'));
     expect(authority.bind(me.clientId, 'alice')).toBe('bound');
-    expect(await attempt(mine, async (ch) => {
+    expect(await tryOn(mine, async (ch) => {
       await ch.assertQueue(myQueue(), clientQueueOptions());
       await ch.bindQueue(myQueue(), T.eventsExchange, 'presence');
       await ch.bindQueue(myQueue(), T.eventsExchange, 'room.general');
@@ -264,7 +250,7 @@ describeBroker('secure broker: the coordinator and legacy guest', () => {
   });
 
   it('the coordinator declares and uses its namespace, and nothing outside it', async () => {
-    expect(await attempt(coordinator, async (ch) => {
+    expect(await tryOn(coordinator, async (ch) => {
       await declareSecureTopology(ch, T);
       await ch.checkQueue(T.chatQueue);
       await publish(ch, T.eventsExchange, 'presence', { userId: authority.coordinatorUser });
@@ -286,7 +272,7 @@ describeBroker('secure broker: the coordinator and legacy guest', () => {
 
     const guest = await connectAs('guest', 'guest', 'legacy');
     const uuid = randomUUID();
-    expect(await attempt(guest, async (ch) => {
+    expect(await tryOn(guest, async (ch) => {
       await ch.assertQueue(uuid, { exclusive: true, durable: false, autoDelete: false });
       await ch.bindQueue(uuid, LEGACY.replyExchange, uuid);
       await ch.consume(uuid, () => undefined);
@@ -312,7 +298,7 @@ describeBroker('secure broker: the coordinator and legacy guest', () => {
     // name; the message carries no warren userId, which is how the coordinator and clients refuse it.
     const into: ConsumeMessage[] = [];
     await c.consume(T.commandQueue, (msg) => msg && into.push(msg), { noAck: true });
-    expect(await attempt(guest, (ch) => publish(ch, '', T.commandQueue))).toBe('ok');
+    expect(await tryOn(guest, (ch) => publish(ch, '', T.commandQueue))).toBe('ok');
     await waitFor(() => into.length === 1, 'the legacy write arrives');
     expect(into[0]?.properties.userId).toBeUndefined();
   });
