@@ -1,3 +1,5 @@
+import type Database from 'better-sqlite3';
+
 /**
  * The SQLite schema. `num` is never reused (AUTOINCREMENT); `seq` is per room, from rooms.last_seq.
  * `accounts` (account-store.ts) is keyed by the look-alike keys of shared/name-key.ts;
@@ -90,3 +92,13 @@ export const DROPPED_INDEXES: readonly string[] = ['messages_by_session'];
 export const ADDED_COLUMNS: readonly { table: string; column: string; definition: string }[] = [
   { table: 'sessions', column: 'protocol', definition: 'INTEGER NOT NULL DEFAULT 1' },
 ];
+
+/** Creates what is missing and brings a database made by an earlier version up to this schema. */
+export function applySchema(db: Database.Database): void {
+  db.exec(SCHEMA);
+  for (const { table, column, definition } of ADDED_COLUMNS) {
+    const columns = db.prepare<[], { name: string }>(`SELECT name FROM pragma_table_info('${table}')`).all();
+    if (!columns.some((existing) => existing.name === column)) db.exec(`ALTER TABLE ${table} ADD COLUMN ${column} ${definition}`);
+  }
+  for (const index of DROPPED_INDEXES) db.exec(`DROP INDEX IF EXISTS ${index}`);
+}

@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { DEFAULT_ROOM, nameKey, type ChatEvent, type Role } from '../../shared/index.js';
 import { prepareGuestForget, type ForgottenGuest } from './guest-forget.js';
-import { ADDED_COLUMNS, DROPPED_INDEXES, SCHEMA } from './schema.js';
+import { applySchema } from './schema.js';
 import { WalCheckpointer } from './wal-checkpointer.js';
 import { toEvent, toMember, toRoom, type MemberRow, type MessageRow, type RoomRow, type SessionRow } from './rows.js';
 import type { AppendResult, MemberRecord, NewMessage, RoomRecord, SessionRecord, Store, StoredMessage } from './store.js';
@@ -43,9 +43,7 @@ export class SqliteStore implements Store {
     // own when asked (wal-checkpointer.ts), else SQLite's own every 1,000 pages inside a commit.
     // The WAL file is cut back to 64 MB after each one.
     this.db.pragma('journal_size_limit = 67108864');
-    this.db.exec(SCHEMA);
-    addMissingColumns(this.db);
-    for (const index of DROPPED_INDEXES) this.db.exec(`DROP INDEX IF EXISTS ${index}`);
+    applySchema(this.db);
     const db = this.db;
     this.sql = {
       findByClientId: db.prepare<[string, string], MessageRow>('SELECT * FROM messages WHERE session_id = ? AND client_msg_id = ?'),
@@ -352,13 +350,5 @@ export class SqliteStore implements Store {
     this.checkpointer?.stop();
     if (this.db.open) this.flushMarks();
     if (this.db.open) this.db.close();
-  }
-}
-
-/** A database from before a column was added gets it (ALTER TABLE … ADD COLUMN with its default). */
-function addMissingColumns(db: Database.Database): void {
-  for (const { table, column, definition } of ADDED_COLUMNS) {
-    const columns = db.prepare<[], { name: string }>(`SELECT name FROM pragma_table_info('${table}')`).all();
-    if (!columns.some((existing) => existing.name === column)) db.exec(`ALTER TABLE ${table} ADD COLUMN ${column} ${definition}`);
   }
 }
