@@ -87,6 +87,9 @@ describeBroker('attacks on the broker by a logged-in participant', () => {
     await mallory.refused('a fake SESSION_UNKNOWN error on room.general', 403, (ch) => publishConfirmed(ch, T().eventsExchange, 'room.general', { type: 'error', code: 'SESSION_UNKNOWN', message: 'x' }));
     await mallory.refused('a fake kick on presence', 403, (ch) => publishConfirmed(ch, T().eventsExchange, 'presence', { type: 'room.event', event: 'kicked', room: 'general', user: 'alice' }));
     await mallory.refused('a fake message into alice’s queue through amq.default', 403, (ch) => publishConfirmed(ch, '', T().clientQueue(alice.client.clientId), body));
+    // Protocol 2's batch envelope is the coordinator's too: a batch is refused like any other body.
+    await mallory.refused('a fake batch of messages on <ns>.events', 403, (ch) => publishConfirmed(ch, T().eventsExchange, 'room.general', { type: 'batch', items: [body, { ...body, seq: 1_000_001 }] }, { userId: mallory.clientId }));
+    await mallory.refused('a fake batch into alice’s queue through amq.default', 403, (ch) => publishConfirmed(ch, '', T().clientQueue(alice.client.clientId), { type: 'batch', items: [body] }));
     await mallory.refused('input into <ns>.chat through amq.default', 403, (ch) => publishConfirmed(ch, '', T().chatQueue, { type: 'chat', text: 'x' }, { userId: mallory.clientId }));
     await mallory.refused('input with userId = bob’s id', 406, (ch) => publishConfirmed(ch, T().inputExchange, T().chatRoutingKey, { type: 'chat', text: 'forged as bob' }, { userId: bob.client.clientId }));
     await mallory.refused('input with userId = the coordinator', 406, (ch) => publishConfirmed(ch, T().inputExchange, T().commandRoutingKey, { type: 'users' }, { userId: scene.coordinatorUser }));
