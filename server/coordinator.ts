@@ -2,6 +2,7 @@ import { EventEmitter } from 'node:events';
 import type { ConfirmChannel } from 'amqplib';
 import type { ChannelWrapper } from 'amqp-connection-manager';
 import { BrokerConnection, DEFAULT_QUEUE_CAPS, OPEN_BROKER_WARNING, redactUrl, type ConnectionStatus, type QueueCaps } from '../shared/index.js';
+import { partitionQueues } from '../shared/input-partitions.js';
 import { declareSecureTopology, secureTopologyFor, type SecureTopology } from '../shared/secure-topology.js';
 import { SecureBrokerAccess, type SecureBrokerSettings } from './authority/broker-access.js';
 import { MemoryIdentityDirectory } from './authority/index.js';
@@ -64,6 +65,8 @@ export interface CoordinatorOptions {
   topologyCheckMs?: number;
   /** How often start-up tries again after a 406 from a queue an earlier version declared. */
   preconditionRetryMs?: number;
+  /** Input partitions of each kind (shared/input-partitions.ts); the same on every coordinator of a deployment. Default 1. */
+  inputPartitions?: number;
 }
 
 /** What the coordinator does not build itself: an extension (main.ts passes the legacy bridge), and faults for tests. */
@@ -140,8 +143,10 @@ export class Coordinator extends EventEmitter<{ status: [ConnectionStatus]; serv
     });
     const carryOut = (outcome: Parameters<OutcomePublisher['carryOut']>[0]): void => this.inFlight.track(this.publisher.carryOut(outcome));
     this.expiry = new ExpiryScheduler((nums) => carryOut(expireMessages(nums, this.context(new Date(), undefined))));
+    const partitions = options.inputPartitions ?? 1;
     this.input = new InputPipeline({
       topology: this.topology,
+      partitions,
       store: this.store,
       publisher: this.publisher,
       contextFor: (now, replyTo) => this.context(now, replyTo),
@@ -159,7 +164,7 @@ export class Coordinator extends EventEmitter<{ status: [ConnectionStatus]; serv
     });
     if (deps.metrics) {
       const depths = new QueueDepths({
-        queues: { chat: this.topology.chatQueue, commands: this.topology.commandQueue, 'dead-letter': this.topology.deadLetterQueue },
+        queues: inputQueueLabels(this.topology, partitions),
         openChannel: async () => this.connection?.openThrowawayChannel(),
       });
       deps.metrics.attach({
@@ -171,7 +176,8 @@ export class Coordinator extends EventEmitter<{ status: [ConnectionStatus]; serv
     this.keeper = new TopologyKeeper({
       topology: this.topology,
       connection: () => this.connection,
-      declare: (channel) => declareSecureTopology(channel, this.topology, options.queueCaps ?? DEFAULT_QUEUE_CAPS),
+      declare: (channel) => declareSecureTopology(channel, this.topology, options.queueCaps ?? DEFAULT_QUEUE_CAPS, partitions),
+      partitions,
       input: this.input,
       prefetch: options.prefetch,
       logger,
@@ -257,14 +263,15 @@ export class Coordinator extends EventEmitter<{ status: [ConnectionStatus]; serv
   }
 
   /**
-   * What /readyz checks: connected to the broker, the store open, consuming both input queues.
+   * What /readyz checks: connected to the broker, the store open, consuming every input queue
+   * (whether the broker makes this coordinator the active consumer of a partition is its choice).
    * Each is read when asked, never cached.
    */
   readiness(): ReadinessCheck[] {
     return [
       { name: 'broker', check: () => this.connection?.isConnected === true && this.stopping === undefined },
       { name: 'store', check: () => this.sqlite.database.open },
-      { name: 'consuming', check: () => this.input.consuming === 2 },
+      { name: 'consuming', check: () => this.input.consuming === this.input.queueCount },
     ];
   }
 
@@ -299,7 +306,8 @@ export class Coordinator extends EventEmitter<{ status: [ConnectionStatus]; serv
     // One input path in both modes: clients publish to `<ns>.input`, bound to the capped input queues
     // (the keeper declares them with declareSecureTopology and the caps, and starts consuming).
     if (!(await this.keeper.setup(channel))) return;
-    this.logger.info(`serving ${this.topology.chatQueue} and ${this.topology.commandQueue}`);
+    const partitions = this.options.inputPartitions ?? 1;
+    this.logger.info(partitions === 1 ? `serving ${this.topology.chatQueue} and ${this.topology.commandQueue}` : `serving ${this.topology.chatQueue} and ${this.topology.commandQueue} in ${partitions} partitions each`);
     this.emit('serving');
   }
 
@@ -339,4 +347,14 @@ export class Coordinator extends EventEmitter<{ status: [ConnectionStatus]; serv
       this.logger.warn(`broker ${url} unavailable (${status.reason}); retrying in ${status.delayMs} ms (attempt ${status.attempt})`);
     } else if (status.state === 'failed') this.logger.error(status.error.message);
   }
+}
+
+/** The queues /metrics reports the depth of, by label: `chat`, `commands` (partition 0), `chat.1`, … and `dead-letter`. */
+function inputQueueLabels(topology: SecureTopology, partitions: number): Record<string, string> {
+  const labels: Record<string, string> = {};
+  for (const [label, kind] of [['chat', 'chat'], ['commands', 'command']] as const) {
+    for (const [i, queue] of partitionQueues(topology, kind, partitions).entries()) labels[i === 0 ? label : `${label}.${i}`] = queue;
+  }
+  labels['dead-letter'] = topology.deadLetterQueue;
+  return labels;
 }

@@ -9,13 +9,16 @@ export const MAX_DELIVERIES = 5;
  * Arguments of the two input queues. Both the coordinator and every client declare these queues,
  * with exactly these arguments, so a message sent before the coordinator's first start waits in
  * the queue instead of being dropped. Quorum queues: replicated when clustered, and they count
- * deliveries, which is what bounds redelivery.
+ * deliveries, which is what bounds redelivery. Single active consumer: input-partitions.ts.
  */
 export function inputQueueOptions(topology: Topology): Options.AssertQueue {
   return {
     durable: true,
     arguments: {
       'x-queue-type': 'quorum',
+      // One consumer at a time, the others waiting: several coordinators never handle one
+      // partition's inputs side by side (order kept), and a dead one's partition moves on at once.
+      'x-single-active-consumer': true,
       'x-delivery-limit': MAX_DELIVERIES,
       'x-dead-letter-exchange': topology.deadLetterExchange,
     },

@@ -18,3 +18,4 @@ export * from './broker-failure.js';
 export * from './password-policy.js';
 export * from './queue-caps.js';
 export * from './delivery-batch.js';
+export * from './input-partitions.js';

@@ -1,5 +1,6 @@
 import type { Options } from 'amqplib';
 import { inputQueueOptions } from './declare.js';
+import { PARTITION_EXCHANGE_ARGUMENTS, partitionExchange, partitionQueues, type InputKind } from './input-partitions.js';
 import { DEFAULT_QUEUE_CAPS, cappedDeadLetterQueueOptions, inputCapArguments, type QueueCaps } from './queue-caps.js';
 import { topologyFor, type Topology } from './topology.js';
 
@@ -59,22 +60,46 @@ interface Declarer {
   assertExchange(exchange: string, type: string, options?: Options.AssertExchange): Promise<unknown>;
   assertQueue(queue: string, options?: Options.AssertQueue): Promise<unknown>;
   bindQueue(queue: string, source: string, pattern: string): Promise<unknown>;
+  unbindQueue(queue: string, source: string, pattern: string): Promise<unknown>;
+  bindExchange(destination: string, source: string, pattern: string): Promise<unknown>;
+  deleteExchange(exchange: string): Promise<unknown>;
 }
 
 /**
  * Everything the coordinator declares in secure mode (clients declare nothing shared: they have
  * no configure right on shared names). Idempotent against a broker that already holds exactly this.
+ * `partitions` (input-partitions.ts): every coordinator of a deployment must be given the same count.
  */
-export async function declareSecureTopology(channel: Declarer, topology: SecureTopology, caps: QueueCaps = DEFAULT_QUEUE_CAPS): Promise<void> {
+export async function declareSecureTopology(channel: Declarer, topology: SecureTopology, caps: QueueCaps = DEFAULT_QUEUE_CAPS, partitions = 1): Promise<void> {
   await channel.assertExchange(topology.eventsExchange, 'topic', { durable: true });
   await channel.assertExchange(topology.deadLetterExchange, 'fanout', { durable: true });
   await channel.assertQueue(topology.deadLetterQueue, cappedDeadLetterQueueOptions(caps));
   await channel.bindQueue(topology.deadLetterQueue, topology.deadLetterExchange, '');
-  await channel.assertQueue(topology.chatQueue, cappedInputQueueOptions(topology, caps));
-  await channel.assertQueue(topology.commandQueue, cappedInputQueueOptions(topology, caps));
   await channel.assertExchange(topology.inputExchange, 'direct', { durable: true });
-  await channel.bindQueue(topology.chatQueue, topology.inputExchange, topology.chatRoutingKey);
-  await channel.bindQueue(topology.commandQueue, topology.inputExchange, topology.commandRoutingKey);
+  await declareInputPartitions(channel, topology, 'chat', topology.chatRoutingKey, caps, partitions);
+  await declareInputPartitions(channel, topology, 'command', topology.commandRoutingKey, caps, partitions);
+}
+
+/**
+ * One kind's input queues and the path to them. One partition: the queue bound to `<ns>.input`
+ * directly (and a partition exchange left by an earlier, partitioned start removed). Several: a
+ * consistent-hash exchange between them, each queue bound with weight 1, and the direct binding
+ * of a single-queue start removed (otherwise partition 0 would get every input twice). Rebinding
+ * an existing binding is a no-op for the broker, also on the hash exchange (checked on 3.10).
+ */
+async function declareInputPartitions(channel: Declarer, topology: SecureTopology, kind: InputKind, routingKey: string, caps: QueueCaps, partitions: number): Promise<void> {
+  const queues = partitionQueues(topology, kind, partitions);
+  for (const queue of queues) await channel.assertQueue(queue, cappedInputQueueOptions(topology, caps));
+  const exchange = partitionExchange(topology, kind);
+  if (partitions === 1) {
+    await channel.deleteExchange(exchange);
+    await channel.bindQueue(queues[0]!, topology.inputExchange, routingKey);
+    return;
+  }
+  await channel.assertExchange(exchange, 'x-consistent-hash', { durable: true, arguments: { ...PARTITION_EXCHANGE_ARGUMENTS } });
+  for (const queue of queues) await channel.bindQueue(queue, exchange, '1');
+  await channel.bindExchange(exchange, topology.inputExchange, routingKey);
+  await channel.unbindQueue(queues[0]!, topology.inputExchange, routingKey);
 }
 
 interface Remover {
@@ -83,7 +108,9 @@ interface Remover {
 }
 
 /** Undoes `declareSecureTopology` (tests and the benchmark). */
-export async function deleteSecureTopology(channel: Remover, topology: SecureTopology): Promise<void> {
-  for (const queue of [topology.chatQueue, topology.commandQueue, topology.deadLetterQueue]) await channel.deleteQueue(queue);
-  for (const exchange of [topology.inputExchange, topology.eventsExchange, topology.deadLetterExchange]) await channel.deleteExchange(exchange);
+export async function deleteSecureTopology(channel: Remover, topology: SecureTopology, partitions = 1): Promise<void> {
+  const inputQueues = [...partitionQueues(topology, 'chat', partitions), ...partitionQueues(topology, 'command', partitions)];
+  for (const queue of [...inputQueues, topology.deadLetterQueue]) await channel.deleteQueue(queue);
+  const partitionExchanges = partitions > 1 ? [partitionExchange(topology, 'chat'), partitionExchange(topology, 'command')] : [];
+  for (const exchange of [...partitionExchanges, topology.inputExchange, topology.eventsExchange, topology.deadLetterExchange]) await channel.deleteExchange(exchange);
 }

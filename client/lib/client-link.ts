@@ -5,6 +5,7 @@ import {
   BrokerConnection,
   DEFAULT_ROOM,
   ERROR_CODES,
+  PARTITION_HEADER,
   PRESENCE_ROUTING_KEY,
   WarrenError,
   type ConnectionStatus,
@@ -136,6 +137,9 @@ export class ClientLink extends EventEmitter<ClientLinkEvents> {
         persistent: true,
         contentType: 'application/json',
         correlationId: id,
+        // The input partition (shared/input-partitions.ts): all of a client's inputs hash to one
+        // partition, so one coordinator at a time handles them, in the order they were sent.
+        headers: { [PARTITION_HEADER]: this.clientId },
         // Secure mode: the broker refuses a userId that is not our login (406), so this proves who sent it;
         // the coordinator answers on the queue derived from it and ignores any replyTo.
         ...(this.security.mode === 'secure' ? { userId: this.clientId } : { replyTo: this.queue }),

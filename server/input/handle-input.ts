@@ -1,5 +1,5 @@
 import type { ConsumeMessage } from 'amqplib';
-import { ERROR_CODES, decodeChat, decodeCommand, isWarrenError, type ChatSend, type CommandRequest, type Topology } from '../../shared/index.js';
+import { ERROR_CODES, decodeChat, decodeCommand, isWarrenError, type ChatSend, type CommandRequest, type InputKind, type Topology } from '../../shared/index.js';
 import type { Admitted } from '../accounts/admission.js';
 import { handleChat } from '../handlers/chat-handler.js';
 import { handleCommand } from '../handlers/command-handler.js';
@@ -8,7 +8,7 @@ import { refusal } from '../handlers/refusal.js';
 import type { Outcome } from '../outcome.js';
 import type { SenderGuard } from './sender-guard.js';
 
-export type InputKind = 'chat' | 'command';
+export type { InputKind } from '../../shared/index.js';
 
 /** One delivery from an input queue. */
 export interface Input {

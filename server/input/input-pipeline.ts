@@ -1,5 +1,5 @@
 import type { ConfirmChannel, ConsumeMessage } from 'amqplib';
-import type { Topology } from '../../shared/index.js';
+import { partitionQueues, type Topology } from '../../shared/index.js';
 import type { AdmissionDeps } from '../accounts/admission.js';
 import type { InFlight } from '../in-flight.js';
 import type { Logger } from '../logger.js';
@@ -21,6 +21,8 @@ interface Arrived extends Input {
 
 export interface InputPipelineDeps {
   topology: Topology;
+  /** Input partitions of each kind (shared/input-partitions.ts); every one is consumed, the broker picks who is active. */
+  partitions?: number;
   store: Store;
   publisher: OutcomePublisher;
   contextFor: ContextFor;
@@ -42,7 +44,9 @@ export interface InputPipelineDeps {
  * Whatever fails before the ack hands the input back to the queue.
  */
 export class InputPipeline {
-  private consumers: { channel: ConfirmChannel; tags: Map<InputKind, string> } | undefined;
+  private consumers: { channel: ConfirmChannel; tags: Map<string, string> } | undefined;
+  /** Every input queue this coordinator consumes, with its kind. */
+  private readonly queues: readonly { kind: InputKind; queue: string }[];
   private arrived: Arrived[] = [];
   private stopped = false;
   private readonly gate: AdmissionGate<Arrived> | undefined;
@@ -50,6 +54,13 @@ export class InputPipeline {
 
   constructor(private readonly deps: InputPipelineDeps) {
     this.gate = deps.admission ? new AdmissionGate<Arrived>(deps.admission, (input) => this.arrive(input), deps.logger) : undefined;
+    const partitions = deps.partitions ?? 1;
+    this.queues = (['chat', 'command'] as const).flatMap((kind) => partitionQueues(deps.topology, kind, partitions).map((queue) => ({ kind, queue })));
+  }
+
+  /** How many input queues there are to consume (both kinds, every partition). */
+  get queueCount(): number {
+    return this.queues.length;
   }
 
   /** Run on every (re)opened channel, after the topology is declared. */
@@ -69,12 +80,10 @@ export class InputPipeline {
   async ensureConsuming(channel: ConfirmChannel): Promise<void> {
     const consumers = this.consumers;
     if (this.stopped || consumers?.channel !== channel) return;
-    const { topology } = this.deps;
-    const queueOf: Record<InputKind, string> = { chat: topology.chatQueue, command: topology.commandQueue };
-    for (const kind of ['chat', 'command'] as const) {
-      if (consumers.tags.has(kind)) continue;
-      const { consumerTag } = await channel.consume(queueOf[kind], (msg) => this.onDelivery(kind, queueOf[kind], channel, msg));
-      consumers.tags.set(kind, consumerTag);
+    for (const { kind, queue } of this.queues) {
+      if (consumers.tags.has(queue)) continue;
+      const { consumerTag } = await channel.consume(queue, (msg) => this.onDelivery(kind, queue, channel, msg));
+      consumers.tags.set(queue, consumerTag);
     }
   }
 
@@ -100,7 +109,7 @@ export class InputPipeline {
   private onDelivery(kind: InputKind, queue: string, channel: ConfirmChannel, msg: ConsumeMessage | null): void {
     if (!msg) {
       // amqplib's sign that the broker cancelled the consumer (queue deleted): not silent.
-      if (this.consumers?.channel === channel) this.consumers.tags.delete(kind);
+      if (this.consumers?.channel === channel) this.consumers.tags.delete(queue);
       if (!this.stopped) this.deps.onCancelled?.(queue);
       return;
     }

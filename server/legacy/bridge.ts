@@ -266,7 +266,7 @@ export class LegacyBridge implements CoordinatorExtension {
     const host = this.host;
     if (!host || this.stopping) return;
     const ctx = host.context(new Date());
-    if (ctx.registry.find(session.nameKey) !== session) return;
+    if (ctx.registry.find(session.nameKey)?.sessionId !== session.sessionId) return;
     host.logger.info(`legacy client of ${session.name} is gone (its queue ${session.clientId} no longer exists); name freed`);
     this.track(this.submit(departure(session, 'timeout', ctx)));
   }

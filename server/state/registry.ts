@@ -1,35 +1,29 @@
 import { randomBytes, randomUUID } from 'node:crypto';
-import { ERROR_CODES, FIRST_PROTOCOL_VERSION, PROTOCOL_VERSION, WarrenError, checkUserName, nameKey, type UserInfo } from '../../shared/index.js';
-import { LookalikeIndex } from '../lookalike-index.js';
-import type { SessionRecord, Store } from '../store/store.js';
+import { ERROR_CODES, FIRST_PROTOCOL_VERSION, PROTOCOL_VERSION, WarrenError, checkUserName, lookalikeKeys, nameKey, type UserInfo } from '../../shared/index.js';
+import type { LiveSession, Store } from '../store/store.js';
 
-export interface Session extends SessionRecord {
-  /** Milliseconds since the epoch of the last sign of life from this client. */
-  lastSeenMs: number;
-}
+/** A live session: who holds a name, where to reach them, and their last sign of life (ms since the epoch). */
+export type Session = LiveSession;
 
 export type LoginResult = { session: Session; resumed: boolean };
 
 /**
  * Who holds which name. A name is taken while anyone online holds it or a name that looks like it
  * (case, Unicode confusables: `ALICE`, `аlice` with a Cyrillic а, `a1ice`); a session is proven by its token.
- * Kept in memory for speed and written through to the store, so a restarted coordinator keeps
- * every session (each gets a fresh timeout from the restart on).
+ *
+ * The store is the registry's memory (store/session-table.ts): several coordinators sharing one
+ * store see the same sessions, a name claimed through one is taken for all (the store's unique
+ * look-alike keys decide a race), and a session logged in through one coordinator is served by
+ * whichever takes its input next. A restarted coordinator keeps every session: none expires before
+ * the coordinator has been reachable for a whole timeout (server/sweeps/session-sweep.ts).
  */
 export class Registry {
-  private readonly byKey = new Map<string, Session>();
-  private readonly byToken = new Map<string, Session>();
-  private readonly lookalikes = new LookalikeIndex<Session>();
-  /** Sessions whose client speaks a protocol older than this coordinator's (no batched deliveries). */
-  private olderClients = 0;
-  private readonly byQueue = new Map<string, Session>();
-
   constructor(
     private readonly store: Store,
     private readonly timeoutMs: number,
     nowMs: number,
   ) {
-    for (const record of store.sessions()) this.index({ ...record, lastSeenMs: nowMs });
+    store.sessionTable.startOver(lookalikeKeys, nowMs);
   }
 
   /**
@@ -39,33 +33,29 @@ export class Registry {
   login(rawName: string, clientId: string, replyQueue: string, now: Date, protocol: number = FIRST_PROTOCOL_VERSION): LoginResult {
     const check = checkUserName(rawName);
     if (!check.ok) throw new WarrenError(check.code, `invalid name: ${check.reason}`);
-    const key = nameKey(check.name);
-    const holder = this.lookalikes.holderOf(check.name);
-    if (holder) {
-      if (holder.clientId === clientId && holder.name === check.name) {
-        holder.lastSeenMs = now.getTime();
-        return { session: holder, resumed: true };
-      }
-      throw new WarrenError(ERROR_CODES.NAME_TAKEN, `the name "${holder.name}" is taken; choose another`);
-    }
+    const existing = this.resumeOrRefuse(check.name, clientId, now);
+    if (existing) return { session: existing, resumed: true };
+    const keys = lookalikeKeys(check.name);
     const session: Session = {
       sessionId: randomUUID(),
       token: randomBytes(24).toString('base64url'),
       name: check.name,
-      nameKey: key,
+      nameKey: nameKey(check.name),
       clientId,
       replyQueue,
       since: now.toISOString(),
       protocol,
       lastSeenMs: now.getTime(),
     };
-    this.store.saveSession(session);
-    this.index(session);
-    return { session, resumed: false };
+    if (this.store.sessionTable.claim({ ...session, lookalikeKey: keys.key, typedKey: keys.typedKey })) return { session, resumed: false };
+    // Another coordinator claimed the name (or one like it) since we looked: it is theirs, or ours after all.
+    const claimed = this.resumeOrRefuse(check.name, clientId, now);
+    if (claimed) return { session: claimed, resumed: true };
+    throw new WarrenError(ERROR_CODES.NAME_TAKEN, `the name "${check.name}" is taken; choose another`);
   }
 
   authenticate(token: string): Session {
-    const session = this.byToken.get(token);
+    const session = this.withToken(token);
     if (!session) {
       throw new WarrenError(ERROR_CODES.SESSION_UNKNOWN, 'unknown or expired session; log in again');
     }
@@ -74,47 +64,48 @@ export class Registry {
 
   /** The session of this token, if any (no refusal: for checks made before a handler runs). */
   withToken(token: string): Session | undefined {
-    return this.byToken.get(token);
+    return this.store.sessionTable.find('token', token);
   }
 
   /** The online session holding this name, if any. */
   find(key: string): Session | undefined {
-    return this.byKey.get(key);
+    return this.store.sessionTable.find('nameKey', key);
   }
 
+  /**
+   * A sign of life. Written to the store when the stored time is a quarter of the timeout old (a
+   * heartbeat comes every third of it), so a chat message between heartbeats costs no write.
+   */
   touch(session: Session, now: Date): void {
-    session.lastSeenMs = now.getTime();
+    const nowMs = now.getTime();
+    if (nowMs - session.lastSeenMs < this.timeoutMs / 4) return;
+    session.lastSeenMs = nowMs;
+    this.store.sessionTable.touch(session.sessionId, nowMs);
   }
 
-  remove(session: Session): void {
-    if (this.byToken.get(session.token) !== session) return;
-    this.byToken.delete(session.token);
-    this.byKey.delete(session.nameKey);
-    if (this.byQueue.get(session.replyQueue) === session) this.byQueue.delete(session.replyQueue);
-    if (session.protocol < PROTOCOL_VERSION) this.olderClients -= 1;
-    this.lookalikes.release(session);
-    this.store.deleteSession(session.sessionId);
+  /** Ends a session; false if it had ended already (another coordinator's sweep, a second logout). */
+  remove(session: Session): boolean {
+    return this.store.sessionTable.remove(session.sessionId);
   }
 
   /** Sessions silent for longer than the timeout. */
   expired(now: Date): Session[] {
-    const cutoff = now.getTime() - this.timeoutMs;
-    return [...this.byToken.values()].filter((session) => session.lastSeenMs < cutoff);
+    return this.store.sessionTable.silentSince(now.getTime() - this.timeoutMs);
   }
 
   /** Every live session. */
   sessions(): Session[] {
-    return [...this.byToken.values()];
+    return this.store.sessionTable.all();
   }
 
   online(): UserInfo[] {
-    return [...this.byToken.values()]
+    return this.sessions()
       .map((session) => ({ name: session.name, since: session.since }))
       .sort((a, b) => a.name.localeCompare(b.name));
   }
 
   get size(): number {
-    return this.byToken.size;
+    return this.store.sessionTable.count();
   }
 
   /**
@@ -122,21 +113,25 @@ export class Registry {
    * queue, whose own client decides; none: a room's events, which every client online receives.
    */
   takesBatches(queue?: string): boolean {
-    if (queue === undefined) return this.olderClients === 0;
-    const session = this.byQueue.get(queue);
+    if (queue === undefined) return this.store.sessionTable.olderThan(PROTOCOL_VERSION) === 0;
+    const session = this.store.sessionTable.find('replyQueue', queue);
     return session !== undefined && session.protocol >= PROTOCOL_VERSION;
-  }
-
-  private index(session: Session): void {
-    this.byKey.set(session.nameKey, session);
-    this.byToken.set(session.token, session);
-    this.byQueue.set(session.replyQueue, session);
-    if (session.protocol < PROTOCOL_VERSION) this.olderClients += 1;
-    this.lookalikes.claim(session.name, session);
   }
 
   /** The online session holding `name` or a name that looks like it. */
   holderOf(name: string): Session | undefined {
-    return this.lookalikes.holderOf(name);
+    const keys = lookalikeKeys(name);
+    return this.store.sessionTable.holderOf(keys.key, keys.typedKey);
+  }
+
+  /** The holder of `name` or a look-alike: this client's own session of this very name (touched), or a refusal. */
+  private resumeOrRefuse(name: string, clientId: string, now: Date): Session | undefined {
+    const holder = this.holderOf(name);
+    if (!holder) return undefined;
+    if (holder.clientId === clientId && holder.name === name) {
+      this.touch(holder, now);
+      return holder;
+    }
+    throw new WarrenError(ERROR_CODES.NAME_TAKEN, `the name "${holder.name}" is taken; choose another`);
   }
 }

@@ -36,17 +36,6 @@ export interface MemberRow {
   role: Role;
 }
 
-export interface SessionRow {
-  session_id: string;
-  token: string;
-  name: string;
-  name_key: string;
-  client_id: string;
-  reply_queue: string;
-  since: string;
-  protocol: number;
-}
-
 export const toEvent = (row: MessageRow): ChatEvent => ({
   type: 'message',
   room: row.room,

@@ -91,7 +91,20 @@ export const DROPPED_INDEXES: readonly string[] = ['messages_by_session'];
 /** Columns added after a table was first created: added to a database made before them. */
 export const ADDED_COLUMNS: readonly { table: string; column: string; definition: string }[] = [
   { table: 'sessions', column: 'protocol', definition: 'INTEGER NOT NULL DEFAULT 1' },
+  // Look-alike keys (shared/name-key.ts) and the last sign of life: the store, not a coordinator's
+  // memory, says who holds a name and who went silent (several coordinators share it).
+  { table: 'sessions', column: 'lookalike_key', definition: 'TEXT' },
+  { table: 'sessions', column: 'typed_key', definition: 'TEXT' },
+  { table: 'sessions', column: 'last_seen_ms', definition: 'INTEGER' },
 ];
+
+/** Indexes on added columns: made after the columns exist (a database of an earlier version gets them then). */
+export const ADDED_INDEXES = `
+CREATE UNIQUE INDEX IF NOT EXISTS sessions_by_lookalike ON sessions (lookalike_key);
+CREATE UNIQUE INDEX IF NOT EXISTS sessions_by_typed_key ON sessions (typed_key);
+CREATE INDEX IF NOT EXISTS sessions_by_reply_queue ON sessions (reply_queue);
+CREATE INDEX IF NOT EXISTS sessions_by_last_seen ON sessions (last_seen_ms);
+`;
 
 /** Creates what is missing and brings a database made by an earlier version up to this schema. */
 export function applySchema(db: Database.Database): void {
@@ -101,4 +114,5 @@ export function applySchema(db: Database.Database): void {
     if (!columns.some((existing) => existing.name === column)) db.exec(`ALTER TABLE ${table} ADD COLUMN ${column} ${definition}`);
   }
   for (const index of DROPPED_INDEXES) db.exec(`DROP INDEX IF EXISTS ${index}`);
+  db.exec(ADDED_INDEXES);
 }

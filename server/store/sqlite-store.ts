@@ -4,9 +4,10 @@ import Database from 'better-sqlite3';
 import { DEFAULT_ROOM, nameKey, type ChatEvent, type Role } from '../../shared/index.js';
 import { prepareGuestForget, type ForgottenGuest } from './guest-forget.js';
 import { applySchema } from './schema.js';
+import { prepareSessionTable, type SessionTable } from './session-table.js';
 import { WalCheckpointer } from './wal-checkpointer.js';
-import { toEvent, toMember, toRoom, type MemberRow, type MessageRow, type RoomRow, type SessionRow } from './rows.js';
-import type { AppendResult, MemberRecord, NewMessage, RoomRecord, SessionRecord, Store, StoredMessage } from './store.js';
+import { toEvent, toMember, toRoom, type MemberRow, type MessageRow, type RoomRow } from './rows.js';
+import type { AppendResult, MemberRecord, NewMessage, RoomRecord, Store, StoredMessage } from './store.js';
 
 /** How often the checkpoint thread copies the WAL back (a PASSIVE checkpoint, cheap when there is little). */
 const CHECKPOINT_INTERVAL_MS = 500;
@@ -26,6 +27,7 @@ export class SqliteStore implements Store {
   private toMark = new Set<number>();
   private markTimer: NodeJS.Timeout | undefined;
   private checkpointer: WalCheckpointer | undefined;
+  readonly sessionTable: SessionTable;
 
   /**
    * `backgroundCheckpoints`: checkpoint on a thread of its own (the coordinator does; tests and
@@ -95,12 +97,6 @@ export class SqliteStore implements Store {
       markDelivered: db.prepare<[number, string, string, number]>(
         'UPDATE members SET delivered_seq = MAX(delivered_seq, ?) WHERE room = ? AND name_key = ? AND ? > 0',
       ),
-      saveSession: db.prepare(
-        `INSERT OR REPLACE INTO sessions (session_id, token, name, name_key, client_id, reply_queue, since, protocol)
-         VALUES (@sessionId, @token, @name, @nameKey, @clientId, @replyQueue, @since, @protocol)`,
-      ),
-      deleteSession: db.prepare<[string]>('DELETE FROM sessions WHERE session_id = ?'),
-      sessions: db.prepare<[], SessionRow>('SELECT * FROM sessions ORDER BY since'),
       getFlag: db.prepare<[string], { value: string }>('SELECT value FROM flags WHERE key = ?'),
       setFlag: db.prepare<[string, string]>('INSERT OR REPLACE INTO flags (key, value) VALUES (?, ?)'),
     };
@@ -112,6 +108,7 @@ export class SqliteStore implements Store {
     });
     this.markAll = db.transaction(() => this.writeMarks());
     this.forgetGuestTx = db.transaction(prepareGuestForget(db));
+    this.sessionTable = prepareSessionTable(db);
     this.createRoom({ name: DEFAULT_ROOM, kind: 'public', createdBy: null, createdAt: new Date(0).toISOString(), ttlMs: null });
     if (options.backgroundCheckpoints) {
       this.db.pragma('wal_autocheckpoint = 0');
@@ -315,27 +312,6 @@ export class SqliteStore implements Store {
 
   forgetGuest(key: string): ForgottenGuest {
     return this.forgetGuestTx.immediate(key);
-  }
-
-  saveSession(session: SessionRecord): void {
-    this.sql.saveSession.run(session);
-  }
-
-  deleteSession(sessionId: string): void {
-    this.sql.deleteSession.run(sessionId);
-  }
-
-  sessions(): SessionRecord[] {
-    return this.sql.sessions.all().map((row) => ({
-      sessionId: row.session_id,
-      token: row.token,
-      name: row.name,
-      nameKey: row.name_key,
-      clientId: row.client_id,
-      replyQueue: row.reply_queue,
-      since: row.since,
-      protocol: row.protocol,
-    }));
   }
 
   getFlag(key: string): string | undefined {

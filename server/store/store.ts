@@ -1,5 +1,6 @@
 import type { ChatEvent, Role, RoomKind } from '../../shared/index.js';
 import type { ForgottenGuest } from './guest-forget.js';
+import type { SessionTable } from './session-table.js';
 
 /** A session as the coordinator keeps it: who holds which name, and where to reach them. */
 export interface SessionRecord {
@@ -12,6 +13,17 @@ export interface SessionRecord {
   since: string;
   /** The wire protocol the client said it speaks at login (1 when it said nothing). */
   protocol: number;
+}
+
+/** A session with its last sign of life (milliseconds since the epoch), as the store keeps it. */
+export interface LiveSession extends SessionRecord {
+  lastSeenMs: number;
+}
+
+/** A new session with the look-alike keys of its name, which the store keeps unique. */
+export interface SessionClaim extends LiveSession {
+  lookalikeKey: string;
+  typedKey: string;
 }
 
 export interface NewMessage {
@@ -98,10 +110,8 @@ export interface Store {
    * it in the batch that ends the guest's session.
    */
   forgetGuest(nameKey: string): ForgottenGuest;
-  // Sessions
-  saveSession(session: SessionRecord): void;
-  deleteSession(sessionId: string): void;
-  sessions(): SessionRecord[];
+  // Sessions: who holds which name (session-table.ts; the registry is its only user)
+  readonly sessionTable: SessionTable;
   // Settings that must survive a restart (the activation of the chat)
   getFlag(key: string): string | undefined;
   setFlag(key: string, value: string): void;

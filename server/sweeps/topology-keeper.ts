@@ -1,5 +1,5 @@
 import type { ConfirmChannel } from 'amqplib';
-import type { BrokerConnection, Topology } from '../../shared/index.js';
+import { partitionExchange, partitionQueues, type BrokerConnection, type Topology } from '../../shared/index.js';
 import { explainInequivalentQueue, inequivalentQueue } from '../broker/precondition.js';
 import type { Logger } from '../logger.js';
 import { TOPOLOGY_EVENT_KEYS, TopologyWatch, type WatchedBinding, type WatchedTopology } from './topology-watch.js';
@@ -18,6 +18,8 @@ export interface TopologyKeeperDeps {
   checkIntervalMs: number;
   preconditionRetryMs: number;
   stopping: () => boolean;
+  /** Input partitions of each kind (shared/input-partitions.ts); default 1. */
+  partitions?: number;
 }
 
 /**
@@ -34,7 +36,7 @@ export class TopologyKeeper {
 
   constructor(private readonly deps: TopologyKeeperDeps) {
     this.watch = new TopologyWatch({
-      watched: watchedTopology(deps.topology),
+      watched: watchedTopology(deps.topology, deps.partitions ?? 1),
       openChannel: async () => deps.connection()?.openThrowawayConfirmChannel(),
       restore: () => this.restore(),
       logger: deps.logger,
@@ -129,16 +131,31 @@ export class TopologyKeeper {
   }
 }
 
-/** The coordinator's names: its queues, exchanges and the bindings it makes (secure mode adds `<ns>.input`). */
-export function watchedTopology(topology: Topology & { inputExchange?: string; chatRoutingKey?: string; commandRoutingKey?: string }): WatchedTopology {
+/**
+ * The coordinator's names: its queues, exchanges and the bindings it makes (secure mode adds
+ * `<ns>.input`). With several partitions, the bindings of the partition exchanges are bound again
+ * on each check rather than probed: a probe through a consistent-hash exchange reaches one
+ * partition of the exchange's choosing, so it cannot tell which binding is gone.
+ */
+export function watchedTopology(topology: Topology & { inputExchange?: string; chatRoutingKey?: string; commandRoutingKey?: string }, partitions = 1): WatchedTopology {
   const exchanges = [topology.eventsExchange, topology.deadLetterExchange];
   const bindings: WatchedBinding[] = [{ queue: topology.deadLetterQueue, exchange: topology.deadLetterExchange, routingKey: '', rebind: true }];
+  const chatQueues = partitionQueues(topology, 'chat', partitions);
+  const commandQueues = partitionQueues(topology, 'command', partitions);
   if (topology.inputExchange && topology.chatRoutingKey && topology.commandRoutingKey) {
     exchanges.push(topology.inputExchange);
-    bindings.push(
-      { queue: topology.chatQueue, exchange: topology.inputExchange, routingKey: topology.chatRoutingKey },
-      { queue: topology.commandQueue, exchange: topology.inputExchange, routingKey: topology.commandRoutingKey },
-    );
+    if (partitions === 1) {
+      bindings.push(
+        { queue: topology.chatQueue, exchange: topology.inputExchange, routingKey: topology.chatRoutingKey },
+        { queue: topology.commandQueue, exchange: topology.inputExchange, routingKey: topology.commandRoutingKey },
+      );
+    } else {
+      for (const [kind, queues] of [['chat', chatQueues], ['command', commandQueues]] as const) {
+        const exchange = partitionExchange(topology, kind);
+        exchanges.push(exchange);
+        for (const queue of queues) bindings.push({ queue, exchange, routingKey: '1', rebind: true });
+      }
+    }
   }
-  return { queues: [topology.chatQueue, topology.commandQueue, topology.deadLetterQueue], exchanges, bindings };
+  return { queues: [...chatQueues, ...commandQueues, topology.deadLetterQueue], exchanges, bindings };
 }

@@ -2,6 +2,7 @@ import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import Database from 'better-sqlite3';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { lookalikeKeys } from '../../shared/index.js';
 import { SqliteStore } from '../../server/store/sqlite-store.js';
 import type { NewMessage, SessionRecord } from '../../server/store/store.js';
 
@@ -164,31 +165,53 @@ describe('SqliteStore: messages of a session', () => {
 });
 
 describe('SqliteStore: sessions', () => {
-  it('saves, lists and deletes sessions', () => {
-    const alice = session();
-    const bob = session({ sessionId: 'session-b', token: 'token-of-bob-0123456789', name: 'bob', nameKey: 'bob', since: '2024-05-01T12:01:00.000Z' });
-    store.saveSession(alice);
-    store.saveSession(bob);
-    expect(store.sessions()).toEqual([alice, bob]);
-    store.deleteSession(alice.sessionId);
-    expect(store.sessions()).toEqual([bob]);
+  const claim = (overrides: Partial<SessionRecord> = {}, lastSeenMs = 1000) => {
+    const record = session(overrides);
+    const keys = lookalikeKeys(record.name);
+    return { ...record, lastSeenMs, lookalikeKey: keys.key, typedKey: keys.typedKey };
+  };
+
+  it('claims, finds, lists and removes sessions', () => {
+    const alice = claim();
+    const bob = claim({ sessionId: 'session-b', token: 'token-of-bob-0123456789', name: 'bob', nameKey: 'bob', since: '2024-05-01T12:01:00.000Z', replyQueue: 'ns.client.b' });
+    expect(store.sessionTable.claim(alice)).toBe(true);
+    expect(store.sessionTable.claim(bob)).toBe(true);
+    const live = ({ lookalikeKey: _key, typedKey: _typed, ...rest }: ReturnType<typeof claim>) => rest;
+    expect(store.sessionTable.all()).toEqual([live(alice), live(bob)]);
+    expect(store.sessionTable.find('token', bob.token)).toEqual(live(bob));
+    expect(store.sessionTable.find('replyQueue', 'ns.client.b')).toEqual(live(bob));
+    expect(store.sessionTable.count()).toBe(2);
+    expect(store.sessionTable.remove(alice.sessionId)).toBe(true);
+    expect(store.sessionTable.remove(alice.sessionId)).toBe(false);
+    expect(store.sessionTable.all()).toEqual([live(bob)]);
   });
 
-  it('never holds two sessions for one name key: the newer replaces the older', () => {
-    store.saveSession(session());
-    store.saveSession(session({ sessionId: 'session-x', token: 'another-token-0123456789' }));
-    expect(store.sessions().map((s) => s.sessionId)).toEqual(['session-x']);
+  it('refuses a second claim of a name or a look-alike of it, whatever the session', () => {
+    expect(store.sessionTable.claim(claim())).toBe(true);
+    expect(store.sessionTable.claim(claim({ sessionId: 'session-x', token: 'another-token-0123456789' }))).toBe(false);
+    expect(store.sessionTable.claim(claim({ sessionId: 'session-y', token: 'third-token-0123456789', name: 'ALICE', nameKey: 'alice-upper' }))).toBe(false);
+    expect(store.sessionTable.all().map((s) => s.sessionId)).toEqual(['session-a']);
+  });
+
+  it('moves a last-seen time only forward, and lists the sessions silent since a time', () => {
+    store.sessionTable.claim(claim({}, 5000));
+    store.sessionTable.touch('session-a', 4000);
+    expect(store.sessionTable.silentSince(5000)).toEqual([]);
+    expect(store.sessionTable.silentSince(5001).map((s) => s.lastSeenMs)).toEqual([5000]);
+    store.sessionTable.touch('session-a', 9000);
+    expect(store.sessionTable.silentSince(5001)).toEqual([]);
   });
 });
 
 describe('SqliteStore: persistence', () => {
   it('keeps messages, sequence numbers and sessions across a restart', () => {
     const first = store.appendMessage(newMessage({ clientMsgId: 'm1' })).event;
-    store.saveSession(session());
+    const keys = lookalikeKeys(session().name);
+    store.sessionTable.claim({ ...session(), lastSeenMs: 1, lookalikeKey: keys.key, typedKey: keys.typedKey });
     store.close();
     store = new SqliteStore(join(dir, 'data'));
     expect(store.history('general', { limit: 10 })).toEqual([first]);
-    expect(store.sessions()).toEqual([session()]);
+    expect(store.sessionTable.all()).toEqual([{ ...session(), lastSeenMs: 1 }]);
     expect(store.appendMessage(newMessage()).event.seq).toBe(2);
     expect(store.appendMessage(newMessage({ clientMsgId: 'm1' })).duplicate).toBe(true);
   });
@@ -205,9 +228,15 @@ describe('SqliteStore: persistence', () => {
     db.prepare('INSERT INTO sessions VALUES (@sessionId, @token, @name, @nameKey, @clientId, @replyQueue, @since)').run(record);
     db.close();
     store = new SqliteStore(older);
-    expect(store.sessions()).toEqual([{ ...record, protocol: 1 }]);
-    store.saveSession(session({ sessionId: 'session-b', token: 'token-b-0123456789012345', nameKey: 'bob', name: 'Bob' }));
-    expect(store.sessions().map((saved) => saved.protocol)).toEqual([1, 2]);
+    expect(store.sessionTable.all()).toEqual([{ ...record, protocol: 1, lastSeenMs: 0 }]);
+    // A session of that version gets its look-alike keys at the next start: its name is then taken.
+    store.sessionTable.startOver(lookalikeKeys, 7000);
+    expect(store.sessionTable.find('token', record.token)).toMatchObject({ lastSeenMs: 7000 });
+    const keys = lookalikeKeys('ALICE');
+    expect(store.sessionTable.claim({ ...session({ sessionId: 'session-c', token: 'token-c-0123456789012345', name: 'ALICE', nameKey: 'alice2' }), lastSeenMs: 1, lookalikeKey: keys.key, typedKey: keys.typedKey })).toBe(false);
+    const bob = lookalikeKeys('Bob');
+    store.sessionTable.claim({ ...session({ sessionId: 'session-b', token: 'token-b-0123456789012345', nameKey: 'bob', name: 'Bob' }), lastSeenMs: 1, lookalikeKey: bob.key, typedKey: bob.typedKey });
+    expect(store.sessionTable.all().map((saved) => saved.protocol)).toEqual([1, 2]);
   });
 
   it('closes idempotently', () => {
