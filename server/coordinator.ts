@@ -13,7 +13,7 @@ import { InFlight } from './in-flight.js';
 import { InputPipeline } from './input/input-pipeline.js';
 import { SenderGuard } from './input/sender-guard.js';
 import { ChatLog } from './log/chat-log.js';
-import { repairChatLog } from './log/chat-log-repair.js';
+import { loggedInFolder, repairChatLog } from './log/chat-log-repair.js';
 import type { Logger } from './logger.js';
 import type { CoordinatorMetrics } from './observability/coordinator-metrics.js';
 import type { ReadinessCheck } from './observability/metrics-server.js';
@@ -65,6 +65,8 @@ export interface CoordinatorOptions {
   topologyCheckMs?: number;
   /** How often start-up tries again after a 406 from a queue an earlier version declared. */
   preconditionRetryMs?: number;
+  /** The chat log's file name in logDir; `%h` is the host's name (several coordinators sharing one folder). Default chat.log. */
+  chatLogFile?: string;
   /** Input partitions of each kind (shared/input-partitions.ts); the same on every coordinator of a deployment. Default 1. */
   inputPartitions?: number;
 }
@@ -125,7 +127,7 @@ export class Coordinator extends EventEmitter<{ status: [ConnectionStatus]; serv
     this.store = store;
     this.sqlite = store;
     this.accounts = new AccountStore(store.database, options.scrypt);
-    this.chatLog = new ChatLog(options.logDir);
+    this.chatLog = new ChatLog(options.logDir, options.chatLogFile);
     this.registry = new Registry(this.store, options.sessionTimeoutMs, Date.now());
     this.activation = new Activation(this.store, options.minUsers ?? 1);
     this.extension = deps.extension;
@@ -321,6 +323,7 @@ export class Coordinator extends EventEmitter<{ status: [ConnectionStatus]; serv
       topology: this.topology,
       now,
       replyTo,
+      loggedElsewhere: (id) => loggedInFolder(this.chatLog.dir, id),
       limits: {
         historyOnJoin: this.options.historyOnJoin,
         sessionTimeoutMs: this.options.sessionTimeoutMs,

@@ -49,7 +49,8 @@ export function handleChat(message: ChatSend, ctx: HandlerContext): Outcome {
   });
   const outcome = emptyOutcome();
   if (!logged) {
-    outcome.log.push(messageLogEntry(event));
+    // A redelivery of a stored message: its line may be in the log of the coordinator that stored it.
+    if (!(duplicate && ctx.loggedElsewhere?.(event.id))) outcome.log.push(messageLogEntry(event));
     outcome.afterLog = () => ctx.store.markLogged(event.num);
   }
   if (!duplicate && event.expiresAt !== undefined) ctx.expiry.schedule(event.num, event.expiresAt);

@@ -20,4 +20,6 @@ export interface HandlerContext {
   replyTo: string | undefined;
   /** What was decided about this input before the batch (rate limits, password work); absent for work of the coordinator's own. */
   admitted?: Admitted | undefined;
+  /** Whether a chat log of the log folder has this message's line (a redelivery after another coordinator died); absent: no. */
+  loggedElsewhere?: ((id: string) => boolean) | undefined;
 }

@@ -1,4 +1,5 @@
-import { closeSync, openSync, readSync, statSync } from 'node:fs';
+import { closeSync, openSync, readSync, readdirSync, statSync } from 'node:fs';
+import { join } from 'node:path';
 import { messageLogEntry, type ChatLog } from './chat-log.js';
 import type { Store } from '../store/store.js';
 
@@ -35,4 +36,21 @@ function readTail(path: string, bytes: number): string {
     closeSync(fd);
   }
   return buffer.toString('utf8');
+}
+
+/** The chat logs of a folder: every coordinator sharing it writes one (`chat.log`, `chat-<host>.log`). */
+export function chatLogFiles(dir: string): string[] {
+  return readdirSync(dir)
+    .filter((name) => /^chat.*\.log$/.test(name))
+    .sort()
+    .map((name) => join(dir, name));
+}
+
+/**
+ * Whether a line of this message is in the end of any chat log of the folder. For a redelivered
+ * message the store still calls unlogged: the coordinator that stored it may have written its line
+ * and died before marking it (marks are deferred), and then this one must not write a second.
+ */
+export function loggedInFolder(dir: string, id: string): boolean {
+  return chatLogFiles(dir).some((path) => readTail(path, TAIL_BYTES).includes(` id=${id} `));
 }

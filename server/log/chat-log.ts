@@ -1,4 +1,5 @@
 import { closeSync, mkdirSync, openSync, writeSync } from 'node:fs';
+import { hostname } from 'node:os';
 import { join } from 'node:path';
 import type { ChatEvent } from '../../shared/index.js';
 
@@ -149,13 +150,23 @@ export function formatLogLine(entry: LogEntry): string {
   return [entry.serverTs, entry.kind, ...rendered].join(' ');
 }
 
+/** The log's file name by default; several coordinators sharing a log folder each need their own (`%h`). */
+export const DEFAULT_CHAT_LOG_FILE = 'chat.log';
+
+/** A chat log file name with `%h` replaced by this host's name (a container's id under Docker). */
+export function chatLogFileName(pattern: string, host: string = hostname()): string {
+  return pattern.replaceAll('%h', host.replace(/[^A-Za-z0-9._-]/g, '_'));
+}
+
 export class ChatLog {
   readonly path: string;
+  readonly dir: string;
   private fd: number | undefined;
 
-  constructor(logDir: string) {
+  constructor(logDir: string, fileName: string = DEFAULT_CHAT_LOG_FILE) {
     mkdirSync(logDir, { recursive: true });
-    this.path = join(logDir, 'chat.log');
+    this.dir = logDir;
+    this.path = join(logDir, chatLogFileName(fileName));
     this.fd = openSync(this.path, 'a');
   }
 
