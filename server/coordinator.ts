@@ -2,7 +2,8 @@ import { EventEmitter } from 'node:events';
 import type { ConfirmChannel } from 'amqplib';
 import type { ChannelWrapper } from 'amqp-connection-manager';
 import { BrokerConnection, DEFAULT_QUEUE_CAPS, OPEN_BROKER_WARNING, redactUrl, type ConnectionStatus, type QueueCaps } from '../shared/index.js';
-import { partitionQueues } from '../shared/input-partitions.js';
+import { coordinatorsQueue, partitionQueues } from '../shared/input-partitions.js';
+import { closeThrowawayChannel } from '../shared/throwaway-channel.js';
 import { declareSecureTopology, secureTopologyFor, type SecureTopology } from '../shared/secure-topology.js';
 import { SecureBrokerAccess, type SecureBrokerSettings } from './authority/broker-access.js';
 import { MemoryIdentityDirectory } from './authority/index.js';
@@ -11,6 +12,7 @@ import type { CoordinatorExtension, ExtensionHost } from './extension.js';
 import type { HandlerContext } from './handlers/context.js';
 import { InFlight } from './in-flight.js';
 import { InputPipeline } from './input/input-pipeline.js';
+import { PartitionBalancer } from './input/partition-share.js';
 import { SenderGuard } from './input/sender-guard.js';
 import { ChatLog } from './log/chat-log.js';
 import { loggedInFolder, repairChatLog } from './log/chat-log-repair.js';
@@ -101,6 +103,7 @@ export class Coordinator extends EventEmitter<{ status: [ConnectionStatus]; serv
   private readonly inFlight: InFlight;
   private readonly input: InputPipeline;
   private readonly sessions: SessionSweep;
+  private readonly balancer: PartitionBalancer;
   /** Notices and restores what vanished from the broker; `keeper.brokerEvents` is the authority's hook. */
   readonly keeper: TopologyKeeper;
   private connection: BrokerConnection | undefined;
@@ -187,6 +190,14 @@ export class Coordinator extends EventEmitter<{ status: [ConnectionStatus]; serv
       preconditionRetryMs: options.preconditionRetryMs ?? DEFAULT_PRECONDITION_RETRY_MS,
       stopping: () => this.stopping !== undefined,
     });
+    this.balancer = new PartitionBalancer({
+      partitions,
+      kindOf: (queue) => (partitionQueues(this.topology, 'chat', partitions).includes(queue) ? 'chat' : 'command'),
+      coordinators: () => this.coordinatorCount(),
+      activeQueues: () => this.input.activeQueues,
+      release: (queue) => this.input.release(queue),
+      logger,
+    });
     this.sessions = new SessionSweep({
       registry: this.registry,
       store: this.store,
@@ -239,6 +250,7 @@ export class Coordinator extends EventEmitter<{ status: [ConnectionStatus]; serv
     for (const { num, expiresAt } of this.store.expiringMessages()) this.expiry.schedule(num, expiresAt);
     this.sessions.start();
     this.keeper.start();
+    this.balancer.start();
   }
 
   /** Ordered and idempotent: stop consuming, finish in-flight work, close the broker, the log and the store. */
@@ -248,6 +260,7 @@ export class Coordinator extends EventEmitter<{ status: [ConnectionStatus]; serv
   }
 
   private async shutdown(): Promise<void> {
+    this.balancer.stop();
     this.keeper.stop();
     this.sessions.stop();
     this.expiry.stop();
@@ -311,6 +324,17 @@ export class Coordinator extends EventEmitter<{ status: [ConnectionStatus]; serv
     const partitions = this.options.inputPartitions ?? 1;
     this.logger.info(partitions === 1 ? `serving ${this.topology.chatQueue} and ${this.topology.commandQueue}` : `serving ${this.topology.chatQueue} and ${this.topology.commandQueue} in ${partitions} partitions each`);
     this.emit('serving');
+  }
+
+  /** Coordinators consuming the input: the consumers of the roll-call queue (shared/input-partitions.ts). */
+  private async coordinatorCount(): Promise<number | undefined> {
+    const channel = await this.connection?.openThrowawayChannel();
+    if (!channel) return undefined;
+    try {
+      return (await channel.checkQueue(coordinatorsQueue(this.topology))).consumerCount;
+    } finally {
+      await closeThrowawayChannel(channel);
+    }
   }
 
   private context(now: Date, replyTo: string | undefined): HandlerContext {

@@ -36,3 +36,14 @@ export function partitionExchange(topology: Topology, kind: InputKind): string {
 
 /** Arguments of a partition exchange: hash the client's id header, not the routing key (always `chat` or `command`). */
 export const PARTITION_EXCHANGE_ARGUMENTS = { 'hash-header': PARTITION_HEADER } as const;
+
+/**
+ * A queue every coordinator consumes when there are several partitions, and nobody publishes to:
+ * its consumer count is the number of coordinators (a single-active-consumer queue reports only
+ * its active one). Named after the namespace, not durable, gone with the last coordinator.
+ */
+export function coordinatorsQueue(topology: Topology): string {
+  return `${topology.namespace}.coordinators`;
+}
+
+export const COORDINATORS_QUEUE_OPTIONS = { durable: false, autoDelete: true, arguments: { 'x-max-length': 0 } } as const;

@@ -1,6 +1,6 @@
 import type { Options } from 'amqplib';
 import { inputQueueOptions } from './declare.js';
-import { PARTITION_EXCHANGE_ARGUMENTS, partitionExchange, partitionQueues, type InputKind } from './input-partitions.js';
+import { COORDINATORS_QUEUE_OPTIONS, PARTITION_EXCHANGE_ARGUMENTS, coordinatorsQueue, partitionExchange, partitionQueues, type InputKind } from './input-partitions.js';
 import { DEFAULT_QUEUE_CAPS, cappedDeadLetterQueueOptions, inputCapArguments, type QueueCaps } from './queue-caps.js';
 import { topologyFor, type Topology } from './topology.js';
 
@@ -78,6 +78,7 @@ export async function declareSecureTopology(channel: Declarer, topology: SecureT
   await channel.assertExchange(topology.inputExchange, 'direct', { durable: true });
   await declareInputPartitions(channel, topology, 'chat', topology.chatRoutingKey, caps, partitions);
   await declareInputPartitions(channel, topology, 'command', topology.commandRoutingKey, caps, partitions);
+  if (partitions > 1) await channel.assertQueue(coordinatorsQueue(topology), { ...COORDINATORS_QUEUE_OPTIONS, arguments: { ...COORDINATORS_QUEUE_OPTIONS.arguments } });
 }
 
 /**
@@ -110,7 +111,8 @@ interface Remover {
 /** Undoes `declareSecureTopology` (tests and the benchmark). */
 export async function deleteSecureTopology(channel: Remover, topology: SecureTopology, partitions = 1): Promise<void> {
   const inputQueues = [...partitionQueues(topology, 'chat', partitions), ...partitionQueues(topology, 'command', partitions)];
-  for (const queue of [...inputQueues, topology.deadLetterQueue]) await channel.deleteQueue(queue);
+  const coordinators = partitions > 1 ? [coordinatorsQueue(topology)] : [];
+  for (const queue of [...inputQueues, ...coordinators, topology.deadLetterQueue]) await channel.deleteQueue(queue);
   const partitionExchanges = partitions > 1 ? [partitionExchange(topology, 'chat'), partitionExchange(topology, 'command')] : [];
   for (const exchange of [...partitionExchanges, topology.inputExchange, topology.eventsExchange, topology.deadLetterExchange]) await channel.deleteExchange(exchange);
 }

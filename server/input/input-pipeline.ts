@@ -1,5 +1,5 @@
 import type { ConfirmChannel, ConsumeMessage } from 'amqplib';
-import { partitionQueues, type Topology } from '../../shared/index.js';
+import { coordinatorsQueue, partitionQueues, type Topology } from '../../shared/index.js';
 import type { AdmissionDeps } from '../accounts/admission.js';
 import type { InFlight } from '../in-flight.js';
 import type { Logger } from '../logger.js';
@@ -11,6 +11,7 @@ import { PROBE_HEADER } from '../sweeps/topology-watch.js';
 import { AckCoalescer, settle } from './ack-coalescer.js';
 import { AdmissionGate } from './admission-gate.js';
 import type { ContextFor, Input, InputKind } from './handle-input.js';
+import { TAKEOVER_GRACE_MS, TakeoverGrace } from './partition-share.js';
 import { attemptInput, attemptsOf } from './retry-or-dead-letter.js';
 import type { SenderGuard } from './sender-guard.js';
 
@@ -23,6 +24,8 @@ export interface InputPipelineDeps {
   topology: Topology;
   /** Input partitions of each kind (shared/input-partitions.ts); every one is consumed, the broker picks who is active. */
   partitions?: number;
+  /** partition-share.ts; default TAKEOVER_GRACE_MS. */
+  takeoverGraceMs?: number;
   store: Store;
   publisher: OutcomePublisher;
   contextFor: ContextFor;
@@ -51,9 +54,11 @@ export class InputPipeline {
   private stopped = false;
   private readonly gate: AdmissionGate<Arrived> | undefined;
   private readonly acks = new AckCoalescer();
+  private readonly grace: TakeoverGrace<Arrived>;
 
   constructor(private readonly deps: InputPipelineDeps) {
     this.gate = deps.admission ? new AdmissionGate<Arrived>(deps.admission, (input) => this.arrive(input), deps.logger) : undefined;
+    this.grace = new TakeoverGrace<Arrived>(deps.takeoverGraceMs ?? TAKEOVER_GRACE_MS, (input) => this.admit(input));
     const partitions = deps.partitions ?? 1;
     this.queues = (['chat', 'command'] as const).flatMap((kind) => partitionQueues(deps.topology, kind, partitions).map((queue) => ({ kind, queue })));
   }
@@ -71,7 +76,9 @@ export class InputPipeline {
     this.consumers = { channel, tags: new Map() };
     // Its consumers die with it: `consuming` must say so at once (readiness), not after the re-setup.
     channel.once('close', () => {
-      if (this.consumers?.channel === channel) this.consumers = undefined;
+      if (this.consumers?.channel !== channel) return;
+      this.consumers = undefined;
+      for (const { queue } of this.queues) this.grace.released(queue);
     });
     await this.ensureConsuming(channel);
   }
@@ -85,16 +92,51 @@ export class InputPipeline {
       const { consumerTag } = await channel.consume(queue, (msg) => this.onDelivery(kind, queue, channel, msg));
       consumers.tags.set(queue, consumerTag);
     }
+    // Counted, never fed (shared/input-partitions.ts): how the coordinators know how many they are.
+    const roll = coordinatorsQueue(this.deps.topology);
+    if (this.queues.length > 2 && !consumers.tags.has(roll)) {
+      const { consumerTag } = await channel.consume(roll, (msg) => this.onRollCall(roll, channel, msg), { noAck: true });
+      consumers.tags.set(roll, consumerTag);
+    }
   }
 
-  /** Queues with a live consumer of ours (for the topology watch and tests). */
+  /** Input queues with a live consumer of ours (for readiness, the topology watch and tests). */
   get consuming(): number {
-    return this.consumers?.tags.size ?? 0;
+    const tags = this.consumers?.tags;
+    return tags ? this.queues.filter(({ queue }) => tags.has(queue)).length : 0;
+  }
+
+  /** Nothing is published to the roll-call queue; amqplib's null is the broker cancelling our consumer (queue deleted). */
+  private onRollCall(queue: string, channel: ConfirmChannel, msg: ConsumeMessage | null): void {
+    if (msg) return;
+    if (this.consumers?.channel === channel) this.consumers.tags.delete(queue);
+    if (!this.stopped) this.deps.onCancelled?.(queue);
+  }
+
+  /** Partitions this coordinator is the active consumer of, as far as it knows (partition-share.ts). */
+  get activeQueues(): string[] {
+    return this.grace.activeQueues;
+  }
+
+  /**
+   * Gives a partition up to the next coordinator waiting for it: cancel our consumer (what we hold
+   * of it is finished and acked as usual), then subscribe again behind the others.
+   */
+  async release(queue: string): Promise<void> {
+    const consumers = this.consumers;
+    const tag = consumers?.tags.get(queue);
+    if (!consumers || tag === undefined || this.stopped) return;
+    consumers.tags.delete(queue);
+    // Until the cancel is through, what still arrives of it is older than anything the next one gets: handled at once.
+    await consumers.channel.cancel(tag);
+    this.grace.released(queue);
+    await this.ensureConsuming(consumers.channel);
   }
 
   /** Stop taking input; what is in hand is finished (the caller waits for `inFlight`). */
   async stop(): Promise<void> {
     this.stopped = true;
+    this.grace.clear();
     const consumers = this.consumers;
     this.consumers = undefined;
     if (consumers) await Promise.all([...consumers.tags.values()].map((tag) => consumers.channel.cancel(tag).catch(() => undefined)));
@@ -121,7 +163,11 @@ export class InputPipeline {
       return;
     }
     this.acks.received(channel, msg);
-    const input: Arrived = { kind, queue, msg, channel, type: undefined, clientTs: undefined };
+    this.grace.enter(queue, { kind, queue, msg, channel, type: undefined, clientTs: undefined });
+  }
+
+  private admit(input: Arrived): void {
+    if (this.stopped) return;
     if (this.gate) this.gate.enter(input);
     else this.arrive(input);
   }

@@ -7,16 +7,25 @@ import type { Store } from '../store/store.js';
 const TAIL_BYTES = 1024 * 1024;
 
 /**
- * After a crash between storing a message and marking it logged, the store has messages whose
- * log line may or may not have been written. Write the missing ones; mark all as logged.
+ * Messages stored this recently are left alone: another coordinator sharing the store may be
+ * between storing one and writing its line. A message of a crashed coordinator's that young is
+ * either redelivered (and logged then, server/handlers/chat-handler.ts) or was acked, which it
+ * only is once logged; the next start marks it.
  */
-export function repairChatLog(store: Store, chatLog: ChatLog): number {
-  const pending = store.unloggedMessages();
+export const REPAIR_MIN_AGE_MS = 10_000;
+
+/**
+ * After a crash between storing a message and marking it logged, the store has messages whose
+ * log line may or may not have been written, in this coordinator's log or (several coordinators
+ * sharing a log folder) another's. Write the missing ones; mark all as logged.
+ */
+export function repairChatLog(store: Store, chatLog: ChatLog, nowMs: number = Date.now()): number {
+  const pending = store.unloggedMessages().filter((event) => Date.parse(event.serverTs) <= nowMs - REPAIR_MIN_AGE_MS);
   if (pending.length === 0) return 0;
-  const tail = readTail(chatLog.path, TAIL_BYTES);
+  const tails = chatLogFiles(chatLog.dir).map((path) => readTail(path, TAIL_BYTES));
   let written = 0;
   for (const event of pending) {
-    if (!tail.includes(` id=${event.id} `)) {
+    if (!tails.some((tail) => tail.includes(` id=${event.id} `))) {
       chatLog.append(messageLogEntry(event));
       written += 1;
     }

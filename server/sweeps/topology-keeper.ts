@@ -1,5 +1,5 @@
 import type { ConfirmChannel } from 'amqplib';
-import { partitionExchange, partitionQueues, type BrokerConnection, type Topology } from '../../shared/index.js';
+import { coordinatorsQueue, partitionExchange, partitionQueues, type BrokerConnection, type Topology } from '../../shared/index.js';
 import { explainInequivalentQueue, inequivalentQueue } from '../broker/precondition.js';
 import type { Logger } from '../logger.js';
 import { TOPOLOGY_EVENT_KEYS, TopologyWatch, type WatchedBinding, type WatchedTopology } from './topology-watch.js';
@@ -157,5 +157,6 @@ export function watchedTopology(topology: Topology & { inputExchange?: string; c
       }
     }
   }
-  return { queues: [...chatQueues, ...commandQueues, topology.deadLetterQueue], exchanges, bindings };
+  const rollCall = partitions > 1 ? [coordinatorsQueue(topology)] : [];
+  return { queues: [...chatQueues, ...commandQueues, ...rollCall, topology.deadLetterQueue], exchanges, bindings };
 }
