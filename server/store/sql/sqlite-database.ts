@@ -71,7 +71,7 @@ export class SqliteDatabase implements SqlDatabase {
 
   // eslint-disable-next-line @typescript-eslint/no-explicit-any
   transaction<F extends (...args: any[]) => any>(fn: F): SqlTransaction<F> {
-    return this.raw.transaction(fn);
+    return this.raw.transaction(fn) as unknown as SqlTransaction<F>;
   }
 
   /** SQLite only (tests and tools). */
