@@ -10,7 +10,8 @@ import { Activation } from '../../server/state/activation.js';
 import { MemoryRateLimits, type RateRules } from '../../server/rate-limits/rate-limits.js';
 import { Registry } from '../../server/state/registry.js';
 import { AccountStore } from '../../server/store/account-store.js';
-import { SqliteStore } from '../../server/store/sqlite-store.js';
+import { openSqliteStore } from '../../server/store/open-store.js';
+import type { SqlStore } from '../../server/store/sql-store.js';
 import { DEFAULT_ROOM, isWarrenError, topologyFor, type ChatSend, type CommandRequest, type ServerMessage, type Topology } from '../../shared/index.js';
 
 /** The fixed clock every kit starts at; `advance` moves it. */
@@ -26,7 +27,7 @@ type Unsigned<T> = T extends unknown ? Omit<T, 'token' | 'requestId'> & { reques
 export type CommandOf = Unsigned<Exclude<CommandRequest, { type: 'login' }>>;
 
 export interface HandlerKit {
-  store: SqliteStore;
+  store: SqlStore;
   accounts: AccountStore;
   registry: Registry;
   activation: Activation;
@@ -68,7 +69,7 @@ export interface HandlerKitOptions {
  */
 export function handlerKit(options: HandlerKitOptions = {}): HandlerKit {
   const dir = mkdtempSync(join(tmpdir(), 'warren-handlers-'));
-  const store = new SqliteStore(dir);
+  const store = openSqliteStore(dir);
   // The cheapest cost the hash module accepts: the tests check the logic, not the cost.
   const scrypt = { logN: 10, r: 8, p: 1 };
   const accounts = new AccountStore(store.database, scrypt);

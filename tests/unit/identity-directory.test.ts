@@ -3,9 +3,9 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { MemoryIdentityDirectory, type IdentityDirectory } from '../../server/authority/directory.js';
-import { SqliteIdentityDirectory } from '../../server/store/identity-directory.js';
+import { SqlIdentityDirectory } from '../../server/store/identity-directory.js';
 import { IdentityStore } from '../../server/store/identity-store.js';
-import { SqliteStore } from '../../server/store/sqlite-store.js';
+import { openSqliteStore } from '../../server/store/open-store.js';
 
 const newId = (): string => `c-${randomBytes(16).toString('base64url')}`;
 const digestOf = (secret: string): Buffer => createHash('sha256').update(secret).digest();
@@ -19,13 +19,13 @@ interface Subject {
 
 function sqliteSubject(): Subject {
   const dir = mkdtempSync(join(tmpdir(), 'warren-directory-'));
-  let store = new SqliteStore(dir);
+  let store = openSqliteStore(dir);
   return {
-    directory: new SqliteIdentityDirectory(store.database),
+    directory: new SqlIdentityDirectory(store.database),
     reopen: () => {
       store.close();
-      store = new SqliteStore(dir);
-      return new SqliteIdentityDirectory(store.database);
+      store = openSqliteStore(dir);
+      return new SqlIdentityDirectory(store.database);
     },
     done: () => {
       store.close();
@@ -113,14 +113,14 @@ describe('identity directory (sqlite): what a coordinator restart keeps', () => 
 
   it('reads what IdentityStore wrote: its bound id is bound here with the same name', () => {
     const dir = mkdtempSync(join(tmpdir(), 'warren-directory-'));
-    const store = new SqliteStore(dir);
+    const store = openSqliteStore(dir);
     try {
       const identities = new IdentityStore(store.database);
       const id = newId();
       const secret = randomBytes(32).toString('base64url');
       expect(identities.admit(id, secret, T0).ok).toBe(true);
       expect(identities.bind(id, 'carol', 'carol', T0 + 1)).toBe(true);
-      const directory = new SqliteIdentityDirectory(store.database);
+      const directory = new SqlIdentityDirectory(store.database);
       expect(directory.get(id)).toMatchObject({ state: 'bound', name: 'carol' });
       expect(directory.get(id)?.secretDigest.equals(digestOf(secret))).toBe(true);
     } finally {
