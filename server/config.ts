@@ -21,10 +21,24 @@ const httpUrlSchema = z
     }
   }, 'must be an http(s) URL with a host and no credentials');
 
+/** Where the store lives when not in SQLite: a PostgreSQL URL with a host (credentials allowed). */
+const postgresUrlSchema = z
+  .string()
+  .regex(/^postgres(ql)?:\/\/\S+$/, 'must be a postgres:// or postgresql:// URL')
+  .refine((value) => {
+    try {
+      return new URL(value).hostname !== '';
+    } catch {
+      return false;
+    }
+  }, 'must be a postgres:// URL with a host');
+
 export const SERVER_SETTINGS = {
   amqpUrl: AMQP_URL_SETTING,
   namespace: setting({ env: 'WARREN_NAMESPACE', flag: 'namespace', description: 'prefix of every exchange and queue name', default: 'warren', schema: namespaceSchema }),
   dataDir: setting({ env: 'WARREN_DATA_DIR', flag: 'data-dir', description: 'directory of the SQLite store', default: './data', schema: z.string().min(1) }),
+  storeUrl: setting<string | undefined>({ env: 'WARREN_STORE_URL', flag: 'store-url', description: 'a postgres:// URL to keep the store in PostgreSQL (several coordinators may share it); unset: SQLite in the data directory', default: undefined, schema: postgresUrlSchema.optional() }),
+  storeSchema: setting({ env: 'WARREN_STORE_SCHEMA', flag: 'store-schema', description: "PostgreSQL schema of the store's tables (created if missing)", default: 'warren', schema: z.string().regex(/^[a-z_][a-z0-9_]{0,62}$/, 'must be a lower-case SQL name (a-z, 0-9, _; up to 63)') }),
   logDir: setting({ env: 'WARREN_LOG_DIR', flag: 'log-dir', description: 'directory of chat.log', default: './log', schema: z.string().min(1) }),
   chatLogFile: setting({ env: 'WARREN_CHAT_LOG_FILE', flag: 'chat-log-file', description: 'file name of the chat log in the log directory; %h is replaced by the host name, so coordinators sharing one folder each write their own (chat-%h.log); `npm run chat-log` merges them', default: 'chat.log', schema: z.string().regex(/^chat[A-Za-z0-9%._-]*\.log$/, 'must be a file name starting with "chat" and ending in ".log" (letters, digits, . _ - and %h only)') }),
   sessionTimeout: setting({ env: 'WARREN_SESSION_TIMEOUT', flag: 'session-timeout', description: 'seconds without a heartbeat before a client is logged out and its name freed', default: 15, schema: positiveInt(3600) }),
@@ -80,6 +94,7 @@ export function coordinatorOptions(settings: ServerSettings): CoordinatorOptions
     amqpUrl: settings.amqpUrl,
     namespace: settings.namespace,
     dataDir: settings.dataDir,
+    ...(settings.storeUrl === undefined ? {} : { postgres: { url: settings.storeUrl, schema: settings.storeSchema } }),
     logDir: settings.logDir,
     chatLogFile: settings.chatLogFile,
     sessionTimeoutMs: settings.sessionTimeout * 1000,

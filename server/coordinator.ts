@@ -25,8 +25,9 @@ import { DEFAULT_RATE_RULES, MemoryRateLimits, type RateRules } from './rate-lim
 import { Activation } from './state/activation.js';
 import { Registry } from './state/registry.js';
 import { AccountStore } from './store/account-store.js';
-import { SqliteIdentityDirectory } from './store/identity-directory.js';
-import { SqliteStore } from './store/sqlite-store.js';
+import { SqlIdentityDirectory } from './store/identity-directory.js';
+import { openStore } from './store/open-store.js';
+import { SqlStore } from './store/sql-store.js';
 import type { Store } from './store/store.js';
 import { ExpiryScheduler, expireMessages } from './sweeps/message-expiry.js';
 import { SessionSweep } from './sweeps/session-sweep.js';
@@ -46,7 +47,10 @@ export interface CoordinatorOptions {
   /** Required: open mode must be chosen explicitly (server/config.ts defaults to secure). */
   security: BrokerSecurity;
   namespace: string;
+  /** SQLite's directory (the store's file, unless `postgres` is set). */
   dataDir: string;
+  /** Keep the store in PostgreSQL (WARREN_STORE_URL, WARREN_STORE_SCHEMA) instead of SQLite. */
+  postgres?: { url: string; schema: string };
   logDir: string;
   sessionTimeoutMs: number;
   historyOnJoin: number;
@@ -75,7 +79,7 @@ export interface CoordinatorOptions {
 
 /** What the coordinator does not build itself: an extension (main.ts passes the legacy bridge), and faults for tests. */
 export interface CoordinatorDeps {
-  store?: SqliteStore;
+  store?: SqlStore;
   extension?: CoordinatorExtension;
   /** Counts, latencies and gauges for /metrics (main.ts builds it when metrics are on). */
   metrics?: CoordinatorMetrics;
@@ -90,8 +94,8 @@ export interface CoordinatorDeps {
 export class Coordinator extends EventEmitter<{ status: [ConnectionStatus]; serving: [] }> {
   readonly topology: SecureTopology;
   private readonly store: Store;
-  /** The same store as `store`, for what only SQLite has (is it open, for readiness). */
-  private readonly sqlite: SqliteStore;
+  /** The same store as `store`, for what only the SQL store has (its database: is it open, for readiness). */
+  private readonly sqlStore: SqlStore;
   private authority: SecureBrokerAccess | undefined;
   private readonly accounts: AccountStore;
   private readonly chatLog: ChatLog;
@@ -123,12 +127,18 @@ export class Coordinator extends EventEmitter<{ status: [ConnectionStatus]; serv
     this.topology = secureTopologyFor(options.namespace);
     const store =
       deps.store ??
-      new SqliteStore(options.dataDir, {
-        backgroundCheckpoints: true,
-        onCheckpointFailure: (reason) => logger.warn(`the checkpoint thread failed (${reason}); SQLite checkpoints inside commits again`),
-      });
+      openStore(
+        options.postgres
+          ? { engine: 'postgres', ...options.postgres }
+          : {
+              engine: 'sqlite',
+              dataDir: options.dataDir,
+              backgroundCheckpoints: true,
+              onCheckpointFailure: (reason) => logger.warn(`the checkpoint thread failed (${reason}); SQLite checkpoints inside commits again`),
+            },
+      );
     this.store = store;
-    this.sqlite = store;
+    this.sqlStore = store;
     this.accounts = new AccountStore(store.database, options.scrypt);
     this.chatLog = new ChatLog(options.logDir, options.chatLogFile);
     this.registry = new Registry(this.store, options.sessionTimeoutMs, Date.now());
@@ -174,7 +184,7 @@ export class Coordinator extends EventEmitter<{ status: [ConnectionStatus]; serv
       });
       deps.metrics.attach({
         sessionsOnline: () => this.registry.size,
-        rooms: () => (this.sqlite.database.open ? this.store.rooms().length : 0),
+        rooms: () => (this.sqlStore.database.open ? this.store.rooms().length : 0),
         queueDepths: () => depths.current(),
       });
     }
@@ -285,7 +295,7 @@ export class Coordinator extends EventEmitter<{ status: [ConnectionStatus]; serv
   readiness(): ReadinessCheck[] {
     return [
       { name: 'broker', check: () => this.connection?.isConnected === true && this.stopping === undefined },
-      { name: 'store', check: () => this.sqlite.database.open },
+      { name: 'store', check: () => this.sqlStore.database.open },
       { name: 'consuming', check: () => this.input.consuming === this.input.queueCount },
     ];
   }
@@ -310,7 +320,7 @@ export class Coordinator extends EventEmitter<{ status: [ConnectionStatus]; serv
       settings: security,
       namespace: this.topology.namespace,
       amqpUrl: this.options.amqpUrl,
-      directory: this.store instanceof SqliteStore ? new SqliteIdentityDirectory(this.store.database) : new MemoryIdentityDirectory(),
+      directory: this.store instanceof SqlStore ? new SqlIdentityDirectory(this.store.database) : new MemoryIdentityDirectory(),
       brokerEvents: this.keeper.brokerEvents,
       logger: this.logger,
     });

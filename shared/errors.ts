@@ -68,6 +68,8 @@ export const LOCAL_ERROR_CODES = {
   TTL_INVALID: 'TTL_INVALID',
   /** Secure mode, client side: a delivery not published by the coordinator's broker user; dropped. */
   UNTRUSTED_SENDER: 'UNTRUSTED_SENDER',
+  /** The PostgreSQL store did not answer in time (server/store/sql/postgres-database.ts); the store is closed. */
+  STORE_TIMEOUT: 'STORE_TIMEOUT',
 } as const;
 
 /** Every code, for code that raises or reports one without caring where it may travel. */

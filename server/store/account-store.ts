@@ -1,5 +1,6 @@
-import type Database from 'better-sqlite3';
+import type { SqlDatabase } from './sql/sql-database.js';
 import { ERROR_CODES, WarrenError, checkPassword, checkUserName, lookalikeKeys } from '../../shared/index.js';
+import { isUniqueViolation } from './sql/dialect.js';
 import { DEFAULT_SCRYPT_PARAMS, hashPassword, needsRehash, verifyPassword, type ScryptParams } from '../accounts/password-hash.js';
 
 /** A registered name. `name` is the name as registered; `nameKey`/`typedKey` are its look-alike keys. */
@@ -29,7 +30,7 @@ const toAccount = (row: AccountRow): AccountRecord => ({
 });
 
 /**
- * Registered names (the `accounts` table of the coordinator's SQLite database). An account is
+ * Registered names (the `accounts` table of the coordinator's store). An account is
  * found by either look-alike key, so `ALICE`, `аlice` (Cyrillic а) and `AIice` all find the
  * account `alice`. Hashing is asynchronous (scrypt on the thread pool); the SQL is synchronous.
  */
@@ -37,7 +38,7 @@ export class AccountStore {
   private readonly sql;
 
   constructor(
-    db: Database.Database,
+    db: SqlDatabase,
     private readonly params: ScryptParams = DEFAULT_SCRYPT_PARAMS,
   ) {
     this.sql = {
@@ -100,7 +101,7 @@ export class AccountStore {
       this.sql.insert.run(row);
     } catch (err) {
       // Two registrations of one name raced through the hashing: the database keeps one.
-      if ((err as { code?: string }).code?.startsWith('SQLITE_CONSTRAINT') === true) this.refuseTaken(name.name);
+      if (isUniqueViolation(err)) this.refuseTaken(name.name);
       throw err;
     }
     return toAccount(row);

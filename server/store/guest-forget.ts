@@ -1,4 +1,5 @@
-import type Database from 'better-sqlite3';
+import type { SqlDatabase } from './sql/sql-database.js';
+import { DIALECTS } from './sql/dialect.js';
 import { DEFAULT_ROOM, isDirectRoom, type Role, type RoomKind } from '../../shared/index.js';
 
 /**
@@ -32,13 +33,13 @@ interface MembershipRow {
 /** Marks a sender key that belongs to no name: `~` cannot appear in a name (shared/names.ts). */
 export const DETACHED_PREFIX = '~';
 
-export function prepareGuestForget(db: Database.Database): (nameKey: string) => ForgottenGuest {
+export function prepareGuestForget(db: SqlDatabase): (nameKey: string) => ForgottenGuest {
   const sql = {
     memberships: db.prepare<[string], MembershipRow>(
       'SELECT m.room, m.role, r.kind FROM members m LEFT JOIN rooms r ON r.name = m.room WHERE m.name_key = ? ORDER BY m.room',
     ),
     removeMember: db.prepare<[string, string]>('DELETE FROM members WHERE room = ? AND name_key = ?'),
-    others: db.prepare<[string], { name_key: string; name: string; role: Role }>('SELECT name_key, name, role FROM members WHERE room = ? ORDER BY rowid'),
+    others: db.prepare<[string], { name_key: string; name: string; role: Role }>(`SELECT name_key, name, role FROM members WHERE room = ? ORDER BY ${DIALECTS[db.dialect].membersOrder}`),
     promote: db.prepare<[string, string]>("UPDATE members SET role = 'admin' WHERE room = ? AND name_key = ?"),
     deleteMessages: db.prepare<[string]>('DELETE FROM messages WHERE room = ?'),
     deleteMembers: db.prepare<[string]>('DELETE FROM members WHERE room = ?'),
@@ -49,7 +50,7 @@ export function prepareGuestForget(db: Database.Database): (nameKey: string) => 
     ),
     moveMessages: db.prepare<[string, string]>('UPDATE messages SET room = ? WHERE room = ?'),
     moveMembers: db.prepare<[string, string]>('UPDATE members SET room = ? WHERE room = ?'),
-    detach: db.prepare<[string, string]>('UPDATE messages SET sender_key = ? || session_id WHERE sender_key = ?'),
+    detach: db.prepare<[string, string]>('UPDATE messages SET sender_key = CAST(? AS TEXT) || session_id WHERE sender_key = ?'),
   };
 
   /** A name for the archived chat that no pair of names produces (`~` is not allowed in names). */
@@ -93,7 +94,7 @@ export function prepareGuestForget(db: Database.Database): (nameKey: string) => 
         }
         continue;
       }
-      // A room keeps an admin: the member who joined first takes over (members keep insertion order in rowid).
+      // A room keeps an admin: the member who joined first takes over (members keep insertion order: rowid, or a column on PostgreSQL).
       const first = others[0];
       if (membership.role === 'admin' && first && !others.some((other) => other.role === 'admin')) {
         sql.promote.run(room, first.name_key);

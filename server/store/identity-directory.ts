@@ -1,4 +1,4 @@
-import type Database from 'better-sqlite3';
+import type { SqlDatabase } from './sql/sql-database.js';
 import { nameKey } from '../../shared/index.js';
 import type { IdentityDirectory, IdentityRecord, IdentityState } from '../authority/directory.js';
 
@@ -34,10 +34,10 @@ function toRecord(row: Row): IdentityRecord {
  * reconnects after one presents the same id and secret and is let in. Synchronous like every
  * broker decision. `close` leaves the connection to the store, which owns it.
  */
-export class SqliteIdentityDirectory implements IdentityDirectory {
+export class SqlIdentityDirectory implements IdentityDirectory {
   private readonly sql;
 
-  constructor(db: Database.Database) {
+  constructor(db: SqlDatabase) {
     this.sql = {
       get: db.prepare<[string], Row>('SELECT id, secret_sha256, name, created_ms, bound_ms, revoked_ms FROM broker_identities WHERE id = ?'),
       insert: db.prepare<[string, Buffer, string | null, string | null, number, number | null, number | null]>(

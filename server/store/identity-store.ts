@@ -1,5 +1,6 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
-import type Database from 'better-sqlite3';
+import { isUniqueViolation } from './sql/dialect.js';
+import type { SqlDatabase, SqlTransaction } from './sql/sql-database.js';
 
 /**
  * Client broker identities (the `broker_identities` table): the broker user a client mints at
@@ -10,7 +11,7 @@ import type Database from 'better-sqlite3';
  * enough for the secret: it is random and long, not a password a person chose.
  *
  * Synchronous by design: the broker's HTTP auth backend asks on every login and permission
- * check, and better-sqlite3 answers in microseconds.
+ * check, and better-sqlite3 answers in microseconds (PostgreSQL in a round trip, docs/STORE.md).
  */
 export const CLIENT_ID_PATTERN = /^c-[A-Za-z0-9_-]{22}$/;
 /** A 256-bit secret in base64url is 43 characters; anything far from that is not a client's. */
@@ -63,9 +64,9 @@ const sha256 = (secret: string): Buffer => createHash('sha256').update(secret, '
 
 export class IdentityStore {
   private readonly sql;
-  private readonly admitTx: Database.Transaction<(id: string, secret: string, nowMs: number, policy: AdmitPolicy) => AdmitResult>;
+  private readonly admitTx: SqlTransaction<(id: string, secret: string, nowMs: number, policy: AdmitPolicy) => AdmitResult>;
 
-  constructor(db: Database.Database) {
+  constructor(db: SqlDatabase) {
     this.sql = {
       get: db.prepare<[string], IdentityRow>('SELECT * FROM broker_identities WHERE id = ?'),
       insert: db.prepare<[string, Buffer, number]>('INSERT INTO broker_identities (id, secret_sha256, created_ms) VALUES (?, ?, ?)'),
@@ -94,7 +95,13 @@ export class IdentityStore {
   admit(id: string, secret: string, nowMs: number, policy: AdmitPolicy = DEFAULT_ADMIT_POLICY): AdmitResult {
     if (!CLIENT_ID_PATTERN.test(id)) return { ok: false, reason: 'malformed-id' };
     if (!SECRET_PATTERN.test(secret)) return { ok: false, reason: 'malformed-secret' };
-    return this.admitTx.immediate(id, secret, nowMs, policy);
+    try {
+      return this.admitTx.immediate(id, secret, nowMs, policy);
+    } catch (err) {
+      // PostgreSQL, two coordinators: both found no row and the other registered it first. Again, as a known id.
+      if (!isUniqueViolation(err)) throw err;
+      return this.admitTx.immediate(id, secret, nowMs, policy);
+    }
   }
 
   private admitNow(id: string, secret: string, nowMs: number, policy: AdmitPolicy): AdmitResult {

@@ -1,16 +1,18 @@
-import type Database from 'better-sqlite3';
+import { DIALECTS, type DialectFacts } from './sql/dialect.js';
+import type { SqlDatabase } from './sql/sql-database.js';
 
 /**
- * The SQLite schema. `num` is never reused (AUTOINCREMENT); `seq` is per room, from rooms.last_seq.
+ * The schema, in the words of one dialect (sql/dialect.ts). `num` is never reused (AUTOINCREMENT,
+ * an identity on PostgreSQL); `seq` is per room, from rooms.last_seq.
  * `accounts` (account-store.ts) is keyed by the look-alike keys of shared/name-key.ts;
  * `broker_identities` (identity-store.ts) holds the clients' broker users.
  */
-export const SCHEMA = `
+export const schemaFor = (d: DialectFacts): string => `
 CREATE TABLE IF NOT EXISTS messages (
-  num           INTEGER PRIMARY KEY AUTOINCREMENT,
+  num           ${d.autoKey},
   id            TEXT NOT NULL,
   room          TEXT NOT NULL,
-  seq           INTEGER NOT NULL,
+  seq           ${d.int64} NOT NULL,
   session_id    TEXT NOT NULL,
   sender_key    TEXT NOT NULL,
   client_msg_id TEXT NOT NULL,
@@ -33,15 +35,16 @@ CREATE TABLE IF NOT EXISTS rooms (
   kind       TEXT NOT NULL,
   created_by TEXT,
   created_at TEXT NOT NULL,
-  ttl_ms     INTEGER,
-  last_seq   INTEGER NOT NULL DEFAULT 0
+  ttl_ms     ${d.int64},
+  last_seq   ${d.int64} NOT NULL DEFAULT 0
 );
 CREATE TABLE IF NOT EXISTS members (
   room          TEXT NOT NULL,
   name_key      TEXT NOT NULL,
   name          TEXT NOT NULL,
   role          TEXT NOT NULL,
-  delivered_seq INTEGER NOT NULL DEFAULT 0,
+  delivered_seq ${d.int64} NOT NULL DEFAULT 0,
+  ${d.membersOrderColumn}
   PRIMARY KEY (room, name_key)
 );
 CREATE INDEX IF NOT EXISTS members_by_name ON members (name_key);
@@ -69,12 +72,12 @@ CREATE TABLE IF NOT EXISTS accounts (
 );
 CREATE TABLE IF NOT EXISTS broker_identities (
   id            TEXT PRIMARY KEY,
-  secret_sha256 BLOB NOT NULL,
+  secret_sha256 ${d.bytes} NOT NULL,
   name          TEXT,
   name_key      TEXT,
-  created_ms    INTEGER NOT NULL,
-  bound_ms      INTEGER,
-  revoked_ms    INTEGER
+  created_ms    ${d.int64} NOT NULL,
+  bound_ms      ${d.int64},
+  revoked_ms    ${d.int64}
 );
 CREATE INDEX IF NOT EXISTS broker_identities_unbound ON broker_identities (created_ms) WHERE name IS NULL AND revoked_ms IS NULL;
 CREATE INDEX IF NOT EXISTS broker_identities_by_name ON broker_identities (name_key) WHERE name_key IS NOT NULL;
@@ -95,7 +98,7 @@ export const ADDED_COLUMNS: readonly { table: string; column: string; definition
   // memory, says who holds a name and who went silent (several coordinators share it).
   { table: 'sessions', column: 'lookalike_key', definition: 'TEXT' },
   { table: 'sessions', column: 'typed_key', definition: 'TEXT' },
-  { table: 'sessions', column: 'last_seen_ms', definition: 'INTEGER' },
+  { table: 'sessions', column: 'last_seen_ms', definition: 'BIGINT' },
 ];
 
 /** Indexes on added columns: made after the columns exist (a database of an earlier version gets them then). */
@@ -106,13 +109,31 @@ CREATE INDEX IF NOT EXISTS sessions_by_reply_queue ON sessions (reply_queue);
 CREATE INDEX IF NOT EXISTS sessions_by_last_seen ON sessions (last_seen_ms);
 `;
 
-/** Creates what is missing and brings a database made by an earlier version up to this schema. */
-export function applySchema(db: Database.Database): void {
-  db.exec(SCHEMA);
-  for (const { table, column, definition } of ADDED_COLUMNS) {
-    const columns = db.prepare<[], { name: string }>(`SELECT name FROM pragma_table_info('${table}')`).all();
-    if (!columns.some((existing) => existing.name === column)) db.exec(`ALTER TABLE ${table} ADD COLUMN ${column} ${definition}`);
-  }
-  for (const index of DROPPED_INDEXES) db.exec(`DROP INDEX IF EXISTS ${index}`);
-  db.exec(ADDED_INDEXES);
+/**
+ * Creates what is missing and brings a database made by an earlier version up to this schema. On
+ * PostgreSQL, in one transaction under an advisory lock: coordinators starting together on one
+ * database take turns.
+ */
+export function applySchema(db: SqlDatabase): void {
+  const dialect = DIALECTS[db.dialect];
+  const apply = (): void => {
+    db.exec(schemaFor(dialect));
+    for (const { table, column, definition } of ADDED_COLUMNS) {
+      if (db.dialect === 'postgres' || !sqliteHasColumn(db, table, column)) db.exec(dialect.addColumn(table, column, definition));
+    }
+    for (const index of DROPPED_INDEXES) db.exec(`DROP INDEX IF EXISTS ${index}`);
+    db.exec(ADDED_INDEXES);
+  };
+  if (db.dialect === 'sqlite') return apply();
+  db.transaction(() => {
+    db.exec(`SELECT pg_advisory_xact_lock(${SCHEMA_LOCK})`);
+    apply();
+  })();
+}
+
+/** The advisory lock key of applySchema on PostgreSQL ('warren' in ASCII). */
+const SCHEMA_LOCK = 0x77617272656e;
+
+function sqliteHasColumn(db: SqlDatabase, table: string, column: string): boolean {
+  return db.prepare<[], { name: string }>(`SELECT name FROM pragma_table_info('${table}')`).all().some((existing) => existing.name === column);
 }

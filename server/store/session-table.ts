@@ -1,4 +1,4 @@
-import type Database from 'better-sqlite3';
+import type { SqlDatabase } from './sql/sql-database.js';
 import type { LiveSession, SessionClaim } from './store.js';
 
 interface LiveSessionRow {
@@ -44,7 +44,7 @@ export interface SessionTable {
   startOver(keysOf: (name: string) => { key: string; typedKey: string }, nowMs: number): void;
 }
 
-export function prepareSessionTable(db: Database.Database): SessionTable {
+export function prepareSessionTable(db: SqlDatabase): SessionTable {
   const columns = 'session_id, token, name, name_key, client_id, reply_queue, since, protocol, last_seen_ms';
   const sql = {
     claim: db.prepare(

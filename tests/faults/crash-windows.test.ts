@@ -6,7 +6,7 @@ import { Outbox } from '../../client/lib/outbox.js';
 import { PendingRequests } from '../../client/lib/pending-requests.js';
 import { ChatLog, messageLogEntry } from '../../server/log/chat-log.js';
 import { repairChatLog } from '../../server/log/chat-log-repair.js';
-import { SqliteStore } from '../../server/store/sqlite-store.js';
+import { openSqliteStore } from '../../server/store/open-store.js';
 import { DEFAULT_ROOM, ERROR_CODES, isWarrenError } from '../../shared/index.js';
 import { loggedMessages, report, zeroes } from '../support/fault-kit.js';
 
@@ -21,7 +21,7 @@ describe('the coordinator dies between storing a message and marking it logged',
   afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
   it('writes the missing log line once, and never a second copy of one already written', () => {
-    const store = new SqliteStore(join(dir, 'data'));
+    const store = openSqliteStore(join(dir, 'data'));
     const log = new ChatLog(join(dir, 'log'));
     const message = (n: number) => ({
       id: `server-${n}`,

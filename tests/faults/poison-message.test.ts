@@ -4,7 +4,8 @@ import { join } from 'node:path';
 import type { GetMessage } from 'amqplib';
 import { Coordinator } from '../../server/coordinator.js';
 import { silentLogger } from '../../server/logger.js';
-import { SqliteStore } from '../../server/store/sqlite-store.js';
+import { openSqliteStore } from '../../server/store/open-store.js';
+import type { SqlStore } from '../../server/store/sql-store.js';
 import type { NewMessage } from '../../server/store/store.js';
 import { WarrenClient } from '../../client/lib/warren-client.js';
 import { ERROR_CODES, MAX_DELIVERIES, isWarrenError, topologyFor } from '../../shared/index.js';
@@ -36,7 +37,7 @@ describe('a poison message', () => {
 
   it('is dead-lettered after bounded attempts, its sender told, and the queue moves on', async () => {
     let attempts = 0;
-    const real = new SqliteStore(join(dir, 'data'));
+    const real = openSqliteStore(join(dir, 'data'));
     const store = new Proxy(real, {
       get(target, property, receiver) {
         if (property === 'appendMessage') {
@@ -49,7 +50,7 @@ describe('a poison message', () => {
         const value: unknown = Reflect.get(target, property, receiver);
         return typeof value === 'function' ? (value as (...args: unknown[]) => unknown).bind(target) : value;
       },
-    }) as SqliteStore;
+    }) as SqlStore;
     coordinator = new Coordinator(
       { amqpUrl: amqpUrl(), security: OPEN_MODE, namespace, dataDir: join(dir, 'data'), logDir: join(dir, 'log'), sessionTimeoutMs: 15_000, historyOnJoin: 20, prefetch: 200 },
       silentLogger,

@@ -1,5 +1,6 @@
 import { DEFAULT_ROOM, ERROR_CODES, directRoomName, type ChatEvent } from '../../shared/index.js';
 import { handlerKit, queuesOf, refusedWith, replyOfType, routingKeysOf, type HandlerKit, type KitUser } from '../support/handler-kit.js';
+import { STORE_ENGINES } from '../support/store-engines.js';
 
 function sent(outcome: { events: { body: unknown }[]; replies: { body: unknown }[] }): ChatEvent {
   const body = [...outcome.events, ...outcome.replies].map((entry) => entry.body).find((b) => (b as { type?: string }).type === 'message');
@@ -7,13 +8,13 @@ function sent(outcome: { events: { body: unknown }[]; replies: { body: unknown }
   return body as ChatEvent;
 }
 
-describe('chat, edit, delete and ttl handlers (real store, no broker)', () => {
+describe.each(STORE_ENGINES)('chat, edit, delete and ttl handlers (real store on $name, no broker)', (engine) => {
   let kit: HandlerKit;
   let ana: KitUser;
   let bob: KitUser;
 
   beforeEach(() => {
-    kit = handlerKit();
+    kit = handlerKit({ engine });
     ana = kit.login('Ana').user;
     bob = kit.login('Bob').user;
   });

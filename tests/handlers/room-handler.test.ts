@@ -1,14 +1,15 @@
 import { DEFAULT_ROOM, ERROR_CODES } from '../../shared/index.js';
 import { handlerKit, queuesOf, refusedWith, replyOfType, routingKeysOf, type HandlerKit, type KitUser } from '../support/handler-kit.js';
+import { STORE_ENGINES } from '../support/store-engines.js';
 
-describe('room handlers (real store, no broker)', () => {
+describe.each(STORE_ENGINES)('room handlers (real store on $name, no broker)', (engine) => {
   let kit: HandlerKit;
   let ana: KitUser;
   let bob: KitUser;
   let cyd: KitUser;
 
   beforeEach(() => {
-    kit = handlerKit();
+    kit = handlerKit({ engine });
     ana = kit.login('Ana').user;
     bob = kit.login('Bob').user;
     cyd = kit.login('Cyd').user;

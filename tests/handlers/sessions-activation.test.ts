@@ -2,14 +2,15 @@ import { handleCommand } from '../../server/handlers/command-handler.js';
 import { departure } from '../../server/handlers/departure.js';
 import { DEFAULT_ROOM, ERROR_CODES, PRESENCE_ROUTING_KEY } from '../../shared/index.js';
 import { handlerKit, refusedWith, replyOfType, routingKeysOf, type HandlerKit } from '../support/handler-kit.js';
+import { STORE_ENGINES } from '../support/store-engines.js';
 
-describe('login, logout and the activation threshold (real store, no broker)', () => {
+describe.each(STORE_ENGINES)('login, logout and the activation threshold (real store on $name, no broker)', (engine) => {
   let kit: HandlerKit;
   afterEach(() => kit.close());
 
   describe('sessions', () => {
     beforeEach(() => {
-      kit = handlerKit();
+      kit = handlerKit({ engine });
     });
 
     it('login answers on the client’s own queue with a token and announces the newcomer on the presence key', () => {
@@ -63,7 +64,7 @@ describe('login, logout and the activation threshold (real store, no broker)', (
 
   describe('activation threshold', () => {
     beforeEach(() => {
-      kit = handlerKit({ minUsers: 2 });
+      kit = handlerKit({ engine, minUsers: 2 });
     });
 
     it('holds chat until enough users were online at once, then announces it and stays active', () => {

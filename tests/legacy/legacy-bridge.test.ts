@@ -6,7 +6,7 @@ import type { WarrenClient } from '../../client/lib/warren-client.js';
 import { Coordinator, type CoordinatorOptions } from '../../server/coordinator.js';
 import { LegacyBridge } from '../../server/legacy/bridge.js';
 import { silentLogger } from '../../server/logger.js';
-import { SqliteStore } from '../../server/store/sqlite-store.js';
+import { openSqliteStore } from '../../server/store/open-store.js';
 import { ERROR_CODES, topologyFor, type ChatEvent, type PresenceEvent } from '../../shared/index.js';
 import { OPEN_MODE, amqpUrl, deleteNamespace, rawChannel, uniqueNamespace } from '../support/broker.js';
 import { startCoordinator, type RunningCoordinator } from '../support/coordinator.js';
@@ -340,7 +340,7 @@ describe('legacy protocol (Actividad 2 clients)', () => {
   it('retries a request it failed on once, then dead-letters it as INTERNAL and goes on serving', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'warren-legacy-'));
     const namespace = uniqueNamespace();
-    const real = new SqliteStore(join(dir, 'data'));
+    const real = openSqliteStore(join(dir, 'data'));
     let failures = 0;
     const faulty = new Proxy(real, {
       get(target, property, receiver) {

@@ -1,6 +1,3 @@
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { admit, type Admitted } from '../../server/accounts/admission.js';
 import { handleChat } from '../../server/handlers/chat-handler.js';
 import { handleCommand } from '../../server/handlers/command-handler.js';
@@ -10,7 +7,8 @@ import { Activation } from '../../server/state/activation.js';
 import { MemoryRateLimits, type RateRules } from '../../server/rate-limits/rate-limits.js';
 import { Registry } from '../../server/state/registry.js';
 import { AccountStore } from '../../server/store/account-store.js';
-import { SqliteStore } from '../../server/store/sqlite-store.js';
+import type { SqlStore } from '../../server/store/sql-store.js';
+import { STORE_ENGINES, type StoreEngine } from './store-engines.js';
 import { DEFAULT_ROOM, isWarrenError, topologyFor, type ChatSend, type CommandRequest, type ServerMessage, type Topology } from '../../shared/index.js';
 
 /** The fixed clock every kit starts at; `advance` moves it. */
@@ -26,7 +24,7 @@ type Unsigned<T> = T extends unknown ? Omit<T, 'token' | 'requestId'> & { reques
 export type CommandOf = Unsigned<Exclude<CommandRequest, { type: 'login' }>>;
 
 export interface HandlerKit {
-  store: SqliteStore;
+  store: SqlStore;
   accounts: AccountStore;
   registry: Registry;
   activation: Activation;
@@ -60,15 +58,18 @@ export interface HandlerKitOptions {
   sessionTimeoutMs?: number;
   /** Rate limits for `admitted`/`loginWith`; all off by default. */
   rateRules?: RateRules;
+  /** The store's engine (tests/support/store-engines.ts); SQLite when not given. */
+  engine?: StoreEngine;
 }
 
 /**
- * The handlers with what they really run on: a SQLite store in a temp folder, a registry, the
+ * The handlers with what they really run on: a real store (SQLite in a temp folder, or a PostgreSQL schema), a registry, the
  * activation threshold, a fixed clock. No broker: tests assert on the `Outcome` a handler returns.
  */
 export function handlerKit(options: HandlerKitOptions = {}): HandlerKit {
-  const dir = mkdtempSync(join(tmpdir(), 'warren-handlers-'));
-  const store = new SqliteStore(dir);
+  const engine: StoreEngine = options.engine ?? (STORE_ENGINES[0] as StoreEngine);
+  const place = engine.place();
+  const store = place.open();
   // The cheapest cost the hash module accepts: the tests check the logic, not the cost.
   const scrypt = { logN: 10, r: 8, p: 1 };
   const accounts = new AccountStore(store.database, scrypt);
@@ -141,7 +142,7 @@ export function handlerKit(options: HandlerKitOptions = {}): HandlerKit {
     },
     close() {
       store.close();
-      rmSync(dir, { recursive: true, force: true });
+      place.remove();
     },
   };
 }

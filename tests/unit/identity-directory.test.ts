@@ -1,11 +1,8 @@
 import { createHash, randomBytes } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { MemoryIdentityDirectory, type IdentityDirectory } from '../../server/authority/directory.js';
-import { SqliteIdentityDirectory } from '../../server/store/identity-directory.js';
+import { SqlIdentityDirectory } from '../../server/store/identity-directory.js';
 import { IdentityStore } from '../../server/store/identity-store.js';
-import { SqliteStore } from '../../server/store/sqlite-store.js';
+import { STORE_ENGINES, type StoreEngine } from '../support/store-engines.js';
 
 const newId = (): string => `c-${randomBytes(16).toString('base64url')}`;
 const digestOf = (secret: string): Buffer => createHash('sha256').update(secret).digest();
@@ -17,26 +14,26 @@ interface Subject {
   done(): void;
 }
 
-function sqliteSubject(): Subject {
-  const dir = mkdtempSync(join(tmpdir(), 'warren-directory-'));
-  let store = new SqliteStore(dir);
+function storeSubject(engine: StoreEngine): Subject {
+  const place = engine.place();
+  let store = place.open();
   return {
-    directory: new SqliteIdentityDirectory(store.database),
+    directory: new SqlIdentityDirectory(store.database),
     reopen: () => {
       store.close();
-      store = new SqliteStore(dir);
-      return new SqliteIdentityDirectory(store.database);
+      store = place.open();
+      return new SqlIdentityDirectory(store.database);
     },
     done: () => {
       store.close();
-      rmSync(dir, { recursive: true, force: true });
+      place.remove();
     },
   };
 }
 
 const SUBJECTS: [string, () => Subject][] = [
   ['memory', () => ({ directory: new MemoryIdentityDirectory(), done: () => undefined })],
-  ['sqlite', sqliteSubject],
+  ...STORE_ENGINES.map((engine): [string, () => Subject] => [engine.name, () => storeSubject(engine)]),
 ];
 
 describe.each(SUBJECTS)('identity directory (%s): the authority interface', (_kind, make) => {
@@ -93,9 +90,9 @@ describe.each(SUBJECTS)('identity directory (%s): the authority interface', (_ki
   });
 });
 
-describe('identity directory (sqlite): what a coordinator restart keeps', () => {
+describe.each(STORE_ENGINES)('identity directory ($name): what a coordinator restart keeps', (engine) => {
   it('keeps bound and revoked ids across a reopen of the store, and shares the table with IdentityStore', () => {
-    const subject = sqliteSubject();
+    const subject = storeSubject(engine);
     try {
       const [bound, revoked] = [newId(), newId()];
       subject.directory.insert({ clientId: bound, secretDigest: digestOf('s1'), state: 'unbound', name: null, createdAt: T0, updatedAt: T0 });
@@ -112,20 +109,20 @@ describe('identity directory (sqlite): what a coordinator restart keeps', () => 
   });
 
   it('reads what IdentityStore wrote: its bound id is bound here with the same name', () => {
-    const dir = mkdtempSync(join(tmpdir(), 'warren-directory-'));
-    const store = new SqliteStore(dir);
+    const place = engine.place();
+    const store = place.open();
     try {
       const identities = new IdentityStore(store.database);
       const id = newId();
       const secret = randomBytes(32).toString('base64url');
       expect(identities.admit(id, secret, T0).ok).toBe(true);
       expect(identities.bind(id, 'carol', 'carol', T0 + 1)).toBe(true);
-      const directory = new SqliteIdentityDirectory(store.database);
+      const directory = new SqlIdentityDirectory(store.database);
       expect(directory.get(id)).toMatchObject({ state: 'bound', name: 'carol' });
       expect(directory.get(id)?.secretDigest.equals(digestOf(secret))).toBe(true);
     } finally {
       store.close();
-      rmSync(dir, { recursive: true, force: true });
+      place.remove();
     }
   });
 });

@@ -21,6 +21,10 @@ const BOUNDS: { key: keyof typeof SERVER_SETTINGS; bad: string; good: string; ex
   { key: 'managementUrl', bad: 'rabbitmq:15672', good: 'https://broker.example/', expected: 'https://broker.example/' },
   { key: 'amqpNoDelay', bad: 'maybe', good: 'false', expected: false },
   { key: 'amqpNoDelay', bad: '2', good: 'on', expected: true },
+  { key: 'storeUrl', bad: 'mysql://db/warren', good: 'postgres://warren:pw@db:5432/chat', expected: 'postgres://warren:pw@db:5432/chat' },
+  { key: 'storeUrl', bad: 'postgres://', good: 'postgresql://db/chat?sslmode=require', expected: 'postgresql://db/chat?sslmode=require' },
+  { key: 'storeUrl', bad: 'postgres:///chat', good: 'postgres://127.0.0.1/test', expected: 'postgres://127.0.0.1/test' },
+  { key: 'storeSchema', bad: 'Warren; DROP', good: 'chat_2', expected: 'chat_2' },
 ];
 
 describe('coordinator settings: every variable and flag is validated', () => {
@@ -42,6 +46,15 @@ describe('coordinator settings: every variable and flag is validated', () => {
   it.each(BOUNDS)('accepts $key=$good', ({ key, good, expected }) => {
     const variable = SERVER_SETTINGS[key].env ?? '';
     expect(parseServerSettings([], { [variable]: good })[key]).toEqual(expected);
+  });
+
+  it('keeps the store in SQLite unless WARREN_STORE_URL names a PostgreSQL, in schema warren by default', () => {
+    expect(coordinatorOptions(parseServerSettings([], {})).postgres).toBeUndefined();
+    expect(coordinatorOptions(parseServerSettings(['--store-url', 'postgres://db/chat'], {})).postgres).toEqual({ url: 'postgres://db/chat', schema: 'warren' });
+    expect(coordinatorOptions(parseServerSettings([], { WARREN_STORE_URL: 'postgres://db/chat', WARREN_STORE_SCHEMA: 'team' })).postgres).toEqual({
+      url: 'postgres://db/chat',
+      schema: 'team',
+    });
   });
 
   it('refuses an empty directory given as a flag', () => {

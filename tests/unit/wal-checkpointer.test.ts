@@ -2,7 +2,8 @@ import { mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { WalCheckpointer } from '../../server/store/wal-checkpointer.js';
-import { SqliteStore } from '../../server/store/sqlite-store.js';
+import { openSqliteStore } from '../../server/store/open-store.js';
+import type { SqliteDatabase } from '../../server/store/sql/sqlite-database.js';
 import { waitFor } from '../support/wait.js';
 
 const message = (n: number) => ({
@@ -33,9 +34,9 @@ describe('checkpoints on a thread of their own (wal-checkpointer.ts)', () => {
 
   it('turns the writer’s own checkpoints off and copies the WAL into the database file from the other thread', async () => {
     const failures: string[] = [];
-    const store = new SqliteStore(dir, { backgroundCheckpoints: true, onCheckpointFailure: (reason) => failures.push(reason) });
+    const store = openSqliteStore(dir, { backgroundCheckpoints: true, onCheckpointFailure: (reason) => failures.push(reason) });
     try {
-      expect(store.database.pragma('wal_autocheckpoint', { simple: true })).toBe(0);
+      expect((store.database as SqliteDatabase).pragma('wal_autocheckpoint')).toBe(0);
       const before = statSync(join(dir, 'warren.db')).size;
       for (let n = 0; n < 2000; n++) store.appendMessage(message(n));
       // Nothing on this thread checkpoints: the database file grows only through the other one.
@@ -48,9 +49,9 @@ describe('checkpoints on a thread of their own (wal-checkpointer.ts)', () => {
   });
 
   it('keeps SQLite’s own checkpoints for a store opened without it', () => {
-    const store = new SqliteStore(dir);
+    const store = openSqliteStore(dir);
     try {
-      expect(store.database.pragma('wal_autocheckpoint', { simple: true })).toBe(1000);
+      expect((store.database as SqliteDatabase).pragma('wal_autocheckpoint')).toBe(1000);
     } finally {
       store.close();
     }

@@ -1,52 +1,33 @@
-import { mkdirSync } from 'node:fs';
-import { join } from 'node:path';
-import Database from 'better-sqlite3';
 import { DEFAULT_ROOM, nameKey, type ChatEvent, type Role } from '../../shared/index.js';
 import { prepareGuestForget, type ForgottenGuest } from './guest-forget.js';
+import { toEvent, toMember, toRoom, type MemberRow, type MessageRow, type RoomRow } from './rows.js';
 import { applySchema } from './schema.js';
 import { prepareSessionTable, type SessionTable } from './session-table.js';
-import { WalCheckpointer } from './wal-checkpointer.js';
-import { toEvent, toMember, toRoom, type MemberRow, type MessageRow, type RoomRow } from './rows.js';
+import { DIALECTS } from './sql/dialect.js';
+import type { SqlDatabase, SqlTransaction } from './sql/sql-database.js';
 import type { AppendResult, MemberRecord, NewMessage, RoomRecord, Store, StoredMessage } from './store.js';
-
-/** How often the checkpoint thread copies the WAL back (a PASSIVE checkpoint, cheap when there is little). */
-const CHECKPOINT_INTERVAL_MS = 500;
 
 /** How long a mark may wait for a batch to carry it before it gets a transaction of its own. */
 const MARK_DELAY_MS = 50;
 
-/** SQLite in WAL mode: a commit survives the coordinator being killed at any instant. */
-export class SqliteStore implements Store {
-  private readonly db: Database.Database;
+/**
+ * The store on the SQL port (sql/sql-database.ts): SQLite in WAL mode by default, or PostgreSQL,
+ * the same statements on both (open-store.ts picks the engine). It owns the database and closes it.
+ */
+export class SqlStore implements Store {
   private readonly sql;
   // Built once: db.transaction() compiles wrapper functions on every call.
-  private readonly appendTx: Database.Transaction<(message: NewMessage) => AppendResult>;
-  private readonly batchTx: Database.Transaction<(fn: () => unknown) => unknown>;
-  private readonly markAll: Database.Transaction<() => void>;
-  private readonly forgetGuestTx: Database.Transaction<(nameKey: string) => ForgottenGuest>;
+  private readonly appendTx: SqlTransaction<(message: NewMessage) => AppendResult>;
+  private readonly guardedInsert: SqlTransaction<(message: NewMessage) => AppendResult> | undefined;
+  private readonly batchTx: SqlTransaction<(fn: () => unknown) => unknown>;
+  private readonly markAll: SqlTransaction<() => void>;
+  private readonly forgetGuestTx: SqlTransaction<(nameKey: string) => ForgottenGuest>;
+  readonly sessionTable: SessionTable;
   private toMark = new Set<number>();
   private markTimer: NodeJS.Timeout | undefined;
-  private checkpointer: WalCheckpointer | undefined;
-  readonly sessionTable: SessionTable;
 
-  /**
-   * `backgroundCheckpoints`: checkpoint on a thread of its own (the coordinator does; tests and
-   * tools that open a store for a moment need not). `onCheckpointFailure`: told when that thread
-   * fails, after which SQLite checkpoints inside commits again.
-   */
-  constructor(dataDir: string, options: { backgroundCheckpoints?: boolean; onCheckpointFailure?: (reason: string) => void } = {}) {
-    mkdirSync(dataDir, { recursive: true });
-    const path = join(dataDir, 'warren.db');
-    this.db = new Database(path);
-    this.db.pragma('journal_mode = WAL');
-    this.db.pragma('synchronous = NORMAL');
-    this.db.pragma('busy_timeout = 5000');
-    // Checkpoints (WAL pages copied back into the database, with an fsync): on a thread of their
-    // own when asked (wal-checkpointer.ts), else SQLite's own every 1,000 pages inside a commit.
-    // The WAL file is cut back to 64 MB after each one.
-    this.db.pragma('journal_size_limit = 67108864');
-    applySchema(this.db);
-    const db = this.db;
+  constructor(private readonly db: SqlDatabase) {
+    applySchema(db);
     this.sql = {
       findByClientId: db.prepare<[string, string], MessageRow>('SELECT * FROM messages WHERE session_id = ? AND client_msg_id = ?'),
       nextSeq: db.prepare<[string], { last_seq: number }>('UPDATE rooms SET last_seq = last_seq + 1 WHERE name = ? RETURNING last_seq'),
@@ -61,13 +42,13 @@ export class SqliteStore implements Store {
       unlogged: db.prepare<[], MessageRow>('SELECT * FROM messages WHERE logged = 0 ORDER BY num'),
       after: db.prepare<[string, number, number], MessageRow>('SELECT * FROM messages WHERE room = ? AND seq > ? ORDER BY seq LIMIT ?'),
       latest: db.prepare<[string, number], MessageRow>(
-        'SELECT * FROM (SELECT * FROM messages WHERE room = ? ORDER BY seq DESC LIMIT ?) ORDER BY seq',
+        'SELECT * FROM (SELECT * FROM messages WHERE room = ? ORDER BY seq DESC LIMIT ?) AS recent ORDER BY seq',
       ),
       ofSession: db.prepare<[string, number], MessageRow>(
-        'SELECT * FROM (SELECT * FROM messages WHERE session_id = ? ORDER BY num DESC LIMIT ?) ORDER BY num',
+        'SELECT * FROM (SELECT * FROM messages WHERE session_id = ? ORDER BY num DESC LIMIT ?) AS recent ORDER BY num',
       ),
       ofSender: db.prepare<[string, number], MessageRow>(
-        'SELECT * FROM (SELECT * FROM messages WHERE sender_key = ? ORDER BY num DESC LIMIT ?) ORDER BY num',
+        'SELECT * FROM (SELECT * FROM messages WHERE sender_key = ? ORDER BY num DESC LIMIT ?) AS recent ORDER BY num',
       ),
       byNum: db.prepare<[number], MessageRow>('SELECT * FROM messages WHERE num = ?'),
       edit: db.prepare<[string, string, number]>('UPDATE messages SET text = ?, edited_at = ? WHERE num = ?'),
@@ -76,7 +57,8 @@ export class SqliteStore implements Store {
         'SELECT num, room, expires_at FROM messages WHERE expires_at IS NOT NULL ORDER BY expires_at',
       ),
       createRoom: db.prepare(
-        'INSERT OR IGNORE INTO rooms (name, kind, created_by, created_at, ttl_ms) VALUES (@name, @kind, @createdBy, @createdAt, @ttlMs)',
+        `INSERT INTO rooms (name, kind, created_by, created_at, ttl_ms) VALUES (@name, @kind, @createdBy, @createdAt, @ttlMs)
+         ON CONFLICT (name) DO NOTHING`,
       ),
       room: db.prepare<[string], RoomRow>('SELECT * FROM rooms WHERE name = ?'),
       rooms: db.prepare<[], RoomRow>('SELECT * FROM rooms ORDER BY name'),
@@ -94,13 +76,16 @@ export class SqliteStore implements Store {
         `SELECT m.* FROM messages m JOIN members b ON b.room = m.room AND b.name_key = ?
          WHERE m.room LIKE 'dm:%' AND m.seq > b.delivered_seq AND m.sender_key != b.name_key ORDER BY m.num`,
       ),
-      markDelivered: db.prepare<[number, string, string, number]>(
-        'UPDATE members SET delivered_seq = MAX(delivered_seq, ?) WHERE room = ? AND name_key = ? AND ? > 0',
+      // Only ever forward (the largest seq wins), and a seq of 0 or less changes nothing: delivered_seq starts at 0.
+      markDelivered: db.prepare<[Record<string, unknown>]>(
+        'UPDATE members SET delivered_seq = @seq WHERE room = @room AND name_key = @nameKey AND delivered_seq < @seq',
       ),
       getFlag: db.prepare<[string], { value: string }>('SELECT value FROM flags WHERE key = ?'),
-      setFlag: db.prepare<[string, string]>('INSERT OR REPLACE INTO flags (key, value) VALUES (?, ?)'),
+      setFlag: db.prepare<[string, string]>('INSERT INTO flags (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value'),
     };
     this.appendTx = db.transaction((message: NewMessage) => this.insertMessage(message));
+    // PostgreSQL: a failed insert aborts the whole transaction, so inside a batch it gets a savepoint.
+    this.guardedInsert = DIALECTS[db.dialect].failedStatementAbortsTransaction ? this.appendTx : undefined;
     // Marks left from earlier turns ride along in the next batch instead of a commit of their own.
     this.batchTx = db.transaction((fn: () => unknown) => {
       this.writeMarks();
@@ -110,30 +95,22 @@ export class SqliteStore implements Store {
     this.forgetGuestTx = db.transaction(prepareGuestForget(db));
     this.sessionTable = prepareSessionTable(db);
     this.createRoom({ name: DEFAULT_ROOM, kind: 'public', createdBy: null, createdAt: new Date(0).toISOString(), ttlMs: null });
-    if (options.backgroundCheckpoints) {
-      this.db.pragma('wal_autocheckpoint = 0');
-      this.checkpointer = new WalCheckpointer(path, {
-        intervalMs: CHECKPOINT_INTERVAL_MS,
-        onFailure: (reason) => {
-          if (this.db.open) this.db.pragma('wal_autocheckpoint = 1000');
-          options.onCheckpointFailure?.(reason);
-        },
-      });
-    }
   }
 
   /** The open database, for the stores of one concern each that share it (accounts, identities). */
-  get database(): Database.Database {
+  get database(): SqlDatabase {
     return this.db;
   }
 
   /**
    * Inside a batch the message is written in the batch's transaction, without a savepoint of its
-   * own (a savepoint per message cost a quarter of the store's time): a failed insert gives its
-   * sequence number back itself (insertMessage).
+   * own on SQLite (a savepoint per message cost a quarter of the store's time): a failed insert
+   * gives its sequence number back itself (insertMessage). On PostgreSQL a failed statement aborts
+   * the transaction, so there the message has its savepoint, whose rollback gives the number back.
    */
   appendMessage(message: NewMessage): AppendResult {
-    return this.db.inTransaction ? this.insertMessage(message) : this.appendTx.immediate(message);
+    if (!this.db.inTransaction) return this.appendTx.immediate(message);
+    return this.guardedInsert ? this.guardedInsert(message) : this.insertMessage(message);
   }
 
   batch<T>(fn: () => T): T {
@@ -166,8 +143,9 @@ export class SqliteStore implements Store {
         expiresAt: message.expiresAt ?? null,
       });
     } catch (err) {
-      // No savepoint inside a batch: the counter is given back by hand, so a failed insert leaves no gap.
-      this.sql.previousSeq.run(message.room);
+      // No savepoint inside a batch (SQLite): the counter is given back by hand, so a failed insert
+      // leaves no gap. PostgreSQL's transaction or savepoint is aborted and rolls the counter back.
+      if (!this.guardedInsert) this.sql.previousSeq.run(message.room);
       throw err;
     }
     if (!row) {
@@ -307,7 +285,7 @@ export class SqliteStore implements Store {
   }
 
   markDelivered(room: string, key: string, seq: number): void {
-    this.sql.markDelivered.run(seq, room, key, seq);
+    this.sql.markDelivered.run({ seq, room, nameKey: key });
   }
 
   forgetGuest(key: string): ForgottenGuest {
@@ -323,8 +301,7 @@ export class SqliteStore implements Store {
   }
 
   close(): void {
-    this.checkpointer?.stop();
     if (this.db.open) this.flushMarks();
-    if (this.db.open) this.db.close();
+    this.db.close();
   }
 }
