@@ -124,7 +124,9 @@ async function closeSome(ids: number[], concurrency = 50): Promise<void> {
   }
 }
 
+/** The work may still fail after the timeout won: that late rejection is handled here, not left to crash the process. */
 function withTimeout<T>(work: Promise<T>, ms: number, onTimeout: () => void): Promise<T> {
+  work.catch(() => undefined);
   let timer: NodeJS.Timeout | undefined;
   const timeout = new Promise<never>((_, reject) => {
     timer = setTimeout(() => {

@@ -49,14 +49,16 @@ export function startScaleFleet(settings: Omit<ScaleClientSettings, 'first' | 'c
     const child = fork(SCALE_CLIENTS_MAIN, [], { stdio: ['ignore', 'ignore', 'pipe', 'ipc'] });
     trackChild(child);
     const part: Part = { child, first, count: Math.min(per, clients - first), stderr: '' };
+    child.on('error', () => undefined);
     child.stderr?.on('data', (chunk: Buffer) => (part.stderr = (part.stderr + chunk.toString('utf8')).slice(-4000)));
     parts.push(part);
   }
   let nextId = 0;
   let closing = false;
   const waiting = new Map<number, (message: FromScaleClients) => void>();
+  // A process that has just died may still look connected: the write fails (EPIPE) into the callback, not as an 'error' event.
   const post = (part: Part, message: ToScaleClients): void => {
-    if (part.child.connected) part.child.send(message);
+    if (part.child.connected) part.child.send(message, (err) => void err);
   };
   const ownerOf = (client: number): Part => {
     const part = parts.find((p) => client >= p.first && client < p.first + p.count);
@@ -101,8 +103,8 @@ export function startScaleFleet(settings: Omit<ScaleClientSettings, 'first' | 'c
                 break;
             }
           });
-          part.child.once('exit', (code) => {
-            if (!closing) events.failed(`clients process exited (${code}); stderr: ${part.stderr}`, false);
+          part.child.once('exit', (code, signal) => {
+            if (!closing) events.failed(`clients process ${part.first}…${part.first + part.count - 1} exited (${code ?? signal}); stderr: ${part.stderr}`, false);
             resolve();
           });
         }),

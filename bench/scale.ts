@@ -201,6 +201,7 @@ async function measure(
         }
       },
       failed: (message, stalledJoin) => {
+        if (failed === 0) progress(`  stopping at ${joinedIds.length} joined: ${message}`);
         failed += 1;
         stalled ||= stalledJoin;
         firstError ??= message;
