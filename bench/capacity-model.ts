@@ -126,6 +126,7 @@ export function renderCapacity(options: CapacityOptions): string {
         ['coordinator CPU (cores, all coordinators)', fmt(load.coordinatorCpuCores)],
         ['coordinator memory (MB, one coordinator holding every session)', fmt(load.coordinatorMemoryMb)],
         ['store commits/s', fmt(load.storeCommitsPerSecond)],
+        ['everyone logging in again (broker restart): broker CPU seconds, then ÷ the cores', `${fmt((options.online * units.brokerCpuMsPerJoin) / 1000)} s, ${fmt((options.online * units.brokerCpuMsPerJoin) / 1000 / (options.nodes * options.nodeCores))} s`],
       ],
     ),
   );
@@ -152,6 +153,7 @@ export function renderCapacity(options: CapacityOptions): string {
     ];
   });
   out.push(table(['online', 'msg/s', 'deliveries/s', 'broker cores', 'broker GB', 'coord. cores', 'nodes / coord. (sqlite)', 'nodes / coord. (postgres, TBD)'], ladderRows));
+  out.push('(sqlite with more than one coordinator: they share the one writer of one file on one host; the wall table shows where its commits end)');
 
   out.push('', 'the wall: people online at which each resource reaches 1.00');
   const shapes: [string, Deployment][] = [

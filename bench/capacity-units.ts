@@ -26,16 +26,16 @@ export const UNITS = {
     source: 'PERFORMANCE.md "Messaging after issue 14", throughput phase (0.13 ms CPU/msg, batches form; broker and clients on the same 2 cores)',
   },
   coordinatorCpuMsPerHeartbeat: {
-    value: 0.2,
+    value: 0.3,
     unit: 'ms CPU per heartbeat input and its reply',
-    source: 'PERFORMANCE.md "Scale: 5,000 clients": coordinator CPU with everyone idle ÷ heartbeats/s (clients ÷ 5 s)',
+    source: 'PERFORMANCE.md scale phase of 2026-11-23 14:08: 4.7% of a core idle with 778 clients ÷ 155.6 heartbeats/s (0.37 in the 5,000 run of 2026-12-02, under saturation)',
   },
   heartbeatIntervalS: { value: 5, unit: 's between heartbeats', source: 'server/coordinator.ts: session timeout 15 s ÷ 3' },
-  coordinatorBaseMb: { value: 83, unit: 'MB RSS, no clients', source: 'PERFORMANCE.md "Scale: 5,000 clients", RSS before joining' },
+  coordinatorBaseMb: { value: 84, unit: 'MB RSS, no clients', source: 'PERFORMANCE.md "Scale: 5,000 clients", RSS before joining' },
   coordinatorMbPerClient: {
-    value: 0.05,
+    value: 0.04,
     unit: 'MB RSS per online client',
-    source: 'PERFORMANCE.md "Scale: 5,000 clients": (RSS at 5,000 − RSS before) ÷ 5,000',
+    source: 'PERFORMANCE.md "Scale: 5,000 clients": (123 MB at 1,000 joined − 84 MB before) ÷ 1,000 (0.029 at 2,064)',
   },
   // --- store ---
   sqliteCommitsPerSecond: {
@@ -78,14 +78,14 @@ export const UNITS = {
   },
   brokerBaseMb: { value: 142, unit: 'MB RSS of an idle node', source: 'bench/unit-costs.ts, private node before any connection' },
   brokerMbPerClient: {
-    value: 0.23,
+    value: 0.29,
     unit: 'MB broker RSS per WarrenClient (connection, channel, exclusive queue, bindings, consumer)',
-    source: 'PERFORMANCE.md "Scale: 5,000 clients": (node RSS at 5,000 − before) ÷ 5,000',
+    source: 'PERFORMANCE.md "Scale: 5,000 clients": (428 MB at 1,000 joined − 136 MB before) ÷ 1,000 (0.41 at 2,064, with a heartbeat backlog; bare parts in bench/unit-costs.ts: 89 KB a connection, 15 KB a queue)',
   },
   brokerCpuMsPerJoin: {
     value: 12,
     unit: 'ms broker CPU per client joining (connection, queue, topology, login)',
-    source: 'PERFORMANCE.md "Scale: 5,000 clients": broker CPU while joining ÷ clients',
+    source: 'PERFORMANCE.md "Scale: 5,000 clients": 8.4 s of broker CPU for 700 clients joining on a private node (70 ms each in the 5,000 run, saturated)',
   },
   // --- designs past one node, not built here ---
   clusterEfficiency: {
