@@ -116,6 +116,8 @@ async function main(): Promise<number> {
         clients: options.scaleClients,
         concurrency: options.joinConcurrency,
         stallMs: options.joinStallSeconds * 1000,
+        clientsPerProcess: options.scaleClientsPerProcess,
+        ...(options.scalePrivateNode ? { privateNode: { openFiles: options.scaleOpenFiles } } : {}),
         prefetch: options.prefetch,
         noDelay: options.noDelay,
         serverMain,

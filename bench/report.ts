@@ -112,7 +112,8 @@ export function renderReport(result: BenchResult, file: string, htmlFile?: strin
   if (result.bigRoom) out.push(...bigRoomTable(result.bigRoom));
   const s = result.scale;
   if (s) {
-    out.push('', `scale: ${s.joined}/${s.requested} clients (own connection and queue each, ${s.joinConcurrency} joining at once)`);
+    const where = s.node ? `private node ${s.node.name}, open files ${s.node.openFiles ?? '?'}` : 'broker at AMQP_URL';
+    out.push('', `scale: ${s.joined}/${s.requested} clients (own connection and queue each, ${s.joinConcurrency} joining at once, in ${s.clientProcesses} processes; ${where})`);
     out.push(
       table(
         ['figure', 'value'],
@@ -122,6 +123,8 @@ export function renderReport(result: BenchResult, file: string, htmlFile?: strin
           ['  of which connect / login p50', `${s.connectMs.p50} / ${s.loginMs.p50} ms`],
           ['CPU while joining: clients / broker', `${s.joinCpuMs.clients} / ${s.joinCpuMs.broker ?? '-'} ms`],
           ['coordinator RSS before/after join/highest', `${s.coordinator.rssBeforeMb} / ${s.coordinator.rssAfterJoinMb} / ${s.coordinator.highestRssMb} MB`],
+          ...s.milestones.map((m): [string, string] => [`  at ${m.joined} joined (${m.s} s): coordinator / broker / clients RSS`, `${m.coordinatorRssMb} / ${m.brokerRssMb ?? '-'} / ${m.clientsRssMb} MB`]),
+          ['broker RSS before / after join', `${s.broker.rssBeforeMb ?? '-'} / ${s.broker.rssAfterJoinMb ?? '-'} MB`],
           ['coordinator CPU while joining', `${s.coordinator.joinCpu.cpuMs} ms (${s.coordinator.joinCpu.cpuPercent}% of a core)`],
           ['coordinator CPU idle (heartbeats)', `${s.coordinator.idleCpu.cpuPercent}% of a core`],
           ['one message to all', `${s.broadcast.reached}/${s.broadcast.expected} in ${s.broadcast.allReachedMs} ms (p50 ${s.broadcast.reachMs.p50} ms)`],

@@ -124,6 +124,10 @@ export const scaleSchema = z.object({
   releasedAfterStall: z.number().int(),
   firstError: z.string().nullable(),
   joinConcurrency: z.number().int(),
+  /** Child processes the clients lived in (absent from older results: the benchmark's own). */
+  clientProcesses: z.number().int().default(1),
+  /** The private node it ran on; null: the broker at AMQP_URL (older results: always). */
+  node: z.object({ name: z.string(), openFilesRequested: z.number().int(), openFiles: z.number().int().nullable(), startMs: z.number() }).nullable().default(null),
   allJoinedMs: z.number(),
   joinMs: summary,
   connectMs: summary,
@@ -137,6 +141,11 @@ export const scaleSchema = z.object({
     joinCpu: usage,
     idleCpu: usage,
   }),
+  broker: z.object({ rssBeforeMb: z.number().nullable(), rssAfterJoinMb: z.number().nullable(), rssEndMb: z.number().nullable() }).default({ rssBeforeMb: null, rssAfterJoinMb: null, rssEndMb: null }),
+  /** Memory when the joined count first reached 100, 250, 500, 1000, 2500, 5000, 10000 (those up to C) and C. */
+  milestones: z
+    .array(z.object({ joined: z.number().int(), s: z.number(), coordinatorRssMb: z.number(), brokerRssMb: z.number().nullable(), clientsRssMb: z.number() }))
+    .default([]),
   broadcast: z.object({ expected: z.number().int(), reached: z.number().int(), allReachedMs: z.number(), reachMs: summary }),
   users: z.object({ listed: z.number().int(), samplesMs: z.array(z.number()), medianMs: z.number(), maxMs: z.number() }),
   sessionsLost: z.number().int(),

@@ -1,14 +1,18 @@
-import { WarrenClient } from '../client/lib/warren-client.js';
 import { deleteNamespace } from './namespace.js';
+import { privateNodeAvailable, startPrivateNode } from './private-node.js';
 import { brokerPidFor, ProcessWatch, sampleProcess, usageBetween, type Usage } from './proc.js';
 import { startCoordinator } from './programs.js';
+import { startScaleFleet, type ScaleFleet } from './scale-fleet.js';
 import { round, summarise, type Summary } from './stats.js';
+import { clock } from './systems.js';
 
 /**
  * C clients connected at once, each with its own connection and queue as a real client has,
- * joining with bounded concurrency (file descriptors and memory of a small machine). Joining
- * stops early if a client stalls: a broker out of sockets stops accepting connections, and
- * waiting on it would only block everyone else who uses the broker.
+ * joining with bounded concurrency (file descriptors and memory of a small machine). They live in
+ * child processes (bench/scale-clients.ts, `clientsPerProcess` each), on a private RabbitMQ node
+ * with a raised open-file limit when this machine can start one. Joining stops early if a client
+ * stalls: a broker out of sockets stops accepting connections, and waiting on it would only block
+ * everyone else who uses the broker.
  */
 export interface ScaleResult {
   requested: number;
@@ -24,13 +28,17 @@ export interface ScaleResult {
   releasedAfterStall: number;
   firstError: string | null;
   joinConcurrency: number;
+  /** Child processes the clients lived in. */
+  clientProcesses: number;
+  /** The private node the phase ran on (null: the broker at AMQP_URL). */
+  node: { name: string; openFilesRequested: number; openFiles: number | null; startMs: number } | null;
   /** First connect started to the last of the joined clients logged in. */
   allJoinedMs: number;
   /** Connect plus login of each client, and the two apart. */
   joinMs: Summary;
   connectMs: Summary;
   loginMs: Summary;
-  /** CPU while joining, in ms: this process (all C clients) and the broker (when local; null otherwise). */
+  /** CPU while joining, in ms: the clients' processes and the broker (when local; null otherwise). */
   joinCpuMs: { clients: number; broker: number | null };
   coordinator: {
     startMs: number;
@@ -42,15 +50,29 @@ export interface ScaleResult {
     /** With everyone connected and nobody typing: heartbeats only. */
     idleCpu: Usage;
   };
+  /** The broker node's RSS (null when its process cannot be seen): before joining, at the last join, at the end. */
+  broker: { rssBeforeMb: number | null; rssAfterJoinMb: number | null; rssEndMb: number | null };
+  /** Memory when the joined count first reached each of MILESTONES (up to C) and C. */
+  milestones: ScaleMilestone[];
   broadcast: { expected: number; reached: number; allReachedMs: number; reachMs: Summary };
   users: { listed: number; samplesMs: number[]; medianMs: number; maxMs: number };
   sessionsLost: number;
+  /** The benchmark's process and the clients' processes together. */
   benchRssMb: number;
   /**
    * Every TIMELINE_EVERY_MS from the first connect to the end of the phase: seconds since then,
    * clients joined so far, and the coordinator's RSS and CPU (% of a core since the sample before).
    */
   timeline: TimelinePoint[];
+}
+
+export interface ScaleMilestone {
+  joined: number;
+  /** Seconds since the first connect. */
+  s: number;
+  coordinatorRssMb: number;
+  brokerRssMb: number | null;
+  clientsRssMb: number;
 }
 
 export interface TimelinePoint {
@@ -65,7 +87,7 @@ const TIMELINE_EVERY_MS = 250;
 const TIMELINE_MAX_POINTS = 480;
 
 const RELEASE_AFTER_STALL = 50;
-const CLOSE_TIMEOUT_MS = 5000;
+const MILESTONES = [100, 250, 500, 1000, 2500, 5000, 10_000];
 
 export interface ScaleSpec {
   amqpUrl: string;
@@ -73,6 +95,10 @@ export interface ScaleSpec {
   clients: number;
   concurrency: number;
   stallMs: number;
+  /** Clients per child process (bench/scale-clients.ts). */
+  clientsPerProcess: number;
+  /** Run on a private node with this open-file limit (when rabbitmq-server is here); absent: on amqpUrl. */
+  privateNode?: { openFiles: number };
   prefetch: number;
   /** TCP_NODELAY on the coordinator's and every client's socket. */
   noDelay?: boolean;
@@ -82,131 +108,141 @@ export interface ScaleSpec {
 }
 
 export async function runScale(spec: ScaleSpec, progress: (line: string) => void): Promise<ScaleResult> {
-  const coordinator = await startCoordinator(spec);
-  const watch = new ProcessWatch(coordinator.pid);
-  const clients: WarrenClient[] = [];
-  const timers: { stop(): void }[] = [];
+  // A private node with a raised open-file limit when this machine can start one; the broker at
+  // AMQP_URL otherwise (the shared one stops near 1024 sockets: the figures then say so).
+  const node = spec.privateNode && privateNodeAvailable() ? await startPrivateNode({ prefix: 'warren-bench-scale', openFiles: spec.privateNode.openFiles }) : undefined;
+  if (node) progress(`  private node ${node.name} up in ${node.startMs} ms, open files ${node.openFiles ?? 'unknown'} (asked ${spec.privateNode?.openFiles ?? '-'}), data in ${node.dir}`);
+  else progress(`  on the broker at AMQP_URL${spec.privateNode ? ' (no rabbitmq-server here for a private node)' : ''}`);
+  const amqpUrl = node?.url ?? spec.amqpUrl;
   try {
-    return await measure(spec, coordinator.readyMs, watch, clients, timers, progress);
+    const coordinator = await startCoordinator({ ...spec, amqpUrl });
+    const watch = new ProcessWatch(coordinator.pid);
+    const timers: { stop(): void }[] = [];
+    let fleet: ScaleFleet | undefined;
+    try {
+      const brokerPid = node?.pid ?? brokerPidFor(amqpUrl);
+      const result = await measure({ ...spec, amqpUrl }, coordinator.readyMs, watch, brokerPid, timers, (started) => (fleet = started), progress);
+      return { ...result, node: node ? { name: node.name, openFilesRequested: spec.privateNode?.openFiles ?? 0, openFiles: node.openFiles, startMs: node.startMs } : null };
+    } finally {
+      for (const timer of timers) timer.stop();
+      watch.stop();
+      const began = performance.now();
+      await fleet?.close();
+      progress(`  closed the clients' processes in ${Math.round(performance.now() - began)} ms`);
+      await coordinator.shutdown();
+      await deleteNamespace(amqpUrl, spec.namespace).catch(() => undefined);
+    }
   } finally {
-    for (const timer of timers) timer.stop();
-    watch.stop();
-    const began = performance.now();
-    await closeAll(clients, spec.concurrency);
-    progress(`  closed ${clients.length} clients in ${Math.round(performance.now() - began)} ms`);
-    await coordinator.shutdown();
-    await deleteNamespace(spec.amqpUrl, spec.namespace).catch(() => undefined);
+    await node?.stop();
   }
+}
+
+/** Joined counts at which the coordinator's and the broker's memory are noted (those up to C, and C itself). */
+export function milestonesFor(clients: number): number[] {
+  return [...new Set([...MILESTONES.filter((m) => m < clients), clients])];
 }
 
 async function measure(
   spec: ScaleSpec,
   startMs: number,
   watch: ProcessWatch,
-  clients: WarrenClient[],
+  brokerPid: number | undefined,
   timers: { stop(): void }[],
+  started: (fleet: ScaleFleet) => void,
   progress: (line: string) => void,
-): Promise<ScaleResult> {
+): Promise<Omit<ScaleResult, 'node'>> {
   const joinTimes: number[] = [];
   const connectTimes: number[] = [];
   const loginTimes: number[] = [];
-  const joinedClients: WarrenClient[] = [];
+  const joinedIds: number[] = [];
   let failed = 0;
   let stalled = false;
   let firstError: string | null = null;
   let sessionsLost = 0;
-  let launched = 0;
-  // Closed clients stay in `clients` (closing twice is harmless) so that the final cleanup covers everything.
   let lastJoined = 0;
-  let marker: string | undefined;
   const reachTimes: number[] = [];
   let broadcastSentAt = 0;
   let onReach: () => void = () => undefined;
+  const pending = milestonesFor(spec.clients);
+  const milestones: ScaleMilestone[] = [];
 
-  const brokerPid = brokerPidFor(spec.amqpUrl);
   const brokerBefore = brokerPid === undefined ? undefined : sampleProcess(brokerPid);
-  const clientsBefore = process.cpuUsage();
   const before = watch.take();
   let afterJoin = before;
-  let clientsCpu = process.cpuUsage(clientsBefore);
   let brokerAfter = brokerBefore;
+  let clientPids: number[] = [];
+  const clientsCpu = (): number => clientPids.reduce((total, pid) => total + (sampleProcess(pid)?.cpuMs ?? 0), 0);
+  const clientsRss = (): number => clientPids.reduce((total, pid) => total + (sampleProcess(pid)?.rssMb ?? 0), 0);
+  let clientsCpuBefore = 0;
+  let clientsCpuAfter = 0;
   watch.resetHighest();
-  const start = performance.now();
-  const timeline = new Timeline(watch, start, () => joinedClients.length);
+  const start = clock();
+  const timeline = new Timeline(watch, performance.now(), () => joinedIds.length);
   // Stopped below, or by runScale if anything here throws first.
   timers.push(timeline);
-  const worker = async (): Promise<void> => {
-    while (launched < spec.clients && failed === 0) {
-      const i = launched++;
-      const client = new WarrenClient({ amqpUrl: spec.amqpUrl, namespace: spec.namespace, security: { mode: 'open' }, requestTimeoutMs: 60_000, noDelay: spec.noDelay ?? true });
-      clients.push(client);
-      client.on('sessionLost', () => (sessionsLost += 1));
-      client.on('message', (event) => {
-        if (marker !== undefined && event.text === marker) {
-          reachTimes.push(performance.now() - broadcastSentAt);
-          onReach();
-        }
-      });
-      const began = performance.now();
-      try {
-        let connected = 0;
-        await withTimeout(
-          client.connect().then(() => {
-            connected = performance.now();
-            return client.login(`u${i}`);
-          }),
-          spec.stallMs,
-          'not joined',
-          () => (stalled = true),
-        );
-        lastJoined = performance.now();
+  const fleet = startScaleFleet(
+    { amqpUrl: spec.amqpUrl, namespace: spec.namespace, concurrency: spec.concurrency, stallMs: spec.stallMs, noDelay: spec.noDelay ?? true },
+    spec.clients,
+    Math.ceil(spec.clients / spec.clientsPerProcess),
+    {
+      joined: (client, connectMs, loginMs, at) => {
+        joinedIds.push(client);
+        connectTimes.push(connectMs);
+        loginTimes.push(loginMs);
+        joinTimes.push(connectMs + loginMs);
+        lastJoined = Math.max(lastJoined, at);
         // Sampled at every join, so that a stall at the end does not count as joining time.
         afterJoin = watch.take();
-        clientsCpu = process.cpuUsage(clientsBefore);
         brokerAfter = brokerPid === undefined ? undefined : sampleProcess(brokerPid);
-        connectTimes.push(connected - began);
-        loginTimes.push(lastJoined - connected);
-        joinTimes.push(lastJoined - began);
-        joinedClients.push(client);
-        if (joinedClients.length % 100 === 0) progress(`  ${joinedClients.length} joined`);
-      } catch (err) {
+        clientsCpuAfter = clientsCpu();
+        if (joinedIds.length % 500 === 0) progress(`  ${joinedIds.length} joined`);
+        while (pending.length > 0 && joinedIds.length >= (pending[0] ?? Infinity)) {
+          milestones.push({ joined: pending.shift() ?? 0, s: round((at - start) / 1000), coordinatorRssMb: afterJoin?.rssMb ?? 0, brokerRssMb: brokerAfter?.rssMb ?? null, clientsRssMb: Math.round(clientsRss()) });
+        }
+      },
+      failed: (message, stalledJoin) => {
+        if (failed === 0) progress(`  stopping at ${joinedIds.length} joined: ${message}`);
         failed += 1;
-        firstError ??= `client ${i}: ${err instanceof Error ? err.message : String(err)}`;
-      }
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(spec.concurrency, spec.clients) }, worker));
-  const joined = joinedClients.length;
-  progress(`  ${joined} of ${spec.clients} joined in ${Math.round(lastJoined - start)} ms${failed ? `; stopped: ${firstError ?? ''}` : ''}`);
+        stalled ||= stalledJoin;
+        firstError ??= message;
+        fleet.stop();
+      },
+      reached: (at) => {
+        reachTimes.push(at - broadcastSentAt);
+        onReach();
+      },
+      sessionLost: () => (sessionsLost += 1),
+    },
+  );
+  started(fleet);
+  clientPids = fleet.pids;
+  clientsCpuBefore = clientsCpu();
+  await fleet.settled;
+  const joined = joinedIds.length;
+  progress(`  ${joined} of ${spec.clients} joined in ${Math.round(lastJoined - start)} ms over ${clientPids.length} processes${failed ? `; stopped: ${firstError ?? ''}` : ''}`);
   let releasedAfterStall = 0;
-  if (failed > 0) {
-    const waiting = clients.filter((client) => !joinedClients.includes(client));
-    const released = joinedClients.splice(Math.max(1, joinedClients.length - RELEASE_AFTER_STALL));
-    releasedAfterStall = released.length;
-    // Closing the joined ones frees broker sockets; a client still in its handshake cannot close
-    // before that handshake ends (amqp-connection-manager waits for it), so it is not waited for.
-    await closeAll(released, spec.concurrency);
-    for (const client of waiting) void client.close({ logout: false }).catch(() => undefined);
-  }
-  const present = joinedClients.length;
+  if (failed > 0) releasedAfterStall = await fleet.release(RELEASE_AFTER_STALL);
+  const present = joined - releasedAfterStall;
+  const released = new Set(joinedIds.slice(joinedIds.length - releasedAfterStall));
 
   // Nobody types for a while: what heartbeats of C clients cost the coordinator.
   const idleStart = watch.take();
   await sleep(spec.idleMs ?? 3000);
   const idleEnd = watch.take();
 
-  // One message to everyone.
-  const sender = joinedClients[0];
+  // One message to everyone, from the first client that joined and is still there.
+  const sender = joinedIds.find((id) => !released.has(id));
   let allReachedMs = 0;
-  if (sender) {
-    marker = `broadcast ${Date.now()}`;
+  if (sender !== undefined) {
+    const marker = `broadcast ${Date.now()}`;
+    fleet.watch(marker);
     const everyone = new Promise<void>((resolve) => {
       onReach = () => {
         if (reachTimes.length >= present) resolve();
       };
     });
-    broadcastSentAt = performance.now();
-    await sender.send(marker).catch(() => undefined);
+    broadcastSentAt = clock();
+    await fleet.send(sender, marker).catch(() => undefined);
     await Promise.race([everyone, sleep(30_000)]);
     allReachedMs = reachTimes.length >= present ? Math.max(...reachTimes) : 0;
   }
@@ -214,10 +250,10 @@ async function measure(
   // /users round trips, one after another.
   const samples: number[] = [];
   let listed = 0;
-  for (let i = 0; sender && i < (spec.usersSamples ?? 5); i += 1) {
+  for (let i = 0; sender !== undefined && i < (spec.usersSamples ?? 5); i += 1) {
     const began = performance.now();
     try {
-      listed = (await sender.users()).length;
+      listed = await fleet.users(sender);
       samples.push(round(performance.now() - began));
     } catch (err) {
       firstError ??= `/users: ${err instanceof Error ? err.message : String(err)}`;
@@ -225,6 +261,7 @@ async function measure(
   }
   const usersSummary = summarise(samples);
   timeline.stop();
+  const brokerEnd = brokerPid === undefined ? undefined : sampleProcess(brokerPid);
 
   return {
     requested: spec.clients,
@@ -234,12 +271,13 @@ async function measure(
     releasedAfterStall,
     firstError,
     joinConcurrency: spec.concurrency,
+    clientProcesses: clientPids.length,
     allJoinedMs: Math.round(lastJoined > 0 ? lastJoined - start : 0),
     joinMs: summarise(joinTimes),
     connectMs: summarise(connectTimes),
     loginMs: summarise(loginTimes),
     joinCpuMs: {
-      clients: Math.round((clientsCpu.user + clientsCpu.system) / 1000),
+      clients: Math.round(clientsCpuAfter - clientsCpuBefore),
       broker: brokerBefore && brokerAfter ? Math.round(brokerAfter.cpuMs - brokerBefore.cpuMs) : null,
     },
     coordinator: {
@@ -250,10 +288,12 @@ async function measure(
       joinCpu: usageBetween(before, afterJoin),
       idleCpu: usageBetween(idleStart, idleEnd),
     },
+    broker: { rssBeforeMb: brokerBefore?.rssMb ?? null, rssAfterJoinMb: brokerAfter?.rssMb ?? null, rssEndMb: brokerEnd?.rssMb ?? null },
+    milestones,
     broadcast: { expected: present, reached: reachTimes.length, allReachedMs: round(allReachedMs), reachMs: summarise(reachTimes) },
     users: { listed, samplesMs: samples, medianMs: usersSummary.p50, maxMs: usersSummary.max },
     sessionsLost,
-    benchRssMb: Math.round(process.memoryUsage().rss / 1024 / 1024),
+    benchRssMb: Math.round(process.memoryUsage().rss / 1024 / 1024 + clientsRss()),
     timeline: timeline.points(),
   };
 }
@@ -295,29 +335,6 @@ class Timeline {
     this.last = now;
     this.samples.push({ s: round((performance.now() - this.start) / 1000), joined: this.joined(), rssMb: now?.rssMb ?? 0, cpuPercent: usage.cpuPercent });
   }
-}
-
-/**
- * Closes without logging out (C logouts would add C requests and their presence traffic), a batch at a time,
- * giving up on a client after CLOSE_TIMEOUT_MS: its socket goes when this process exits.
- */
-async function closeAll(clients: WarrenClient[], concurrency: number): Promise<void> {
-  for (let i = 0; i < clients.length; i += concurrency) {
-    await Promise.all(
-      clients.slice(i, i + concurrency).map((client) => withTimeout(client.close({ logout: false }), CLOSE_TIMEOUT_MS, 'not closed', () => undefined).catch(() => undefined)),
-    );
-  }
-}
-
-function withTimeout<T>(work: Promise<T>, ms: number, what: string, onTimeout: () => void): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => {
-      onTimeout();
-      reject(new Error(`${what} within ${ms} ms`));
-    }, ms);
-  });
-  return Promise.race([work, timeout]).finally(() => clearTimeout(timer));
 }
 
 function sleep(ms: number): Promise<void> {

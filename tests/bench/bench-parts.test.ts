@@ -22,6 +22,10 @@ describe('bench options: the big room and the socket options', () => {
     [['--room-open-files', '512'], {}, '--room-open-files'],
     [['--room-processes', '0'], {}, '--room-processes'],
     [['--sections', 'messaging,bigrom'], {}, '--sections'],
+    [['--scale-per-process', '0'], {}, '--scale-per-process'],
+    [['--scale-open-files', '512'], {}, '--scale-open-files'],
+    [['--scale-private-node', 'perhaps'], {}, '--scale-private-node'],
+    [[], { BENCH_SCALE_PER_PROCESS: 'lots' }, 'BENCH_SCALE_PER_PROCESS'],
   ])('refuses %j %j, naming %s', (argv, env, named) => {
     const error = configError(() => parseBenchOptions(argv, env));
     expect(error.code).toBe(ERROR_CODES.CONFIG_INVALID);
@@ -32,6 +36,11 @@ describe('bench options: the big room and the socket options', () => {
     const options = parseBenchOptions([], {});
     expect(options.sections).toEqual(['messaging', 'bigroom', 'scale', 'startup', ...(chromiumInstalled() ? ['web'] : [])]);
     expect(options).toMatchObject({ roomMembers: 1000, roomMessages: 50, roomProcesses: 4, roomOpenFiles: 20_000, noDelay: true });
+  });
+
+  it('runs the scale phase on a private node allowed 20000 files, 625 clients per process, unless told otherwise', () => {
+    expect(parseBenchOptions([], {})).toMatchObject({ scaleClients: 1000, scalePrivateNode: true, scaleOpenFiles: 20_000, scaleClientsPerProcess: 625 });
+    expect(parseBenchOptions(['--scale-private-node', 'false', '--scale-per-process', '100'], {})).toMatchObject({ scalePrivateNode: false, scaleClientsPerProcess: 100 });
   });
 
   it('takes the sizes and the socket option from flags over variables', () => {

@@ -91,6 +91,16 @@ describe('benchmark at CI size', () => {
       expect(dataDir && existsSync(dataDir)).toBe(false);
     }
     expect(result.scale?.requested).toBe(50);
+    expect(result.scale?.joined).toBe(50);
+    // The memory of the coordinator and the broker is noted at each milestone up to C.
+    expect(result.scale?.milestones.map((m) => m.joined)).toEqual([50]);
+    if (bigRoom) {
+      // The scale phase ran on a private node of its own with the limit asked for, stopped at the end.
+      const node = result.scale?.node;
+      expect(node?.openFiles).toBe(node?.openFilesRequested);
+      expect(result.scale?.broker.rssAfterJoinMb).toBeGreaterThan(0);
+      expect(runningNodes()).not.toContain(node?.name.split('@')[0]);
+    }
     expect(result.startup?.runs).toBe(1);
     // The terminal client's time to its name prompt is measured (through a pseudo-terminal) and printed.
     expect(result.startup?.clientPromptMs?.p50).toBeGreaterThan(0);
