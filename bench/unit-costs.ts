@@ -3,7 +3,7 @@
  * `node dist/bench/unit-costs.js`: the unit costs the capacity model (bench/capacity-model.ts,
  * docs/SCALING.md) needs and the benchmark does not give, measured on this machine:
  * - the store: SQLite commits per second and CPU per commit with one message per commit (a turn
- *   at human rates), and CPU per message in batches of 50 (a busy turn), on the real SqliteStore;
+ *   at human rates), and CPU per message in batches of 50 (a busy turn), on the real SQLite store;
  * - the broker, on a private node (bench/private-node.ts): memory per bare connection (with one
  *   channel), memory per exclusive queue with its binding and consumer, and CPU per delivery when
  *   one publish fans out to many queues.
@@ -15,7 +15,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import amqplib, { type ChannelModel } from 'amqplib';
 import { Command } from 'commander';
-import { SqliteStore } from '../server/store/sqlite-store.js';
+import { openSqliteStore } from '../server/store/open-store.js';
 import { killAllPrivateNodes, startPrivateNode, type PrivateNode } from './private-node.js';
 import { sampleProcess } from './proc.js';
 import { forEachLimited } from './systems.js';
@@ -34,7 +34,7 @@ function cpuMs(): number {
 
 function measureStore(commits: number): Record<string, number> {
   const dir = mkdtempSync(join(tmpdir(), 'warren-unit-costs-'));
-  const store = new SqliteStore(dir);
+  const store = openSqliteStore(dir);
   let n = 0;
   const message = () => {
     n += 1;
