@@ -148,7 +148,7 @@ export function renderCapacity(options: CapacityOptions): string {
       fmt(l.brokerCpuCores),
       fmt(l.brokerMemoryMb / 1024),
       fmt(l.coordinatorCpuCores),
-      sqlite ? `${sqlite.brokerNodes} / ${sqlite.coordinators}` : 'past one writer',
+      sqlite ? `${sqlite.brokerNodes} / ${sqlite.coordinators}` : '> 64',
       postgres ? `${postgres.brokerNodes} / ${postgres.coordinators}` : '> 64',
     ];
   });
