@@ -148,12 +148,27 @@ export function renderCapacity(options: CapacityOptions): string {
       fmt(l.brokerCpuCores),
       fmt(l.brokerMemoryMb / 1024),
       fmt(l.coordinatorCpuCores),
-      sqlite ? `${sqlite.brokerNodes} / ${sqlite.coordinators}` : 'past one writer',
+      sqlite ? `${sqlite.brokerNodes} / ${sqlite.coordinators}` : '> 64',
       postgres ? `${postgres.brokerNodes} / ${postgres.coordinators}` : '> 64',
     ];
   });
   out.push(table(['online', 'msg/s', 'deliveries/s', 'broker cores', 'broker GB', 'coord. cores', 'nodes / coord. (sqlite)', 'nodes / coord. (postgres, TBD)'], ladderRows));
   out.push('(sqlite with more than one coordinator: they share the one writer of one file on one host; the wall table shows where its commits end)');
+
+  out.push('', `the wall as people grow on ${options.nodes} node(s), ${options.coordinators} coordinator(s), ${options.store}: used ÷ available (* at or past 1.00)`);
+  const walls = RESOURCES.map((r) => wallFor(r, workload, deployment, units)).filter(Number.isFinite);
+  const first = walls.length > 0 ? Math.min(...walls) : 10_000;
+  const steps = [0.1, 0.25, 0.5, 0.75, 1, 1.25, 1.5, 2].map((f) => Math.max(1, Math.round(first * f)));
+  out.push(
+    table(
+      ['online', ...RESOURCES],
+      steps.map((online) => {
+        const w = { ...workload, online };
+        const u = utilisationOf(loadOf(w, units), w, deployment, units);
+        return [String(online), ...RESOURCES.map((r) => `${u[r].toFixed(2)}${u[r] >= 1 ? '*' : ''}`)];
+      }),
+    ),
+  );
 
   out.push('', 'the wall: people online at which each resource reaches 1.00');
   const shapes: [string, Deployment][] = [
