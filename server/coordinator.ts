@@ -162,6 +162,7 @@ export class Coordinator extends EventEmitter<{ status: [ConnectionStatus]; serv
     this.input = new InputPipeline({
       topology: this.topology,
       partitions,
+      turn: (fn) => this.registry.duringTurn(fn),
       store: this.store,
       publisher: this.publisher,
       contextFor: (now, replyTo) => this.context(now, replyTo),

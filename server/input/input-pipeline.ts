@@ -24,6 +24,8 @@ export interface InputPipelineDeps {
   topology: Topology;
   /** Input partitions of each kind (shared/input-partitions.ts); every one is consumed, the broker picks who is active. */
   partitions?: number;
+  /** Wraps each turn's transaction (the registry remembers its token look-ups for the turn); default: runs it. */
+  turn?: <T>(fn: () => T) => T;
   /** partition-share.ts; default TAKEOVER_GRACE_MS. */
   takeoverGraceMs?: number;
   store: Store;
@@ -187,8 +189,9 @@ export class InputPipeline {
     const outcomes: (Outcome | undefined)[] = [];
     const metrics = this.deps.metrics;
     const began = metrics ? performance.now() : 0;
+    const turn = this.deps.turn ?? ((fn) => fn());
     try {
-      store.batch(() => {
+      turn(() => store.batch(() => {
         for (const input of batch) {
           const result = attemptInput(input, new Date(), this.deps);
           if (result === 'retry') {
@@ -196,7 +199,7 @@ export class InputPipeline {
             outcomes.push(undefined);
           } else outcomes.push(result);
         }
-      });
+      }));
     } catch (err) {
       // The commit failed, so nothing of the batch is stored: hand back every input not handed back yet.
       logger.error(`could not commit ${batch.length} input(s): ${err instanceof Error ? err.message : String(err)}`);

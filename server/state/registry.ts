@@ -18,6 +18,9 @@ export type LoginResult = { session: Session; resumed: boolean };
  * the coordinator has been reachable for a whole timeout (server/sweeps/session-sweep.ts).
  */
 export class Registry {
+  /** Sessions looked up by token during one turn of the input pipeline (`duringTurn`); none outside one. */
+  private turnTokens: Map<string, Session | undefined> | undefined;
+
   constructor(
     private readonly store: Store,
     private readonly timeoutMs: number,
@@ -64,7 +67,26 @@ export class Registry {
 
   /** The session of this token, if any (no refusal: for checks made before a handler runs). */
   withToken(token: string): Session | undefined {
-    return this.store.sessionTable.find('token', token);
+    const cache = this.turnTokens;
+    if (!cache) return this.store.sessionTable.find('token', token);
+    if (cache.has(token)) return cache.get(token);
+    const session = this.store.sessionTable.find('token', token);
+    cache.set(token, session);
+    return session;
+  }
+
+  /**
+   * Runs one turn of the input pipeline (one store transaction) with its token look-ups remembered:
+   * the sender guard and the handler each authenticate every input, and a client sends several
+   * in a turn. Only for the turn: another coordinator may end a session between two turns.
+   */
+  duringTurn<T>(fn: () => T): T {
+    this.turnTokens = new Map();
+    try {
+      return fn();
+    } finally {
+      this.turnTokens = undefined;
+    }
   }
 
   /** The online session holding this name, if any. */
@@ -85,6 +107,7 @@ export class Registry {
 
   /** Ends a session; false if it had ended already (another coordinator's sweep, a second logout). */
   remove(session: Session): boolean {
+    this.turnTokens?.set(session.token, undefined);
     return this.store.sessionTable.remove(session.sessionId);
   }
 

@@ -185,4 +185,40 @@ describe.each(STORE_ENGINES)('on $name', (engine) => {
       expect(restarted.login('alice', 'c1', queue('c1'), restartedAt).resumed).toBe(true);
     });
   });
+
+  describe('Registry: several coordinators on one store', () => {
+    it('sees a session another coordinator logged in, and refuses its name to everyone else', () => {
+      const other = new Registry(store, TIMEOUT_MS, T0.getTime());
+      const alice = other.login('alice', 'c1', queue('c1'), T0).session;
+      expect(registry.authenticate(alice.token)).toMatchObject({ sessionId: alice.sessionId });
+      expect(failure(() => registry.login('ALICE', 'c2', queue('c2'), T0)).code).toBe(ERROR_CODES.NAME_TAKEN);
+      expect(registry.login('alice', 'c1', queue('c1'), at(1)).resumed).toBe(true);
+      expect(registry.online().map((user) => user.name)).toEqual(['alice']);
+    });
+
+    it('ends a session once: the second coordinator to end it is told it was gone', () => {
+      const other = new Registry(store, TIMEOUT_MS, T0.getTime());
+      const alice = registry.login('alice', 'c1', queue('c1'), T0).session;
+      expect(other.remove(alice)).toBe(true);
+      expect(registry.remove(alice)).toBe(false);
+      expect(registry.withToken(alice.token)).toBeUndefined();
+    });
+
+    it('remembers token look-ups for one turn only, and a removal within the turn at once', () => {
+      const other = new Registry(store, TIMEOUT_MS, T0.getTime());
+      const alice = registry.login('alice', 'c1', queue('c1'), T0).session;
+      registry.duringTurn(() => {
+        expect(registry.withToken(alice.token)).toBeDefined();
+        other.remove(alice);
+        // Within the turn the look-up is remembered; the store said so a moment ago.
+        expect(registry.withToken(alice.token)).toBeDefined();
+        registry.remove(alice);
+        expect(registry.withToken(alice.token)).toBeUndefined();
+      });
+      const bob = registry.login('bob', 'c2', queue('c2'), T0).session;
+      registry.duringTurn(() => expect(registry.withToken(bob.token)).toBeDefined());
+      other.remove(bob);
+      expect(registry.withToken(bob.token)).toBeUndefined();
+    });
+  });
 });
