@@ -1,0 +1,144 @@
+import { execFile } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { promisify } from 'node:util';
+import { ComposeProject, findDocker, freePort, type DockerFound } from '../support/docker.js';
+import { ROOT } from '../support/programs.js';
+import { TerminalSession } from '../support/terminal.js';
+import { waitFor } from '../support/wait.js';
+
+/**
+ * docker-compose.cluster.yml for real, with the README's command: three RabbitMQ nodes in one
+ * cluster, PostgreSQL, two coordinators sharing the partitions, two people chatting from client
+ * containers. Then the node everyone connected to first is killed, and one coordinator: the chat
+ * goes on, and the merged chat log holds every message once. Without a Docker engine it says
+ * SKIPPED and why; under CI=true it must run.
+ */
+const run = promisify(execFile);
+const RUN = Date.now().toString(36);
+const MINUTE = 60_000;
+const FILES = ['docker-compose.yml', 'docker-compose.cluster.yml'];
+
+let docker: DockerFound;
+let project: ComposeProject | undefined;
+const terminals: TerminalSession[] = [];
+
+function skipped(): boolean {
+  if (docker.ok) return false;
+  process.stderr.write(`SKIPPED: the docker cluster tier (${docker.reason})\n`);
+  return true;
+}
+
+/** `postgres:15` from the registry, or (no registry here) the local stand-in in tests/docker/postgres-standin. */
+async function ensurePostgresImage(): Promise<void> {
+  const present = await run('docker', ['image', 'inspect', 'postgres:15']).then(
+    () => true,
+    () => false,
+  );
+  if (!present) await run('docker', ['build', '--network', 'host', '-t', 'postgres:15', 'tests/docker/postgres-standin'], { cwd: ROOT, timeout: 10 * MINUTE, maxBuffer: 64 * 1024 * 1024 });
+}
+
+/** Ten consecutive loopback ports nothing listens on now (the coordinators' metrics range). */
+async function freeRange(): Promise<string> {
+  for (;;) {
+    const first = await freePort();
+    if (first > 65_000) continue;
+    const ports = await Promise.all(Array.from({ length: 10 }, () => freePort()));
+    if (!ports.some((port) => port >= first && port < first + 10)) return `${first}-${first + 9}`;
+  }
+}
+
+function openWindow(index: number): TerminalSession {
+  const session = new TerminalSession(project!.compose[0]!, [...project!.compose.slice(1), 'exec', `--index=${index}`, 'client', 'warren'], project!.env, { cols: 100, rows: 40 }, ROOT);
+  terminals.push(session);
+  return session;
+}
+
+async function login(window: TerminalSession, name: string): Promise<void> {
+  await window.waitForText('Choose a user name', 60_000);
+  window.enter(name);
+  await window.waitForText(`Welcome to warren, ${name}!`, 60_000);
+}
+
+beforeAll(async () => {
+  docker = await findDocker();
+  if (!docker.ok) {
+    if (process.env.CI === 'true') throw new Error(`the docker cluster tier must run in CI, but: ${docker.reason}`);
+    return;
+  }
+  await ensurePostgresImage();
+  const local = docker.composeFiles.slice(1);
+  const files = [...FILES, ...local, ...(local.length > 0 ? ['tests/docker/cluster.local.yml'] : [])];
+  const name = `warrenc${RUN}`;
+  const [amqpPort, managementPort, brokerMetricsPort, webPort, webMetricsPort] = [await freePort(), await freePort(), await freePort(), await freePort(), await freePort()];
+  project = new ComposeProject(docker.compose, name, files, {
+    WARREN_AMQP_PORT: String(amqpPort),
+    WARREN_MANAGEMENT_PORT: String(managementPort),
+    WARREN_BROKER_METRICS_PORT: String(brokerMetricsPort),
+    WARREN_WEB_PORT: String(webPort),
+    WARREN_WEB_METRICS_PORT: String(webMetricsPort),
+    WARREN_SERVER_METRICS_PORT: await freeRange(),
+    WARREN_NETWORK: `${name}_net`,
+    // What the cluster file's first lines have the operator put in .env once.
+    WARREN_ERLANG_COOKIE: randomBytes(24).toString('hex'),
+    WARREN_POSTGRES_PASSWORD: randomBytes(24).toString('hex'),
+  });
+  project.armCleanup();
+  await project.run(['up', '-d', '--build', '--scale', 'server=2', '--scale', 'client=2'], 20 * MINUTE);
+  await waitFor(
+    async () => {
+      const states = await Promise.all(['rabbitmq', 'rabbitmq-2', 'rabbitmq-3', 'postgres'].map((service) => project!.health(service)));
+      const servers = (await project!.run(['ps', 'server'], 30_000)).match(/\(healthy\)/g)?.length ?? 0;
+      return states.every((state) => state === 'healthy') && servers === 2;
+    },
+    async () => `the cluster, the store and both coordinators to be healthy:\n${await project!.run(['ps'])}\n${(await project!.logs('server')).slice(-4000)}`,
+    6 * MINUTE,
+  );
+}, 30 * MINUTE);
+
+afterAll(async () => {
+  for (const window of terminals) window.kill();
+  if (project) {
+    const leftoverLogs = await project.run(['logs', '--no-color', '--tail=60', 'server']).catch(() => '');
+    await project.down();
+    if (process.env.WARREN_DOCKER_KEEP_LOGS) process.stderr.write(leftoverLogs);
+  }
+}, 5 * MINUTE);
+
+describe('docker-compose.cluster.yml', () => {
+  it('forms one cluster of three nodes, and both coordinators serve', async () => {
+    if (skipped()) return;
+    const status = await project!.run(['exec', '-T', 'rabbitmq', 'rabbitmqctl', '-q', 'cluster_status', '--formatter', 'json'], 60_000);
+    const running = (JSON.parse(status.slice(status.indexOf('{'))) as { running_nodes: string[] }).running_nodes;
+    expect(running.sort()).toEqual(['rabbit@rabbitmq', 'rabbit@rabbitmq-2', 'rabbit@rabbitmq-3']);
+    const logs = await project!.logs('server');
+    expect(logs.match(/coordinator ready/g)?.length ?? 0).toBeGreaterThanOrEqual(2);
+  }, 2 * MINUTE);
+
+  it('keeps the chat going when the first node and then a coordinator are killed; the merged log has each message once', async () => {
+    if (skipped()) return;
+    const ana = openWindow(1);
+    const bo = openWindow(2);
+    await login(ana, 'ana');
+    await login(bo, 'bo');
+    ana.enter('hello from the cluster');
+    await bo.waitForText('hello from the cluster', 60_000);
+
+    // Everyone connected to the first address first: that node goes.
+    await run('docker', ['kill', await project!.container('rabbitmq', 1)]);
+    ana.enter('after the first node died');
+    await bo.waitForText('after the first node died', 90_000);
+    bo.enter('bo hears you');
+    await ana.waitForText('bo hears you', 90_000);
+
+    // And one of the two coordinators.
+    await run('docker', ['kill', await project!.container('server', 1)]);
+    ana.enter('after a coordinator died');
+    await bo.waitForText('after a coordinator died', 90_000);
+
+    const merged = await project!.run(['exec', '-T', '--index=2', 'server', 'node', 'dist/server/log/chat-log-cli.js', '/app/log'], 60_000);
+    for (const text of ['hello from the cluster', 'after the first node died', 'bo hears you', 'after a coordinator died']) {
+      expect(merged.split('\n').filter((line) => line.includes(' MESSAGE ') && line.includes(JSON.stringify(text)))).toHaveLength(1);
+    }
+    expect(merged).toMatch(/0 repeated message line\(s\)/);
+  }, 10 * MINUTE);
+});
