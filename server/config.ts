@@ -1,6 +1,6 @@
 import { Command } from 'commander';
 import { z } from 'zod';
-import { AMQP_NO_DELAY_SETTING, AMQP_URL_SETTING, COORDINATOR_USER_SETTING, INSECURE_OPEN_BROKER_SETTING, addSettingFlags, booleanFromText, namespaceSchema, resolveSettings, setting, wholeNumber, type SettingsOf } from '../shared/index.js';
+import { AMQP_HEARTBEAT_SETTING, AMQP_NO_DELAY_SETTING, AMQP_URL_SETTING, COORDINATOR_USER_SETTING, INSECURE_OPEN_BROKER_SETTING, addSettingFlags, booleanFromText, namespaceSchema, resolveSettings, setting, wholeNumber, type SettingsOf } from '../shared/index.js';
 import type { CoordinatorOptions } from './coordinator.js';
 import { METRICS_SETTINGS } from './observability/settings.js';
 import { QUEUE_CAP_SETTINGS, queueCaps } from './queue-cap-settings.js';
@@ -39,6 +39,7 @@ export const SERVER_SETTINGS = {
   brokerAdminPassword: setting<string | undefined>({ env: 'WARREN_BROKER_ADMIN_PASSWORD', flag: 'broker-admin-password', description: "password of the broker user admin (management UI); unset: nobody can log in there", default: undefined, schema: z.string().min(12, 'must be at least 12 characters').max(256, 'must be at most 256 characters').regex(/^\S+$/, 'must not contain white space').optional() }),
   managementUrl: setting<string | undefined>({ env: 'WARREN_MANAGEMENT_URL', flag: 'management-url', description: "the broker's management API, used to close the connections of a client whose session ended (e.g. http://rabbitmq:15672)", default: undefined, schema: httpUrlSchema.optional() }),
   amqpNoDelay: AMQP_NO_DELAY_SETTING,
+  amqpHeartbeat: AMQP_HEARTBEAT_SETTING,
   prefetch: setting({ env: 'WARREN_PREFETCH', flag: 'prefetch', description: 'unacknowledged inputs the coordinator works on at once', default: 200, schema: positiveInt(10_000) }),
   ...RATE_LIMIT_SETTINGS,
   ...QUEUE_CAP_SETTINGS,
@@ -83,6 +84,7 @@ export function coordinatorOptions(settings: ServerSettings): CoordinatorOptions
     historyOnJoin: settings.historySize,
     prefetch: settings.prefetch,
     amqpNoDelay: settings.amqpNoDelay,
+    amqpHeartbeatSeconds: settings.amqpHeartbeat,
     minUsers: settings.minUsers,
     rateRules: rateRules(settings),
     queueCaps: queueCaps(settings),

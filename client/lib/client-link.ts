@@ -26,6 +26,8 @@ export interface ClientLinkOptions {
   refusedGraceMs?: number | undefined;
   /** TCP_NODELAY on the socket; default true (BrokerConnectionOptions.noDelay). */
   noDelay?: boolean | undefined;
+  /** Seconds between AMQP heartbeats; default 5 (BrokerConnectionOptions.heartbeatSeconds). */
+  heartbeatSeconds?: number | undefined;
 }
 
 /** Pause before reconnecting to get a fresh channel after the broker closed ours. */
@@ -85,6 +87,7 @@ export class ClientLink extends EventEmitter<ClientLinkEvents> {
       url,
       connectionName: `warren-client ${this.clientId}`,
       noDelay: options.noDelay ?? true,
+      ...(options.heartbeatSeconds === undefined ? {} : { heartbeatSeconds: options.heartbeatSeconds }),
       ...(options.reconnectBackoff ? { backoff: options.reconnectBackoff } : {}),
       ...(options.security.mode === 'secure' ? { retryRefusedForMs: options.refusedGraceMs ?? DEFAULT_REFUSED_GRACE_MS } : {}),
     });

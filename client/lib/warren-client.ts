@@ -81,6 +81,7 @@ export class WarrenClient extends CommandMethods {
       reconnectBackoff: options.reconnectBackoff,
       refusedGraceMs: options.refusedGraceMs,
       noDelay: options.noDelay,
+      heartbeatSeconds: options.heartbeatSeconds,
     });
     this.clientId = this.link.clientId;
     this.requests = new Requester(
