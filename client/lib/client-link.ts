@@ -72,6 +72,12 @@ export class ClientLink extends EventEmitter<ClientLinkEvents> {
   /** The set-up whose queue's loss was last said (ownQueueDeleted): one notice per loss. */
   private queueLossSaidAt: number | undefined;
   private closing = false;
+  /**
+   * Per channel, our queue's declaration: amqp-connection-manager runs every setup function at
+   * once after a reconnect, so a binding setup must wait for it (a bind sent before the declare
+   * is a 404 that closes the connection, again on every reconnect: seen when a cluster node died).
+   */
+  private readonly queueDeclared = new WeakMap<ConfirmChannel, Promise<unknown>>();
 
   constructor(options: ClientLinkOptions) {
     super();
@@ -116,7 +122,20 @@ export class ClientLink extends EventEmitter<ClientLinkEvents> {
   async followEvents(): Promise<void> {
     if (this.followingEvents || this.security.mode === 'open') return;
     this.followingEvents = true;
-    await this.channel.addSetup((channel: ConfirmChannel) => this.bindEvents(channel));
+    await this.addQueueSetup((channel) => this.bindEvents(channel));
+  }
+
+  /**
+   * A setup replayed after every reconnect that needs our queue (a binding): run once the queue is
+   * declared on that channel. Returns the function registered, for `channel.removeSetup`.
+   */
+  async addQueueSetup(setup: (channel: ConfirmChannel) => Promise<void>): Promise<(channel: ConfirmChannel) => Promise<void>> {
+    const afterQueue = async (channel: ConfirmChannel): Promise<void> => {
+      await this.queueDeclared.get(channel);
+      await setup(channel);
+    };
+    await this.channel.addSetup(afterQueue);
+    return afterQueue;
   }
 
   /** Resolves once connected with our queue ready to receive (waits through retries). */
@@ -182,7 +201,7 @@ export class ClientLink extends EventEmitter<ClientLinkEvents> {
   }
 
   /** Replayed on every (re)connect: our queue must be consuming before any request is sent. */
-  private async setup(channel: ConfirmChannel): Promise<void> {
+  private async declareOwnQueue(channel: ConfirmChannel): Promise<void> {
     if (this.security.mode === 'open') {
       // Open mode: everyone may declare, but only the exchanges: the input queues are the
       // coordinator's, with caps a client does not know. A message sent before the coordinator
@@ -192,6 +211,16 @@ export class ClientLink extends EventEmitter<ClientLinkEvents> {
       await channel.assertExchange(this.topology.inputExchange, 'direct', { durable: true });
     }
     await channel.assertQueue(this.queue, clientQueueOptions());
+  }
+
+  private async setup(channel: ConfirmChannel): Promise<void> {
+    // Recorded before the first await: the other setups (started right after this one) wait for it.
+    const declared = this.declareOwnQueue(channel);
+    this.queueDeclared.set(
+      channel,
+      declared.catch(() => undefined),
+    );
+    await declared;
     if (this.security.mode === 'open') await this.bindEvents(channel);
     // No acks on our own queue: it dies with the connection anyway, and what it loses is fetched from history.
     await channel.consume(

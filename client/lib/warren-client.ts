@@ -100,6 +100,7 @@ export class WarrenClient extends CommandMethods {
       channel: this.link.channel,
       topology: this.topology,
       queue: this.link.queue,
+      addQueueSetup: (setup) => this.link.addQueueSetup(setup),
       fetchHistory: (room, afterSeq, limit) => this.history({ room, afterSeq, limit }),
       show: (event, recent) => this.show(event, recent),
       canFetch: () => this.session !== undefined && !this.closed,
