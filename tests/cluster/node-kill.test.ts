@@ -6,7 +6,7 @@ import { coordinatorProgram, loggedMessages, report, settleWithin, stopProgram, 
 import { RATE_LIMITS_OFF, type Program } from '../support/programs.js';
 import { clusterAvailable, startTestCluster, urlsFrom, type RabbitCluster } from '../support/rabbit-cluster.js';
 import { uniqueNamespace } from '../support/broker.js';
-import { waitFor } from '../support/wait.js';
+import { sleep, waitFor } from '../support/wait.js';
 
 /**
  * The real coordinator and four clients on a three-node cluster, every one given all three
@@ -56,9 +56,10 @@ const runnable = clusterAvailable() || process.env.WARREN_REQUIRE_PRIVATE_BROKER
   }, 240_000);
 
   afterAll(async () => {
+    // Bounded: a close that waits on a broker never holds back removing the cluster.
+    await Promise.race([Promise.all(senders.map((entry) => entry.client.close())), sleep(15_000)]);
+    if (coordinator) await stopProgram(coordinator, 5000);
     cluster?.stop();
-    await Promise.all(senders.map((entry) => entry.client.close()));
-    if (coordinator) await stopProgram(coordinator);
     rmSync(dir, { recursive: true, force: true });
   }, 60_000);
 
