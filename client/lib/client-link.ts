@@ -64,7 +64,8 @@ export class ClientLink extends EventEmitter<ClientLinkEvents> {
   private readonly topology: SecureTopology;
   private readonly security: LinkSecurity;
   private readonly connection: BrokerConnection;
-  private readonly outbox = new Outbox();
+  /** A channel whose publishes keep being nacked gets a new connection (see Outbox `onNackedAgain`). */
+  private readonly outbox = new Outbox(() => this.connection.reconnect());
   private setups = 0;
   /** Secure mode: the broker lets us bind to `<ns>.events` only once the coordinator bound our id to a name. */
   private followingEvents = false;

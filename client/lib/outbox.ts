@@ -53,6 +53,20 @@ export class Outbox {
   private readonly watched = new WeakSet<ConfirmChannel>();
   /** Nacks so far per message id. */
   private readonly nacks = new Map<string, number>();
+  /** Channels already handed to `onNackedAgain`. */
+  private readonly recycled = new WeakSet<ConfirmChannel>();
+  private lastRecycleMs = 0;
+  /** Ids the broker confirmed at least once: a nack of a later copy leaves the first copy queued. */
+  private readonly confirmedOnce = new Set<string>();
+
+  /**
+   * `onNackedAgain`: a message nacked on a channel (at most once per channel and per 2 s, so a
+   * full queue does not become a reconnect storm). A channel opened while a quorum
+   * queue's leader was being elected (its node just died) can keep sending to the dead leader and
+   * have every publish nacked for many seconds; a new connection asks the new leader. Called once
+   * per channel; everything waiting is published again, in order, on the next one.
+   */
+  constructor(private readonly onNackedAgain?: () => void) {}
 
   get size(): number {
     return this.entries.size;
@@ -67,6 +81,7 @@ export class Outbox {
   remove(id: string): void {
     this.entries.delete(id);
     this.nacks.delete(id);
+    this.confirmedOnce.delete(id);
   }
 
   /** A new channel with our queue consuming: publish again everything still waiting, in order. */
@@ -92,6 +107,7 @@ export class Outbox {
     this.entries.clear();
     this.returned.clear();
     this.nacks.clear();
+    this.confirmedOnce.clear();
     for (const timer of this.retryTimers) clearTimeout(timer);
     this.retryTimers.clear();
   }
@@ -104,11 +120,23 @@ export class Outbox {
       channel.publish(entry.exchange, entry.routingKey, entry.content, { ...entry.options, mandatory: true }, (err) => {
         const unrouted = this.returned.delete(entry.id);
         if (this.entries.get(entry.id) !== entry) return;
-        if (!err && !unrouted) entry.onConfirmed?.();
+        if (!err && !unrouted) {
+          this.confirmedOnce.add(entry.id);
+          entry.onConfirmed?.();
+        }
         else if (!err) this.retryLater(entry, channel);
         else if (isNack(err)) {
+          // A copy sent again after a reconnect: the first one is in the queue already.
+          if (this.confirmedOnce.has(entry.id)) return;
           const nacks = (this.nacks.get(entry.id) ?? 0) + 1;
           this.nacks.set(entry.id, nacks);
+          if (!this.recycled.has(channel) && Date.now() - this.lastRecycleMs >= 2000 && this.onNackedAgain) {
+            // Everything waiting goes out again, in order, on the next channel (attach).
+            this.recycled.add(channel);
+            this.lastRecycleMs = Date.now();
+            this.onNackedAgain();
+            return;
+          }
           const pause = NACK_RETRY_MS[nacks - 1];
           if (pause !== undefined) {
             this.retryLater(entry, undefined, pause);
