@@ -41,7 +41,7 @@ interface Probe {
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
 async function main(): Promise<void> {
-  const cluster = await clusterOnFreePorts({ dir: mkdtempSync(join(tmpdir(), 'warren-bench-cluster-')), prefix: 'warren-bench' });
+  const cluster = await clusterOnFreePorts({ dir: mkdtempSync(join(tmpdir(), 'warren-bench-cluster-')), prefix: 'warren-bench', baseEnv: process.env });
   const cleanUp = (): void => {
     cluster.stop();
     killAllPrograms();

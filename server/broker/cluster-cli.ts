@@ -27,7 +27,7 @@ const opts = program.opts<{ basePort: number; dir?: string }>();
 const action = program.args[0];
 const ports = [0, 1, 2].map((i) => opts.basePort + i);
 const dir = opts.dir ?? join(tmpdir(), `warren-cluster-${opts.basePort}`);
-const cluster = new RabbitCluster({ dir, ports, prefix: 'warren-cluster' });
+const cluster = new RabbitCluster({ dir, ports, prefix: 'warren-cluster', baseEnv: process.env });
 
 function describeNodes(): string {
   const running = runningNodeNames();

@@ -34,6 +34,8 @@ export interface RabbitClusterOptions {
   prefix?: string;
   /** Extra rabbitmq.conf lines every node gets (an auth backend, say). */
   extraConfig?: string;
+  /** The environment rabbitmq-server and rabbitmqctl run in (PATH, HOME); the caller's entry point reads it. */
+  baseEnv: NodeJS.ProcessEnv;
 }
 
 const PLUGINS = '[rabbitmq_consistent_hash_exchange].\n';
@@ -123,7 +125,7 @@ export class RabbitCluster {
 
   /** rabbitmqctl against one node. */
   ctl(node: ClusterNode, args: string[], timeoutMs = 30_000): Promise<string> {
-    return run('rabbitmqctl', ['-n', node.name, ...args], nodeEnv(node), node.dir, timeoutMs);
+    return run('rabbitmqctl', ['-n', node.name, ...args], nodeEnv(node, this.options.baseEnv), node.dir, timeoutMs);
   }
 
   /** Whether every node's process is alive (by its pid file). */
@@ -155,7 +157,7 @@ export class RabbitCluster {
 
   private async boot(node: ClusterNode, timeoutMs: number): Promise<void> {
     rmSync(node.pidFile, { force: true });
-    await run('rabbitmq-server', ['-detached'], nodeEnv(node), node.dir, 60_000);
+    await run('rabbitmq-server', ['-detached'], nodeEnv(node, this.options.baseEnv), node.dir, 60_000);
     // `wait` follows the pid file, then the Erlang distribution, then the applications.
     await this.ctl(node, ['wait', node.pidFile, '--timeout', String(Math.round(timeoutMs / 1000))], timeoutMs + 10_000);
   }
@@ -184,9 +186,9 @@ function shortName(node: ClusterNode): string {
   return node.name.split('@')[0] ?? node.name;
 }
 
-function nodeEnv(node: ClusterNode): NodeJS.ProcessEnv {
+function nodeEnv(node: ClusterNode, baseEnv: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
   return {
-    ...process.env,
+    ...baseEnv,
     RABBITMQ_NODENAME: node.name,
     RABBITMQ_NODE_IP_ADDRESS: '127.0.0.1',
     RABBITMQ_NODE_PORT: String(node.port),
@@ -259,7 +261,7 @@ export function freeLoopbackPort(): Promise<number> {
 }
 
 /** A cluster of `size` nodes on free loopback ports (AMQP and distribution), files under `dir`. */
-export async function clusterOnFreePorts(options: { dir: string; size?: number; prefix?: string; extraConfig?: string }): Promise<RabbitCluster> {
+export async function clusterOnFreePorts(options: { dir: string; baseEnv: NodeJS.ProcessEnv; size?: number; prefix?: string; extraConfig?: string }): Promise<RabbitCluster> {
   const taken = new Set<number>();
   const pick = async (): Promise<number> => {
     for (;;) {
@@ -275,5 +277,5 @@ export async function clusterOnFreePorts(options: { dir: string; size?: number; 
   const distPorts: number[] = [];
   for (let i = 0; i < size; i += 1) ports.push(await pick());
   for (let i = 0; i < size; i += 1) distPorts.push(await pick());
-  return new RabbitCluster({ dir: options.dir, ports, distPorts, ...(options.prefix ? { prefix: options.prefix } : {}), ...(options.extraConfig ? { extraConfig: options.extraConfig } : {}) });
+  return new RabbitCluster({ dir: options.dir, baseEnv: options.baseEnv, ports, distPorts, ...(options.prefix ? { prefix: options.prefix } : {}), ...(options.extraConfig ? { extraConfig: options.extraConfig } : {}) });
 }

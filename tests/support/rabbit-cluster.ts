@@ -1,7 +1,7 @@
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { clusterOnFreePorts, RabbitCluster } from '../../server/broker/rabbit-cluster.js';
+import { clusterOnFreePorts, type RabbitCluster } from '../../server/broker/rabbit-cluster.js';
 import { PrivateBroker } from './private-broker.js';
 
 export { RabbitCluster } from '../../server/broker/rabbit-cluster.js';
@@ -12,7 +12,7 @@ export { RabbitCluster } from '../../server/broker/rabbit-cluster.js';
  * `beforeAll`, an interrupted run). One per test file: it takes 20–50 s to form.
  */
 export async function startTestCluster(): Promise<RabbitCluster> {
-  const cluster = await clusterOnFreePorts({ dir: mkdtempSync(join(tmpdir(), 'warren-cluster-')), prefix: 'warren-ctest' });
+  const cluster = await clusterOnFreePorts({ dir: mkdtempSync(join(tmpdir(), 'warren-cluster-')), prefix: 'warren-ctest', baseEnv: process.env });
   const killOnExit = (): void => cluster.stop();
   process.once('exit', killOnExit);
   try {
