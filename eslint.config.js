@@ -25,7 +25,7 @@ export default tseslint.config(
   {
     // process.env is read only by the entry points; everything below takes validated options.
     files: ['shared/**/*.ts', 'server/**/*.ts', 'client/**/*.ts'],
-    ignores: ['server/main.ts', 'server/web/main.ts', 'server/dead-letters-cli.ts', 'server/log/chat-log-cli.ts', 'client/main.ts', 'client/standby.ts'],
+    ignores: ['server/main.ts', 'server/web/main.ts', 'server/dead-letters-cli.ts', 'server/log/chat-log-cli.ts', 'client/main.ts', 'client/standby.ts', 'server/broker/cluster-cli.ts'],
     rules: {
       'no-restricted-properties': ['error', { object: 'process', property: 'env', message: 'Read configuration in main and pass options down.' },
         { object: 'process', property: 'exit', message: 'Only entry points may exit the process.' }],

@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import amqplib from 'amqplib';
-import { deleteSharedTopology, topologyFor } from '../shared/index.js';
+import { connectFirstNode, deleteSharedTopology, topologyFor } from '../shared/index.js';
 
 /** Each part of a run gets a namespace of its own, so nothing it measures shares a queue with anything else. */
 export function benchNamespace(part: string): string {
@@ -9,7 +9,7 @@ export function benchNamespace(part: string): string {
 
 /** Removes the namespace's shared queues and exchanges (client queues went away with their connections). */
 export async function deleteNamespace(amqpUrl: string, namespace: string): Promise<void> {
-  const connection = await amqplib.connect(amqpUrl);
+  const connection = await connectFirstNode(amqpUrl);
   try {
     const channel = await connection.createChannel();
     await deleteSharedTopology(channel, topologyFor(namespace));

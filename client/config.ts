@@ -2,7 +2,7 @@ import { Command } from 'commander';
 import { z } from 'zod';
 import type { ClientSecurity } from './lib/api-types.js';
 // The modules themselves, not shared/index.js: the name prompt shows before the rest of shared/ loads.
-import { AMQP_NO_DELAY_SETTING, AMQP_URL_SETTING, COORDINATOR_USER_SETTING, INSECURE_OPEN_BROKER_SETTING, addSettingFlags, booleanFromText, namespaceSchema, resolveSettings, setting, wholeNumber, type SettingsOf } from '../shared/settings.js';
+import { AMQP_HEARTBEAT_SETTING, AMQP_NO_DELAY_SETTING, AMQP_URL_SETTING, COORDINATOR_USER_SETTING, INSECURE_OPEN_BROKER_SETTING, addSettingFlags, booleanFromText, namespaceSchema, resolveSettings, setting, wholeNumber, type SettingsOf } from '../shared/settings.js';
 
 export const CLIENT_SETTINGS = {
   amqpUrl: AMQP_URL_SETTING,
@@ -20,6 +20,7 @@ export const CLIENT_SETTINGS = {
   insecureOpenBroker: INSECURE_OPEN_BROKER_SETTING,
   coordinatorUser: COORDINATOR_USER_SETTING,
   amqpNoDelay: AMQP_NO_DELAY_SETTING,
+  amqpHeartbeat: AMQP_HEARTBEAT_SETTING,
   requestTimeout: setting({ env: 'WARREN_REQUEST_TIMEOUT', flag: 'request-timeout', description: 'seconds to wait for the coordinator to answer a request', default: 10, schema: wholeNumber(1, 600) }),
 };
 

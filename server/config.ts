@@ -1,6 +1,6 @@
 import { Command } from 'commander';
 import { z } from 'zod';
-import { AMQP_NO_DELAY_SETTING, MAX_INPUT_PARTITIONS, AMQP_URL_SETTING, COORDINATOR_USER_SETTING, INSECURE_OPEN_BROKER_SETTING, addSettingFlags, booleanFromText, namespaceSchema, resolveSettings, setting, wholeNumber, type SettingsOf } from '../shared/index.js';
+import { AMQP_HEARTBEAT_SETTING, AMQP_NO_DELAY_SETTING, AMQP_URL_SETTING, COORDINATOR_USER_SETTING, INSECURE_OPEN_BROKER_SETTING, MAX_INPUT_PARTITIONS, addSettingFlags, booleanFromText, namespaceSchema, resolveSettings, setting, wholeNumber, type SettingsOf } from '../shared/index.js';
 import type { CoordinatorOptions } from './coordinator.js';
 import { METRICS_SETTINGS } from './observability/settings.js';
 import { QUEUE_CAP_SETTINGS, queueCaps } from './queue-cap-settings.js';
@@ -55,6 +55,7 @@ export const SERVER_SETTINGS = {
   managementUrl: setting<string | undefined>({ env: 'WARREN_MANAGEMENT_URL', flag: 'management-url', description: "the broker's management API, used to close the connections of a client whose session ended (e.g. http://rabbitmq:15672)", default: undefined, schema: httpUrlSchema.optional() }),
   amqpNoDelay: AMQP_NO_DELAY_SETTING,
   inputPartitions: setting({ env: 'WARREN_INPUT_PARTITIONS', flag: 'input-partitions', description: `input queues of each kind, each with one active coordinator at a time; above 1 they sit behind a consistent-hash exchange (plugin rabbitmq_consistent_hash_exchange). Every coordinator of a deployment needs the same value`, default: 1, schema: positiveInt(MAX_INPUT_PARTITIONS) }),
+  amqpHeartbeat: AMQP_HEARTBEAT_SETTING,
   prefetch: setting({ env: 'WARREN_PREFETCH', flag: 'prefetch', description: 'unacknowledged inputs the coordinator works on at once', default: 200, schema: positiveInt(10_000) }),
   ...RATE_LIMIT_SETTINGS,
   ...QUEUE_CAP_SETTINGS,
@@ -101,6 +102,7 @@ export function coordinatorOptions(settings: ServerSettings): CoordinatorOptions
     historyOnJoin: settings.historySize,
     prefetch: settings.prefetch,
     amqpNoDelay: settings.amqpNoDelay,
+    amqpHeartbeatSeconds: settings.amqpHeartbeat,
     minUsers: settings.minUsers,
     rateRules: rateRules(settings),
     queueCaps: queueCaps(settings),

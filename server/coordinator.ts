@@ -57,6 +57,8 @@ export interface CoordinatorOptions {
   prefetch: number;
   /** TCP_NODELAY on the broker socket (WARREN_AMQP_NO_DELAY); default true. */
   amqpNoDelay?: boolean;
+  /** Seconds between AMQP heartbeats (WARREN_AMQP_HEARTBEAT); default 5. */
+  amqpHeartbeatSeconds?: number;
   /** Users that must have been online at once before anyone sees the chat (1: always active). */
   minUsers?: number;
   /** Per-user rate limits (server/rate-limits/); a kind set to null is off. Default: DEFAULT_RATE_RULES. */
@@ -239,7 +241,7 @@ export class Coordinator extends EventEmitter<{ status: [ConnectionStatus]; serv
     this.chatLog.append({ kind: 'START', serverTs: new Date().toISOString(), detail: `namespace ${this.topology.namespace}` });
 
     const url = await this.brokerUrl();
-    const connection = new BrokerConnection({ url, connectionName: `warren-coordinator ${this.topology.namespace}`, noDelay: this.options.amqpNoDelay ?? true });
+    const connection = new BrokerConnection({ url, connectionName: `warren-coordinator ${this.topology.namespace}`, noDelay: this.options.amqpNoDelay ?? true, heartbeatSeconds: this.options.amqpHeartbeatSeconds ?? 5 });
     this.connection = connection;
     let connectedBefore = false;
     connection.on('status', (status) => {
@@ -380,7 +382,7 @@ export class Coordinator extends EventEmitter<{ status: [ConnectionStatus]; serv
 
   private describeStatus(status: ConnectionStatus): void {
     const url = redactUrl(this.options.amqpUrl);
-    if (status.state === 'connected') this.logger.info(`connected to ${url}`);
+    if (status.state === 'connected') this.logger.info(`connected to ${status.broker}`);
     else if (status.state === 'reconnecting') {
       this.logger.warn(`broker ${url} unavailable (${status.reason}); retrying in ${status.delayMs} ms (attempt ${status.attempt})`);
     } else if (status.state === 'failed') this.logger.error(status.error.message);

@@ -6,9 +6,8 @@
  * a dead letter is hostile input by definition and must not reach the terminal raw.
  */
 import { Command } from 'commander';
-import amqplib from 'amqplib';
 import { z } from 'zod';
-import { redactUrl, setting, settingsForEntryPoint, topologyFor } from '../shared/index.js';
+import { connectFirstNode, redactUrl, setting, settingsForEntryPoint, topologyFor } from '../shared/index.js';
 import { SERVER_SETTINGS } from './config.js';
 
 const SETTINGS = {
@@ -36,7 +35,7 @@ async function main(): Promise<number> {
   }
   const settings = parsed.settings;
   const queue = topologyFor(settings.namespace).deadLetterQueue;
-  const connection = await amqplib.connect(settings.amqpUrl);
+  const connection = await connectFirstNode(settings.amqpUrl);
   try {
     const channel = await connection.createChannel();
     const { messageCount } = await channel.checkQueue(queue);

@@ -1,3 +1,4 @@
+import { mapBrokerUrls } from './broker-urls.js';
 import { randomBytes } from 'node:crypto';
 
 /**
@@ -38,23 +39,27 @@ export function mintClientCredentials(): ClientCredentials {
 /**
  * `baseUrl` (host, port, vhost, query kept) with the given user and password, URL-encoded, so
  * any character in them survives (amqplib decodes them). Whatever credentials `baseUrl` carried
- * are replaced.
+ * are replaced. A list of URLs (every node of a cluster) gets them on each URL.
  */
 export function amqpUrlWithCredentials(baseUrl: string, username: string, password: string): string {
-  const url = new URL(baseUrl);
-  if (url.protocol !== 'amqp:' && url.protocol !== 'amqps:') throw new Error(`not an AMQP URL: ${url.protocol}`);
-  url.username = encodeURIComponent(username);
-  url.password = encodeURIComponent(password);
-  return url.toString();
+  return mapBrokerUrls(baseUrl, (one) => {
+    const url = new URL(one);
+    if (url.protocol !== 'amqp:' && url.protocol !== 'amqps:') throw new Error(`not an AMQP URL: ${url.protocol}`);
+    url.username = encodeURIComponent(username);
+    url.password = encodeURIComponent(password);
+    return url.toString();
+  });
 }
 
-/** The URL with its password replaced by `***`, for log lines and start-up banners. */
+/** The URL (or each URL of a list) with its password replaced by `***`, for log lines and start-up banners. */
 export function redactAmqpUrl(raw: string): string {
-  try {
-    const url = new URL(raw);
-    if (url.password) url.password = '***';
-    return url.toString();
-  } catch {
-    return '(unparseable URL)';
-  }
+  return mapBrokerUrls(raw, (one) => {
+    try {
+      const url = new URL(one);
+      if (url.password) url.password = '***';
+      return url.toString();
+    } catch {
+      return '(unparseable URL)';
+    }
+  });
 }

@@ -2,6 +2,7 @@ import { EventEmitter } from 'node:events';
 import amqp, { type AmqpConnectionManager, type ChannelWrapper, type SetupFunc } from 'amqp-connection-manager';
 import type { Channel, ConfirmChannel } from 'amqplib';
 import { unrecoverableBrokerFailure } from './broker-failure.js';
+import { brokerUrls, redactUrl } from './broker-urls.js';
 import { ERROR_CODES, WarrenError } from './errors.js';
 
 /**
@@ -9,16 +10,23 @@ import { ERROR_CODES, WarrenError } from './errors.js';
  * in flight and replays channel setup functions after every reconnect; this wrapper adds
  * exponential backoff with full jitter, gives up at once on failures a retry cannot fix (bad
  * credentials, missing vhost), and reports its status as typed events a UI can show.
+ *
+ * Given several URLs (every node of a cluster), it connects to the first that answers and, when
+ * its node goes, to the next one at once: a full round of the list fails before the backoff
+ * waits. A node that closes the connection because another node went down (541 INTERNAL_ERROR
+ * while a queue leader is elected) is one more reason to move on, never a failure.
  */
 export type ConnectionStatus =
   | { state: 'connecting'; attempt: number }
-  | { state: 'connected' }
+  /** `broker`: the URL of the node connected to, password hidden. */
+  | { state: 'connected'; broker: string }
   | { state: 'disconnected'; reason: string }
   | { state: 'reconnecting'; attempt: number; delayMs: number; reason: string }
   | { state: 'failed'; error: WarrenError }
   | { state: 'closed' };
 
 export interface BrokerConnectionOptions {
+  /** One AMQP URL, or a comma-separated list of the cluster's nodes (shared/broker-urls.ts). */
   url: string;
   /** Name shown in the broker's connection list. */
   connectionName: string;
@@ -38,10 +46,16 @@ export interface BrokerConnectionOptions {
 
 export const DEFAULT_BACKOFF = { initialMs: 250, maxMs: 10_000 } as const;
 
+/** A connection that lasted this long counts as having held: its loss starts the backoff afresh. */
+const STABLE_CONNECTION_MS = 2000;
+
 export class BrokerConnection extends EventEmitter<{ status: [ConnectionStatus] }> {
   private readonly manager: AmqpConnectionManager;
   private readonly backoff: { initialMs: number; maxMs: number };
+  /** Failed attempts since the last connection that held (see STABLE_CONNECTION_MS). */
   private attempt = 0;
+  private connectedAtMs: number | undefined;
+  private readonly urlCount: number;
   private closed = false;
   private readonly retryRefusedForMs: number | undefined;
   /** When the current run of refusals began; undefined after a successful connect. */
@@ -53,17 +67,19 @@ export class BrokerConnection extends EventEmitter<{ status: [ConnectionStatus] 
     this.backoff = options.backoff ?? DEFAULT_BACKOFF;
     this.retryRefusedForMs = options.retryRefusedForMs;
     const heartbeat = options.heartbeatSeconds ?? 5;
-    this.manager = amqp.connect([options.url], {
+    const urls = brokerUrls(options.url);
+    this.urlCount = urls.length;
+    this.manager = amqp.connect(urls, {
       heartbeatIntervalInSeconds: heartbeat,
       reconnectTimeInSeconds: this.backoff.initialMs / 1000,
       // The timeout covers the AMQP handshake too: a stuck one fails and the backoff retries it,
       // instead of leaving close() waiting on it.
       connectionOptions: { timeout: 10_000, noDelay: options.noDelay ?? true, clientProperties: { connection_name: options.connectionName } },
     });
-    this.manager.on('connect', () => {
-      this.attempt = 0;
+    this.manager.on('connect', ({ url }) => {
+      this.connectedAtMs = Date.now();
       this.refusedSinceMs = undefined;
-      this.setStatus({ state: 'connected' });
+      this.setStatus({ state: 'connected', broker: typeof url === 'string' ? redactUrl(url) : 'broker' });
     });
     this.manager.on('disconnect', ({ err }) => this.onFailure(err, true));
     this.manager.on('connectFailed', ({ err }) => this.onFailure(err, false));
@@ -150,10 +166,17 @@ export class BrokerConnection extends EventEmitter<{ status: [ConnectionStatus] 
       return;
     }
     if (wasConnected) this.setStatus({ state: 'disconnected', reason });
+    // A connection closed right after it opened (a node refusing work while a queue leader is
+    // elected) does not start the count again: the backoff goes on growing instead of a tight loop.
+    if (wasConnected && this.connectedAtMs !== undefined && Date.now() - this.connectedAtMs >= STABLE_CONNECTION_MS) this.attempt = 0;
     this.attempt += 1;
-    const ceiling = Math.min(this.backoff.maxMs, this.backoff.initialMs * 2 ** Math.min(this.attempt - 1, 16));
+    // Another node of the list not tried in this round yet: try it at once (the manager moves to
+    // the next URL by itself). Only after a whole round has failed does the backoff wait.
+    const round = Math.ceil(this.attempt / this.urlCount);
+    const untriedLeft = this.attempt % this.urlCount !== 0;
+    const ceiling = Math.min(this.backoff.maxMs, this.backoff.initialMs * 2 ** Math.min(round - 1, 16));
     // Full jitter: spread reconnecting clients out so a restarted broker is not hit by all at once.
-    const delayMs = Math.round(ceiling / 2 + Math.random() * (ceiling / 2));
+    const delayMs = untriedLeft ? 0 : Math.round(ceiling / 2 + Math.random() * (ceiling / 2));
     this.manager.reconnectTimeInSeconds = delayMs / 1000;
     this.setStatus({ state: 'reconnecting', attempt: this.attempt, delayMs, reason });
   }
@@ -180,7 +203,3 @@ function describe(err: Error | undefined): string {
   return typeof code === 'string' && !err.message.includes(code) ? `${code} ${err.message}` : err.message;
 }
 
-/** Hides the password of an AMQP URL for messages and logs. */
-export function redactUrl(url: string): string {
-  return url.replace(/\/\/([^:/@]+):([^@/]*)@/, '//$1:***@');
-}

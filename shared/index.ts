@@ -10,6 +10,8 @@ export * from './decode.js';
 export * from './time.js';
 export * from './declare.js';
 export * from './connection.js';
+export * from './broker-urls.js';
+export * from './first-node.js';
 export * from './throwaway-channel.js';
 export * from './settings.js';
 export * from './rooms.js';

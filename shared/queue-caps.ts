@@ -30,7 +30,12 @@ export function inputCapArguments(caps: QueueCaps): Record<string, unknown> {
   return { 'x-max-length': caps.inputMaxLength, 'x-max-length-bytes': caps.inputMaxBytes, 'x-overflow': 'reject-publish' };
 }
 
-/** The dead-letter queue keeps the newest copies (default `drop-head`) within both caps. */
+/**
+ * The dead-letter queue keeps the newest copies (default `drop-head`) within both caps. A quorum
+ * queue like the inputs: a classic queue lives on one node, and while that node of a cluster is
+ * down every declaration of it fails (404 "home node ... is down"), which would keep the
+ * coordinator and every client from setting up at all.
+ */
 export function cappedDeadLetterQueueOptions(caps: QueueCaps = DEFAULT_QUEUE_CAPS): Options.AssertQueue {
-  return { durable: true, arguments: { 'x-max-length': caps.deadLetterMaxLength, 'x-max-length-bytes': caps.deadLetterMaxBytes } };
+  return { durable: true, arguments: { 'x-queue-type': 'quorum', 'x-max-length': caps.deadLetterMaxLength, 'x-max-length-bytes': caps.deadLetterMaxBytes } };
 }

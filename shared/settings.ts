@@ -1,6 +1,7 @@
 import { CommanderError, Option, type Command } from 'commander';
 import { z } from 'zod';
 import { ERROR_CODES, WarrenError } from './errors.js';
+import { brokerUrls, redactUrl } from './broker-urls.js';
 import { isValidNamespace } from './topology.js';
 
 /**
@@ -62,6 +63,20 @@ export const amqpUrlSchema = z
     }
   }, 'must be an amqp:// or amqps:// URL with a host and a valid port');
 
+/**
+ * AMQP_URL: one URL, or every node of a cluster as a comma-separated list (no spaces), each entry
+ * checked as `amqpUrlSchema`; a bad entry is named by its position, its password hidden.
+ */
+export const amqpUrlListSchema = z.string().superRefine((value, ctx) => {
+  const urls = brokerUrls(value);
+  urls.forEach((url, index) => {
+    const result = amqpUrlSchema.safeParse(url);
+    if (result.success) return;
+    const which = urls.length === 1 ? '' : `entry ${index + 1} of ${urls.length} (${JSON.stringify(redactUrl(url))}) `;
+    ctx.addIssue({ code: 'custom', message: `${which}${result.error.issues[0]?.message ?? 'invalid'}` });
+  });
+});
+
 /** The namespace setting's rule, shared by both entry points (each describes the setting its own way). */
 export const namespaceSchema = z.string().refine(isValidNamespace, 'lowercase letters, digits, _ and -, at most 64, starting with a letter or digit');
 
@@ -69,9 +84,22 @@ export const namespaceSchema = z.string().refine(isValidNamespace, 'lowercase le
 export const AMQP_URL_SETTING = setting({
   env: 'AMQP_URL',
   flag: 'amqp-url',
-  description: 'RabbitMQ to connect to',
+  description: 'RabbitMQ to connect to; for a cluster, every node as a comma-separated list (tried in order, the next one when a node goes)',
   default: 'amqp://guest:guest@localhost:5672',
-  schema: amqpUrlSchema,
+  schema: amqpUrlListSchema,
+});
+
+/**
+ * The AMQP heartbeat: a node that stops answering (host down, network cut, a frozen VM) is taken
+ * for gone after about two missed intervals, and the connection moves to the next node. A node
+ * killed on a live host closes its sockets and is noticed at once, whatever this is.
+ */
+export const AMQP_HEARTBEAT_SETTING = setting({
+  env: 'WARREN_AMQP_HEARTBEAT',
+  flag: 'amqp-heartbeat',
+  description: 'seconds between AMQP heartbeats; a silent broker node is given up after about two (0: none)',
+  default: 5,
+  schema: wholeNumber(0, 600),
 });
 
 /** Adds one flag per setting; help shows the variable and the default. */

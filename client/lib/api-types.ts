@@ -40,6 +40,8 @@ export interface WarrenClientOptions {
   refusedGraceMs?: number;
   /** TCP_NODELAY on the broker socket (WARREN_AMQP_NO_DELAY); default true: Nagle's algorithm off. */
   noDelay?: boolean;
+  /** Seconds between AMQP heartbeats (WARREN_AMQP_HEARTBEAT); default 5. */
+  heartbeatSeconds?: number;
 }
 
 export interface SendOptions {

@@ -27,6 +27,8 @@ export interface ClientLinkOptions {
   refusedGraceMs?: number | undefined;
   /** TCP_NODELAY on the socket; default true (BrokerConnectionOptions.noDelay). */
   noDelay?: boolean | undefined;
+  /** Seconds between AMQP heartbeats; default 5 (BrokerConnectionOptions.heartbeatSeconds). */
+  heartbeatSeconds?: number | undefined;
 }
 
 /** Pause before reconnecting to get a fresh channel after the broker closed ours. */
@@ -63,7 +65,8 @@ export class ClientLink extends EventEmitter<ClientLinkEvents> {
   private readonly topology: SecureTopology;
   private readonly security: LinkSecurity;
   private readonly connection: BrokerConnection;
-  private readonly outbox = new Outbox();
+  /** A channel whose publishes keep being nacked gets a new connection (see Outbox `onNackedAgain`). */
+  private readonly outbox = new Outbox(() => this.connection.reconnect());
   private setups = 0;
   /** Secure mode: the broker lets us bind to `<ns>.events` only once the coordinator bound our id to a name. */
   private followingEvents = false;
@@ -71,6 +74,12 @@ export class ClientLink extends EventEmitter<ClientLinkEvents> {
   /** The set-up whose queue's loss was last said (ownQueueDeleted): one notice per loss. */
   private queueLossSaidAt: number | undefined;
   private closing = false;
+  /**
+   * Per channel, our queue's declaration: amqp-connection-manager runs every setup function at
+   * once after a reconnect, so a binding setup must wait for it (a bind sent before the declare
+   * is a 404 that closes the connection, again on every reconnect: seen when a cluster node died).
+   */
+  private readonly queueDeclared = new WeakMap<ConfirmChannel, Promise<unknown>>();
 
   constructor(options: ClientLinkOptions) {
     super();
@@ -86,6 +95,7 @@ export class ClientLink extends EventEmitter<ClientLinkEvents> {
       url,
       connectionName: `warren-client ${this.clientId}`,
       noDelay: options.noDelay ?? true,
+      ...(options.heartbeatSeconds === undefined ? {} : { heartbeatSeconds: options.heartbeatSeconds }),
       ...(options.reconnectBackoff ? { backoff: options.reconnectBackoff } : {}),
       ...(options.security.mode === 'secure' ? { retryRefusedForMs: options.refusedGraceMs ?? DEFAULT_REFUSED_GRACE_MS } : {}),
     });
@@ -114,7 +124,20 @@ export class ClientLink extends EventEmitter<ClientLinkEvents> {
   async followEvents(): Promise<void> {
     if (this.followingEvents || this.security.mode === 'open') return;
     this.followingEvents = true;
-    await this.channel.addSetup((channel: ConfirmChannel) => this.bindEvents(channel));
+    await this.addQueueSetup((channel) => this.bindEvents(channel));
+  }
+
+  /**
+   * A setup replayed after every reconnect that needs our queue (a binding): run once the queue is
+   * declared on that channel. Returns the function registered, for `channel.removeSetup`.
+   */
+  async addQueueSetup(setup: (channel: ConfirmChannel) => Promise<void>): Promise<(channel: ConfirmChannel) => Promise<void>> {
+    const afterQueue = async (channel: ConfirmChannel): Promise<void> => {
+      await this.queueDeclared.get(channel);
+      await setup(channel);
+    };
+    await this.channel.addSetup(afterQueue);
+    return afterQueue;
   }
 
   /** Resolves once connected with our queue ready to receive (waits through retries). */
@@ -183,7 +206,7 @@ export class ClientLink extends EventEmitter<ClientLinkEvents> {
   }
 
   /** Replayed on every (re)connect: our queue must be consuming before any request is sent. */
-  private async setup(channel: ConfirmChannel): Promise<void> {
+  private async declareOwnQueue(channel: ConfirmChannel): Promise<void> {
     if (this.security.mode === 'open') {
       // Open mode: everyone may declare, but only the exchanges: the input queues are the
       // coordinator's, with caps a client does not know. A message sent before the coordinator
@@ -193,6 +216,16 @@ export class ClientLink extends EventEmitter<ClientLinkEvents> {
       await channel.assertExchange(this.topology.inputExchange, 'direct', { durable: true });
     }
     await channel.assertQueue(this.queue, clientQueueOptions());
+  }
+
+  private async setup(channel: ConfirmChannel): Promise<void> {
+    // Recorded before the first await: the other setups (started right after this one) wait for it.
+    const declared = this.declareOwnQueue(channel);
+    this.queueDeclared.set(
+      channel,
+      declared.catch(() => undefined),
+    );
+    await declared;
     if (this.security.mode === 'open') await this.bindEvents(channel);
     // No acks on our own queue: it dies with the connection anyway, and what it loses is fetched from history.
     await channel.consume(

@@ -22,6 +22,14 @@ export interface OutgoingMessage {
 /** How long to wait before publishing again a message no queue took (returned: the input queue is missing). */
 const UNROUTED_RETRY_MS = 500;
 
+/**
+ * Pauses before publishing a nacked message again. A nack means a full input queue, but also a
+ * quorum queue whose leader was on a cluster node that just died (its replicas elect another in
+ * a few hundred ms): refusing at once would drop a message the chat would have taken a moment
+ * later. A queue still full after these pauses (about 6 s) is one: refused then.
+ */
+const NACK_RETRY_MS = [200, 400, 800, 1600, 3200] as const;
+
 export const CHAT_BUSY_MESSAGE = 'the chat is not accepting messages right now; try again';
 
 /**
@@ -43,6 +51,22 @@ export class Outbox {
   /** Ids the broker returned as unroutable; their confirm follows the return. */
   private readonly returned = new Set<string>();
   private readonly watched = new WeakSet<ConfirmChannel>();
+  /** Nacks so far per message id. */
+  private readonly nacks = new Map<string, number>();
+  /** Channels already handed to `onNackedAgain`. */
+  private readonly recycled = new WeakSet<ConfirmChannel>();
+  private lastRecycleMs = 0;
+  /** Ids the broker confirmed at least once: a nack of a later copy leaves the first copy queued. */
+  private readonly confirmedOnce = new Set<string>();
+
+  /**
+   * `onNackedAgain`: a message nacked on a channel (at most once per channel and per 2 s, so a
+   * full queue does not become a reconnect storm). A channel opened while a quorum
+   * queue's leader was being elected (its node just died) can keep sending to the dead leader and
+   * have every publish nacked for many seconds; a new connection asks the new leader. Called once
+   * per channel; everything waiting is published again, in order, on the next one.
+   */
+  constructor(private readonly onNackedAgain?: () => void) {}
 
   get size(): number {
     return this.entries.size;
@@ -56,6 +80,8 @@ export class Outbox {
   /** The message was answered (or abandoned): never publish it again. */
   remove(id: string): void {
     this.entries.delete(id);
+    this.nacks.delete(id);
+    this.confirmedOnce.delete(id);
   }
 
   /** A new channel with our queue consuming: publish again everything still waiting, in order. */
@@ -80,6 +106,8 @@ export class Outbox {
     this.channel = undefined;
     this.entries.clear();
     this.returned.clear();
+    this.nacks.clear();
+    this.confirmedOnce.clear();
     for (const timer of this.retryTimers) clearTimeout(timer);
     this.retryTimers.clear();
   }
@@ -92,11 +120,31 @@ export class Outbox {
       channel.publish(entry.exchange, entry.routingKey, entry.content, { ...entry.options, mandatory: true }, (err) => {
         const unrouted = this.returned.delete(entry.id);
         if (this.entries.get(entry.id) !== entry) return;
-        if (!err && !unrouted) entry.onConfirmed?.();
+        if (!err && !unrouted) {
+          this.confirmedOnce.add(entry.id);
+          entry.onConfirmed?.();
+        }
         else if (!err) this.retryLater(entry, channel);
         else if (isNack(err)) {
-          // Nacked by a live broker: the queue is full. Refused, and said so.
+          // A copy sent again after a reconnect: the first one is in the queue already.
+          if (this.confirmedOnce.has(entry.id)) return;
+          const nacks = (this.nacks.get(entry.id) ?? 0) + 1;
+          this.nacks.set(entry.id, nacks);
+          if (!this.recycled.has(channel) && Date.now() - this.lastRecycleMs >= 2000 && this.onNackedAgain) {
+            // Everything waiting goes out again, in order, on the next channel (attach).
+            this.recycled.add(channel);
+            this.lastRecycleMs = Date.now();
+            this.onNackedAgain();
+            return;
+          }
+          const pause = NACK_RETRY_MS[nacks - 1];
+          if (pause !== undefined) {
+            this.retryLater(entry, undefined, pause);
+            return;
+          }
+          // Nacked again and again by a live broker: the queue is full. Refused, and said so.
           this.entries.delete(entry.id);
+          this.nacks.delete(entry.id);
           entry.onRefused?.(new WarrenError(ERROR_CODES.CHAT_BUSY, CHAT_BUSY_MESSAGE));
         }
         // Otherwise the channel closed (amqplib fails every pending confirm): `attach` publishes it again on the next one.
@@ -106,11 +154,13 @@ export class Outbox {
     }
   }
 
-  private retryLater(entry: OutgoingMessage, channel: ConfirmChannel): void {
+  /** Publishes it again after `pauseMs` on `channel` (undefined: whichever channel is live then; none: `attach` will). */
+  private retryLater(entry: OutgoingMessage, channel: ConfirmChannel | undefined, pauseMs = UNROUTED_RETRY_MS): void {
     const timer = setTimeout(() => {
       this.retryTimers.delete(timer);
-      if (this.channel === channel && this.entries.get(entry.id) === entry) this.publish(entry, channel);
-    }, UNROUTED_RETRY_MS);
+      const live = this.channel;
+      if (live && (channel === undefined || live === channel) && this.entries.get(entry.id) === entry) this.publish(entry, live);
+    }, pauseMs);
     timer.unref();
     this.retryTimers.add(timer);
   }

@@ -11,6 +11,8 @@ export interface RoomFeedDeps {
   topology: Topology;
   /** The client's own queue, which public rooms' routing keys are bound to. */
   queue: string;
+  /** Adds a setup replayed after every reconnect, run once our queue is declared on that channel (ClientLink.addQueueSetup). */
+  addQueueSetup(setup: (channel: ConfirmChannel) => Promise<void>): Promise<(channel: ConfirmChannel) => Promise<void>>;
   fetchHistory(room: string, afterSeq: number, limit: number): Promise<HistoryList>;
   /** Called once per message, in each room's order; `recent` is false for the history shown on login or join. */
   show(event: ChatEvent, recent: boolean): void;
@@ -51,9 +53,10 @@ export class RoomFeed {
       const bind = async (channel: ConfirmChannel): Promise<void> => {
         await channel.bindQueue(this.deps.queue, this.deps.topology.eventsExchange, routingKey);
       };
+      // Runs now and again after every reconnect; what was registered is what unfollow removes.
       this.bindings.set(room.name, bind);
-      // addSetup runs now and again after every reconnect.
-      await this.deps.channel.addSetup(bind);
+      const registered = await this.deps.addQueueSetup(bind);
+      if (this.bindings.get(room.name) === bind) this.bindings.set(room.name, registered);
     }
     const sequencer = this.sequencers.get(room.name);
     if (sequencer && sequencer.lastSeq !== undefined) this.deliver(room.name, sequencer.accept(history), false);

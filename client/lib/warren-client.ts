@@ -81,6 +81,7 @@ export class WarrenClient extends CommandMethods {
       reconnectBackoff: options.reconnectBackoff,
       refusedGraceMs: options.refusedGraceMs,
       noDelay: options.noDelay,
+      heartbeatSeconds: options.heartbeatSeconds,
     });
     this.clientId = this.link.clientId;
     this.requests = new Requester(
@@ -99,6 +100,7 @@ export class WarrenClient extends CommandMethods {
       channel: this.link.channel,
       topology: this.topology,
       queue: this.link.queue,
+      addQueueSetup: (setup) => this.link.addQueueSetup(setup),
       fetchHistory: (room, afterSeq, limit) => this.history({ room, afterSeq, limit }),
       show: (event, recent) => this.show(event, recent),
       canFetch: () => this.session !== undefined && !this.closed,

@@ -30,7 +30,7 @@ export class ChatSession {
     private readonly io: AppIo,
   ) {
     this.format = createFormatter(io.chalk, { localTime: settings.localTime });
-    this.client = new WarrenClient({ amqpUrl: settings.amqpUrl, namespace: settings.namespace, security: clientSecurity(settings), requestTimeoutMs: settings.requestTimeout * 1000, noDelay: settings.amqpNoDelay });
+    this.client = new WarrenClient({ amqpUrl: settings.amqpUrl, namespace: settings.namespace, security: clientSecurity(settings), requestTimeoutMs: settings.requestTimeout * 1000, noDelay: settings.amqpNoDelay, heartbeatSeconds: settings.amqpHeartbeat });
     // /register asks on the screen's line, masked; the screen exists once the login is done.
     const askSecret = (question: string): Promise<string> =>
       this.screen ? this.screen.askHidden(question) : Promise.reject(new Error('no screen to ask on'));

@@ -26,7 +26,7 @@ export async function runScriptApp(settings: ClientSettings, io: AppIo): Promise
     io.errorOutput.write(`${format.error(isWarrenError(err) ? err.code : ERROR_CODES.CONFIG_INVALID, err instanceof Error ? err.message : String(err))}\n`);
     return 2;
   }
-  const client = new WarrenClient({ amqpUrl: settings.amqpUrl, namespace: settings.namespace, security: clientSecurity(settings), requestTimeoutMs: settings.requestTimeout * 1000, noDelay: settings.amqpNoDelay });
+  const client = new WarrenClient({ amqpUrl: settings.amqpUrl, namespace: settings.namespace, security: clientSecurity(settings), requestTimeoutMs: settings.requestTimeout * 1000, noDelay: settings.amqpNoDelay, heartbeatSeconds: settings.amqpHeartbeat });
   if (settings.insecureOpenBroker) io.errorOutput.write(`${io.chalk.red.bold(OPEN_BROKER_WARNING)}\n`);
   const print = (...lines: string[]): void => {
     for (const line of lines) io.output.write(`${line}\n`);

@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
-import amqplib, { type Channel, type ChannelModel, type ConsumeMessage } from 'amqplib';
+import type { Channel, ChannelModel, ConsumeMessage } from 'amqplib';
+import { connectFirstNode } from '../../shared/first-node.js';
 import type { ConnectionCounts } from './policy.js';
 
 export interface TrackerLogger {
@@ -131,7 +132,7 @@ export class ConnectionTracker implements ConnectionCounts {
     if (!this.running) return;
     let connection: ChannelModel | undefined;
     try {
-      connection = await amqplib.connect(this.options.url, { clientProperties: { connection_name: 'warren-authority-events' } });
+      connection = await connectFirstNode(this.options.url, { clientProperties: { connection_name: 'warren-authority-events' } });
       if (!this.running) {
         await connection.close().catch(() => undefined);
         return;

@@ -26,7 +26,7 @@ export function explainInequivalentQueue(found: InequivalentQueue, retryMs: numb
   const vhost = found.vhost.replace(/'/g, "'\\''");
   const queue = found.queue.replace(/'/g, "'\\''");
   return [
-    `queue ${found.queue} exists with arguments this version no longer uses (argument ${found.argument} differs; it was declared by an earlier version, before the queue caps),`,
+    `queue ${found.queue} exists with arguments this version no longer uses (argument ${found.argument} differs; it was declared by an earlier version, before the queue caps or before the dead-letter queue became a quorum queue),`,
     `so RabbitMQ refuses to declare it again: 406 PRECONDITION_FAILED (${found.brokerMessage}).`,
     `Warren does not delete it for you, because it may still hold messages. To fix it: stop the clients; if`,
     `rabbitmqctl list_queues -p '${vhost}' name messages shows messages in it, let the previous version of the coordinator take them;`,

@@ -56,7 +56,18 @@ export class OutcomePublisher {
 
   /** The log lines of a batch of outcomes in one write, in acceptance order (then carry each out with `logged`). */
   log(outcomes: readonly Outcome[]): void {
-    this.options.chatLog.appendMany(outcomes.flatMap((outcome) => outcome.log));
+    // Two copies of one input in one turn (a client sent it again after a reconnect and both
+    // reached the queue) both find the message stored and not yet logged: it gets one line.
+    const messageIds = new Set<string>();
+    const lines = outcomes
+      .flatMap((outcome) => outcome.log)
+      .filter((entry) => {
+        if (entry.kind !== 'MESSAGE') return true;
+        if (messageIds.has(entry.id)) return false;
+        messageIds.add(entry.id);
+        return true;
+      });
+    this.options.chatLog.appendMany(lines);
   }
 
   /** Log first (unless `logged`: the caller wrote the lines already), then publish and wait for the confirms. */

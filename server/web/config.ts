@@ -3,6 +3,7 @@ import { Command } from 'commander';
 import { z } from 'zod';
 import type { ClientSecurity } from '../../client/lib/api-types.js';
 import {
+  AMQP_HEARTBEAT_SETTING,
   AMQP_URL_SETTING,
   COORDINATOR_USER_SETTING,
   INSECURE_OPEN_BROKER_SETTING,
@@ -31,6 +32,7 @@ export const WEB_SETTINGS = {
   host: setting({ env: 'WARREN_WEB_HOST', flag: 'host', description: 'address the web page and its WebSocket listen on (0.0.0.0 in a container; publish it on 127.0.0.1 or behind a TLS proxy)', default: '127.0.0.1', schema: hostSchema }),
   port: setting({ env: 'WARREN_WEB_PORT', flag: 'port', description: 'port of the web page and its WebSocket', default: 8080, schema: wholeNumber(1, 65_535) }),
   amqpUrl: AMQP_URL_SETTING,
+  amqpHeartbeat: AMQP_HEARTBEAT_SETTING,
   namespace: setting({ env: 'WARREN_NAMESPACE', flag: 'namespace', description: 'prefix of every exchange and queue name (must match the coordinator)', default: 'warren', schema: namespaceSchema }),
   insecureOpenBroker: INSECURE_OPEN_BROKER_SETTING,
   coordinatorUser: COORDINATOR_USER_SETTING,

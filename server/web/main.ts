@@ -25,7 +25,7 @@ async function main(): Promise<number> {
       host: settings.host,
       port: settings.port,
       files: loadStaticFiles(settings.staticDir),
-      createClient: () => new WarrenClient({ amqpUrl: settings.amqpUrl, namespace: settings.namespace, security, requestTimeoutMs: settings.requestTimeout * 1000 }),
+      createClient: () => new WarrenClient({ amqpUrl: settings.amqpUrl, namespace: settings.namespace, security, requestTimeoutMs: settings.requestTimeout * 1000, heartbeatSeconds: settings.amqpHeartbeat }),
       maxSessions: settings.maxSessions,
       resumeGraceMs: settings.resumeGrace * 1000,
       replayFrames: settings.replayFrames,

@@ -1,5 +1,6 @@
-import { BrokerConnection, ERROR_CODES, type ConnectionStatus } from '../../shared/index.js';
+import { BrokerConnection, ERROR_CODES, redactUrl, type ConnectionStatus } from '../../shared/index.js';
 import { amqpUrl } from '../support/broker.js';
+import { waitFor } from '../support/wait.js';
 
 /** The first status other than 'connecting', from a connection to `url`. */
 async function firstOutcome(url: string): Promise<ConnectionStatus> {
@@ -38,7 +39,50 @@ describe('BrokerConnection: which failures it gives up on', () => {
   });
 
   it('connects with the right credentials', async () => {
-    expect(await firstOutcome(amqpUrl())).toEqual({ state: 'connected' });
+    expect(await firstOutcome(amqpUrl())).toEqual({ state: 'connected', broker: redactUrl(amqpUrl()) });
+  });
+});
+
+/** A URL on a loopback port nobody listens on (connections to it are refused at once). */
+function deadUrl(): string {
+  return withUrl((url) => (url.port = '1'));
+}
+
+describe('BrokerConnection: a list of nodes (AMQP_URL with every node of a cluster)', () => {
+  it('goes past dead nodes at the head of the list without a backoff wait, and says which node it is on', async () => {
+    const dead = deadUrl();
+    const connection = new BrokerConnection({ url: `${dead},${dead},${amqpUrl()}`, connectionName: 'warren-test node-list', backoff: { initialMs: 2000, maxMs: 4000 } });
+    const statuses: ConnectionStatus[] = [];
+    connection.on('status', (status) => statuses.push(status));
+    const began = performance.now();
+    try {
+      await connection.waitForConnect();
+      const tookMs = performance.now() - began;
+      process.stdout.write(`\n[node list] two dead nodes first, connected after ${tookMs.toFixed(0)} ms\n`);
+      expect(statuses.filter((status) => status.state === 'reconnecting').map((status) => (status.state === 'reconnecting' ? status.delayMs : -1))).toEqual([0, 0]);
+      expect(statuses.at(-1)).toEqual({ state: 'connected', broker: redactUrl(amqpUrl()) });
+    } finally {
+      await connection.close();
+    }
+  });
+
+  it('waits with the backoff once every node of the list has failed', async () => {
+    const dead = deadUrl();
+    const connection = new BrokerConnection({ url: `${dead},${dead}`, connectionName: 'warren-test dead-list', backoff: { initialMs: 200, maxMs: 400 } });
+    const delays: number[] = [];
+    connection.on('status', (status) => {
+      if (status.state === 'reconnecting') delays.push(status.delayMs);
+    });
+    try {
+      await waitFor(() => delays.length >= 4, 'four failed attempts', 10_000);
+      // Attempt 1: the second node at once; attempt 2 ends the round: backoff; attempt 3 at once again.
+      expect(delays[0]).toBe(0);
+      expect(delays[1]).toBeGreaterThanOrEqual(100);
+      expect(delays[2]).toBe(0);
+      expect(delays[3]).toBeGreaterThanOrEqual(100);
+    } finally {
+      await connection.close();
+    }
   });
 });
 

@@ -43,7 +43,7 @@ describe('secure topology', () => {
       'x-overflow': 'reject-publish',
       'x-dead-letter-exchange': 'ns.dead-letter',
     });
-    expect(cappedDeadLetterQueueOptions().arguments).toEqual({ 'x-max-length': DEFAULT_QUEUE_CAPS.deadLetterMaxLength, 'x-max-length-bytes': DEFAULT_QUEUE_CAPS.deadLetterMaxBytes });
+    expect(cappedDeadLetterQueueOptions().arguments).toEqual({ 'x-queue-type': 'quorum', 'x-max-length': DEFAULT_QUEUE_CAPS.deadLetterMaxLength, 'x-max-length-bytes': DEFAULT_QUEUE_CAPS.deadLetterMaxBytes });
     expect(clientQueueOptions()).toMatchObject({ exclusive: true, arguments: { 'x-overflow': 'reject-publish' } });
   });
 });

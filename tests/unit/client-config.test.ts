@@ -10,10 +10,20 @@ describe('client settings: broker identity', () => {
     [{ WARREN_COORDINATOR_USER: 'has space' }, 'WARREN_COORDINATOR_USER'],
     [{ WARREN_COORDINATOR_USER: `a${'b'.repeat(64)}` }, 'WARREN_COORDINATOR_USER'],
     [{ WARREN_AMQP_NO_DELAY: 'maybe' }, 'WARREN_AMQP_NO_DELAY'],
+    [{ WARREN_AMQP_HEARTBEAT: '-1' }, 'WARREN_AMQP_HEARTBEAT'],
+    [{ WARREN_AMQP_HEARTBEAT: '2.5' }, 'WARREN_AMQP_HEARTBEAT'],
+    [{ WARREN_AMQP_HEARTBEAT: '601' }, 'WARREN_AMQP_HEARTBEAT'],
+    [{ AMQP_URL: 'amqp://a:5701,amqp://b:5702,' }, 'AMQP_URL'],
   ])('refuses %j, naming %s', (env, named) => {
     const error = configError(() => parseClientSettings([], env));
     expect(error.code).toBe(ERROR_CODES.CONFIG_INVALID);
     expect(error.message.startsWith(`${named}:`)).toBe(true);
+  });
+
+  it('beats every 5 s unless told otherwise (the flag wins)', () => {
+    expect(parseClientSettings([], {}).amqpHeartbeat).toBe(5);
+    expect(parseClientSettings([], { WARREN_AMQP_HEARTBEAT: '2' }).amqpHeartbeat).toBe(2);
+    expect(parseClientSettings(['--amqp-heartbeat', '10'], { WARREN_AMQP_HEARTBEAT: '2' }).amqpHeartbeat).toBe(10);
   });
 
   it("turns Nagle's algorithm off on the broker socket unless told otherwise (the flag wins)", () => {

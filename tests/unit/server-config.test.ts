@@ -85,6 +85,15 @@ describe('coordinator settings: every variable and flag is validated', () => {
     });
   });
 
+  it('refuses a heartbeat that is not a whole number of seconds up to 600', () => {
+    for (const bad of ['-1', '1.5', 'soon', '601']) expect(configError(() => parseServerSettings([], { WARREN_AMQP_HEARTBEAT: bad })).message).toMatch(/^WARREN_AMQP_HEARTBEAT:/);
+  });
+
+  it('passes the heartbeat to the coordinator, 5 s unless told otherwise', () => {
+    expect(coordinatorOptions(parseServerSettings([], {})).amqpHeartbeatSeconds).toBe(5);
+    expect(coordinatorOptions(parseServerSettings([], { WARREN_AMQP_HEARTBEAT: '2' })).amqpHeartbeatSeconds).toBe(2);
+  });
+
   it("turns Nagle's algorithm off on the broker socket unless told otherwise", () => {
     expect(coordinatorOptions(parseServerSettings([], {})).amqpNoDelay).toBe(true);
     expect(coordinatorOptions(parseServerSettings([], { WARREN_AMQP_NO_DELAY: 'false' })).amqpNoDelay).toBe(false);

@@ -1,6 +1,7 @@
 import { CLIENT_SETTINGS } from '../../client/config.js';
 import { SERVER_SETTINGS } from '../../server/config.js';
-import { AMQP_URL_SETTING, namespaceSchema } from '../../shared/index.js';
+import { AMQP_URL_SETTING, ERROR_CODES, namespaceSchema, resolveSettings } from '../../shared/index.js';
+import { configError } from '../support/config-error.js';
 
 const accepts = (value: unknown): boolean => AMQP_URL_SETTING.schema.safeParse(value).success;
 
@@ -37,6 +38,32 @@ describe('the AMQP_URL setting', () => {
   ])('accepts %j unchanged', (value) => {
     expect(AMQP_URL_SETTING.schema.parse(value)).toBe(value);
   });
+
+  it.each([
+    ['amqp://a:5672,', 'a trailing comma (an empty entry)', 'entry 2 of 2'],
+    [',amqp://a:5672', 'a leading comma', 'entry 1 of 2'],
+    ['amqp://a:5672,,amqp://b:5672', 'two commas', 'entry 2 of 3'],
+    ['amqp://a:5672, amqp://b:5672', 'a space after the comma', 'entry 2 of 2'],
+    ['amqp://a:5672,http://b:5672', 'another scheme in the list', 'entry 2 of 2'],
+    ['amqp://a:5672,amqp://b:99999,amqp://c', 'a port out of range in the list', 'entry 2 of 3'],
+  ])('refuses the list %j (%s), naming the bad entry', (value, _why, entry) => {
+    const error = configError(() => resolveSettings({ amqpUrl: AMQP_URL_SETTING }, {}, { AMQP_URL: value }));
+    expect(error.code).toBe(ERROR_CODES.CONFIG_INVALID);
+    expect(error.message).toContain('AMQP_URL');
+    expect(error.message).toContain(entry);
+  });
+
+  it('hides the password of the bad entry it names', () => {
+    const error = configError(() => resolveSettings({ amqpUrl: AMQP_URL_SETTING }, {}, { AMQP_URL: 'amqp://u:good@a:5672,amqp://u:s3cret@b:99999' }));
+    expect(error.message).toContain('entry 2 of 2 ("amqp://u:***@b:99999")');
+  });
+
+  it.each(['amqp://guest:guest@127.0.0.1:5701,amqp://guest:guest@127.0.0.1:5702,amqp://guest:guest@127.0.0.1:5703', 'amqp://a,amqps://u:p%2Cw@b:5671/vh'])(
+    'accepts the list %j unchanged',
+    (value) => {
+      expect(AMQP_URL_SETTING.schema.parse(value)).toBe(value);
+    },
+  );
 
   it('is one definition, shared by the coordinator and the client', () => {
     expect(SERVER_SETTINGS.amqpUrl).toBe(AMQP_URL_SETTING);
