@@ -6,7 +6,7 @@ import { coordinatorsQueue, partitionQueues } from '../shared/input-partitions.j
 import { closeThrowawayChannel } from '../shared/throwaway-channel.js';
 import { declareSecureTopology, secureTopologyFor, type SecureTopology } from '../shared/secure-topology.js';
 import { SecureBrokerAccess, type SecureBrokerSettings } from './authority/broker-access.js';
-import { MemoryIdentityDirectory } from './authority/index.js';
+import { MemoryCoordinatorLogins, MemoryIdentityDirectory } from './authority/index.js';
 import type { ScryptParams } from './accounts/password-hash.js';
 import type { CoordinatorExtension, ExtensionHost } from './extension.js';
 import type { HandlerContext } from './handlers/context.js';
@@ -26,6 +26,7 @@ import { Activation } from './state/activation.js';
 import { Registry } from './state/registry.js';
 import { AccountStore } from './store/account-store.js';
 import { SqlIdentityDirectory } from './store/identity-directory.js';
+import { SqlCoordinatorLogins } from './store/coordinator-login-store.js';
 import { openStore } from './store/open-store.js';
 import { SqlStore } from './store/sql-store.js';
 import type { Store } from './store/store.js';
@@ -307,7 +308,8 @@ export class Coordinator extends EventEmitter<{ status: [ConnectionStatus]; serv
 
   /**
    * Secure mode: start the authority first (the broker asks it about our own login), with the
-   * identities in the store so a restart keeps clients working, and log in as the coordinator.
+   * identities and coordinator logins in the store so a restart keeps clients working and several
+   * coordinators let each other in, and log in as the coordinator.
    * Open mode: say plainly what that means, and use the URL as given.
    */
   private async brokerUrl(): Promise<string> {
@@ -321,6 +323,7 @@ export class Coordinator extends EventEmitter<{ status: [ConnectionStatus]; serv
       namespace: this.topology.namespace,
       amqpUrl: this.options.amqpUrl,
       directory: this.store instanceof SqlStore ? new SqlIdentityDirectory(this.store.database) : new MemoryIdentityDirectory(),
+      coordinatorLogins: this.store instanceof SqlStore ? new SqlCoordinatorLogins(this.store.database) : new MemoryCoordinatorLogins(),
       brokerEvents: this.keeper.brokerEvents,
       logger: this.logger,
     });
