@@ -35,6 +35,9 @@ import { SessionSweep } from './sweeps/session-sweep.js';
 import { DEFAULT_PRECONDITION_RETRY_MS, TopologyKeeper } from './sweeps/topology-keeper.js';
 import { DEFAULT_TOPOLOGY_CHECK_MS } from './sweeps/topology-watch.js';
 
+/** How long the coordinator retries the broker's refusals in secure mode before giving up. */
+const COORDINATOR_REFUSED_GRACE_MS = 30_000;
+
 /**
  * How the coordinator meets the broker (docs/SECURITY.md). `secure`: it starts the authority the
  * broker asks about every login and permission, connects as its own broker user, and takes each
@@ -239,7 +242,14 @@ export class Coordinator extends EventEmitter<{ status: [ConnectionStatus]; serv
     this.chatLog.append({ kind: 'START', serverTs: new Date().toISOString(), detail: `namespace ${this.topology.namespace}` });
 
     const url = await this.brokerUrl();
-    const connection = new BrokerConnection({ url, connectionName: `warren-coordinator ${this.topology.namespace}`, noDelay: this.options.amqpNoDelay ?? true });
+    const connection = new BrokerConnection({
+      url,
+      connectionName: `warren-coordinator ${this.topology.namespace}`,
+      noDelay: this.options.amqpNoDelay ?? true,
+      // Secure mode: the authority deciding our login may be another coordinator's, briefly away
+      // while this one's takes its port over (docs/SECURITY.md §2.2): its refusals are retried.
+      ...(this.authority ? { retryRefusedForMs: COORDINATOR_REFUSED_GRACE_MS } : {}),
+    });
     this.connection = connection;
     let connectedBefore = false;
     connection.on('status', (status) => {
