@@ -3,6 +3,8 @@ import { performance } from 'node:perf_hooks';
 import amqplib, { type ChannelModel } from 'amqplib';
 import { Command } from 'commander';
 import { Authority } from '../server/authority/authority.js';
+import { SqlIdentityDirectory } from '../server/store/identity-directory.js';
+import { openStore, type StoreConfig } from '../server/store/open-store.js';
 import { amqpUrlWithCredentials, mintClientCredentials } from '../shared/broker-identity.js';
 import { clientQueueOptions, declareSecureTopology, deleteSecureTopology, secureTopologyFor } from '../shared/secure-topology.js';
 import { summarise, type Summary } from './stats.js';
@@ -20,9 +22,10 @@ const program = new Command()
   .option('--secure-url <url>', 'the secure node, without credentials', 'amqp://127.0.0.1:5674')
   .option('--plain-url <url>', 'a plain broker (internal backend)', 'amqp://guest:guest@127.0.0.1:5672')
   .option('--authority-port <port>', 'where the secure node asks', '15680')
-  .option('--n <count>', 'repetitions of each operation', '200');
+  .option('--n <count>', 'repetitions of each operation', '200')
+  .option('--store <place>', 'identities in a store, as a coordinator keeps them: a SQLite data directory or a postgres:// URL (default: in memory)');
 program.parse();
-const opts = program.opts<{ secureUrl: string; plainUrl: string; authorityPort: string; n: string }>();
+const opts = program.opts<{ secureUrl: string; plainUrl: string; authorityPort: string; n: string; store?: string }>();
 const N = Number(opts.n);
 const NS = `cost-${process.pid}`;
 
@@ -66,8 +69,20 @@ async function operations(connect: () => Promise<ChannelModel>, queueName: (i: n
   return { 'connect+close': connectS, 'channel+declare': declareS, 'channel+bind': bindS, 'channel+publish(confirm)': publishS };
 }
 
+function storeConfig(place: string): StoreConfig {
+  return /^postgres(ql)?:\/\//.test(place) ? { engine: 'postgres', url: place, schema: `bench_${process.pid}` } : { engine: 'sqlite', dataDir: place };
+}
+
 async function main(): Promise<void> {
-  const authority = await Authority.start({ namespace: NS, amqpUrl: opts.secureUrl, port: Number(opts.authorityPort), maxConnectionsPerClient: 1000 });
+  const store = opts.store === undefined ? undefined : openStore(storeConfig(opts.store));
+  const authority = await Authority.start({
+    namespace: NS,
+    amqpUrl: opts.secureUrl,
+    port: Number(opts.authorityPort),
+    maxConnectionsPerClient: 1000,
+    ...(store ? { directory: new SqlIdentityDirectory(store.database) } : {}),
+  });
+  console.log(`identities: ${opts.store === undefined ? 'in memory' : `in the store at ${opts.store}`}`);
   try {
     await authority.ready();
     const topology = secureTopologyFor(NS);
@@ -107,6 +122,8 @@ async function main(): Promise<void> {
     }
   } finally {
     await authority.stop();
+    if (store?.database.dialect === 'postgres') store.database.exec(`DROP SCHEMA IF EXISTS bench_${process.pid} CASCADE`);
+    store?.close();
   }
 }
 

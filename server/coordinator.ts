@@ -6,7 +6,7 @@ import { coordinatorsQueue, partitionQueues } from '../shared/input-partitions.j
 import { closeThrowawayChannel } from '../shared/throwaway-channel.js';
 import { declareSecureTopology, secureTopologyFor, type SecureTopology } from '../shared/secure-topology.js';
 import { SecureBrokerAccess, type SecureBrokerSettings } from './authority/broker-access.js';
-import { MemoryIdentityDirectory } from './authority/index.js';
+import { MemoryCoordinatorLogins, MemoryIdentityDirectory } from './authority/index.js';
 import type { ScryptParams } from './accounts/password-hash.js';
 import type { CoordinatorExtension, ExtensionHost } from './extension.js';
 import type { HandlerContext } from './handlers/context.js';
@@ -26,6 +26,7 @@ import { Activation } from './state/activation.js';
 import { Registry } from './state/registry.js';
 import { AccountStore } from './store/account-store.js';
 import { SqlIdentityDirectory } from './store/identity-directory.js';
+import { SqlCoordinatorLogins } from './store/coordinator-login-store.js';
 import { openStore } from './store/open-store.js';
 import { SqlStore } from './store/sql-store.js';
 import type { Store } from './store/store.js';
@@ -33,6 +34,9 @@ import { ExpiryScheduler, expireMessages } from './sweeps/message-expiry.js';
 import { SessionSweep } from './sweeps/session-sweep.js';
 import { DEFAULT_PRECONDITION_RETRY_MS, TopologyKeeper } from './sweeps/topology-keeper.js';
 import { DEFAULT_TOPOLOGY_CHECK_MS } from './sweeps/topology-watch.js';
+
+/** How long the coordinator retries the broker's refusals in secure mode before giving up. */
+const COORDINATOR_REFUSED_GRACE_MS = 30_000;
 
 /**
  * How the coordinator meets the broker (docs/SECURITY.md). `secure`: it starts the authority the
@@ -241,7 +245,15 @@ export class Coordinator extends EventEmitter<{ status: [ConnectionStatus]; serv
     this.chatLog.append({ kind: 'START', serverTs: new Date().toISOString(), detail: `namespace ${this.topology.namespace}` });
 
     const url = await this.brokerUrl();
-    const connection = new BrokerConnection({ url, connectionName: `warren-coordinator ${this.topology.namespace}`, noDelay: this.options.amqpNoDelay ?? true, heartbeatSeconds: this.options.amqpHeartbeatSeconds ?? 5 });
+    const connection = new BrokerConnection({
+      url,
+      connectionName: `warren-coordinator ${this.topology.namespace}`,
+      noDelay: this.options.amqpNoDelay ?? true,
+      heartbeatSeconds: this.options.amqpHeartbeatSeconds ?? 5,
+      // Secure mode: the authority deciding our login may be another coordinator's, briefly away
+      // while this one's takes its port over (docs/SECURITY.md §2.2): its refusals are retried.
+      ...(this.authority ? { retryRefusedForMs: COORDINATOR_REFUSED_GRACE_MS } : {}),
+    });
     this.connection = connection;
     let connectedBefore = false;
     connection.on('status', (status) => {
@@ -310,7 +322,8 @@ export class Coordinator extends EventEmitter<{ status: [ConnectionStatus]; serv
 
   /**
    * Secure mode: start the authority first (the broker asks it about our own login), with the
-   * identities in the store so a restart keeps clients working, and log in as the coordinator.
+   * identities and coordinator logins in the store so a restart keeps clients working and several
+   * coordinators let each other in, and log in as the coordinator.
    * Open mode: say plainly what that means, and use the URL as given.
    */
   private async brokerUrl(): Promise<string> {
@@ -324,6 +337,7 @@ export class Coordinator extends EventEmitter<{ status: [ConnectionStatus]; serv
       namespace: this.topology.namespace,
       amqpUrl: this.options.amqpUrl,
       directory: this.store instanceof SqlStore ? new SqlIdentityDirectory(this.store.database) : new MemoryIdentityDirectory(),
+      coordinatorLogins: this.store instanceof SqlStore ? new SqlCoordinatorLogins(this.store.database) : new MemoryCoordinatorLogins(),
       brokerEvents: this.keeper.brokerEvents,
       logger: this.logger,
     });

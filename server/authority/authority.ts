@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import { CoordinatorLogins, MemoryCoordinatorLogins, type CoordinatorLoginStore } from './coordinator-logins.js';
 import { amqpUrlWithCredentials, DEFAULT_COORDINATOR_USER } from '../../shared/broker-identity.js';
 import { ConnectionTracker } from './connection-tracker.js';
 import { PeerAllowList } from './peer-allow.js';
@@ -20,8 +21,24 @@ export interface AuthorityOptions {
   /** Where the broker reaches the authority. Defaults 127.0.0.1 and 15680 (0 = any free port). */
   host?: string;
   port?: number;
-  /** Default `warren-coordinator`. Its password is minted here, per start, and never stored. */
+  /** Default `warren-coordinator`. Its password is minted here, per start; only its digest is stored. */
   coordinatorUser?: string;
+  /**
+   * Where the live coordinators' password digests are shared (the store's `coordinator_logins`
+   * when several coordinators share a store): this one's is recorded at start, refreshed every
+   * minute and removed at stop, and the coordinator user is let in with any live one. Default: in
+   * memory (only this coordinator's own password).
+   */
+  coordinatorLogins?: CoordinatorLoginStore;
+  /** Who this coordinator is, in `coordinator_logins` (default host and pid). */
+  instance?: string;
+  /**
+   * When the port is taken (another coordinator's authority on this host): `fail` (the default)
+   * rejects `start`; `standby` serves without listening and tries the port again every
+   * `standbyRetryMs` (default 200 ms), so it takes over within a moment of the holder's death.
+   */
+  whenPortTaken?: 'fail' | 'standby';
+  standbyRetryMs?: number;
   legacyGuest?: boolean;
   /** Operator login for the management UI; absent = none. */
   adminPassword?: string;
@@ -63,7 +80,7 @@ export interface AuthorityOptions {
 export class Authority {
   readonly policy: AuthorityPolicy;
   readonly coordinatorUser: string;
-  private readonly coordinatorPassword: string;
+  private readonly logins: CoordinatorLogins;
   private readonly operator = { username: 'warren-authority', password: randomBytes(32).toString('base64url') };
   private readonly http: AuthorityHttpServer;
   private readonly tracker: ConnectionTracker;
@@ -71,14 +88,20 @@ export class Authority {
   private readonly peers: PeerAllowList;
   private sweeper: NodeJS.Timeout | undefined;
   private boundPort: number | undefined;
+  private standbyTimer: NodeJS.Timeout | undefined;
+  private standbyAttempt: Promise<void> | undefined;
   private stopping: Promise<void> | undefined;
 
   private constructor(private readonly options: AuthorityOptions) {
     this.coordinatorUser = options.coordinatorUser ?? DEFAULT_COORDINATOR_USER;
-    this.coordinatorPassword = randomBytes(32).toString('base64url');
+    this.logins = new CoordinatorLogins({
+      store: options.coordinatorLogins ?? new MemoryCoordinatorLogins(),
+      ...(options.instance === undefined ? {} : { instance: options.instance }),
+      ...(options.logger ? { onError: (message: string) => options.logger?.warn(message) } : {}),
+    });
     this.directory = options.directory ?? new MemoryIdentityDirectory();
     this.tracker = new ConnectionTracker({
-      url: amqpUrlWithCredentials(options.amqpUrl, this.coordinatorUser, this.coordinatorPassword),
+      url: amqpUrlWithCredentials(options.amqpUrl, this.coordinatorUser, this.logins.password),
       namespace: options.namespace,
       ...(options.logger ? { logger: options.logger } : {}),
       ...(options.brokerEvents ? { extraEvents: options.brokerEvents.keys, onEvent: options.brokerEvents.onEvent } : {}),
@@ -87,7 +110,8 @@ export class Authority {
       namespace: options.namespace,
       directory: this.directory,
       counts: this.tracker,
-      coordinator: { username: this.coordinatorUser, password: this.coordinatorPassword },
+      coordinator: { username: this.coordinatorUser, password: this.logins.password },
+      coordinatorLogins: this.logins,
       legacyGuest: options.legacyGuest ?? false,
       ...(options.managementUrl !== undefined ? { operator: this.operator } : {}),
       ...(options.adminPassword !== undefined ? { admin: { password: options.adminPassword } } : {}),
@@ -108,34 +132,82 @@ export class Authority {
   }
 
   /**
-   * Listens, then follows the broker's event stream in the background (the broker must be able to
-   * ask us about that very login, so it cannot come first). Client connections are refused until
-   * `ready()` resolves; the coordinator's own are not.
+   * Records this coordinator's password digest, listens (or stands by, see `whenPortTaken`), then
+   * follows the broker's event stream in the background (the broker must be able to ask us, or the
+   * authority holding the port, about that very login, so it cannot come first). Client
+   * connections are refused until `ready()` resolves; the coordinator's own are not.
    */
   static async start(options: AuthorityOptions): Promise<Authority> {
     const authority = new Authority(options);
     try {
+      authority.logins.start();
       await authority.peers.start();
-      authority.boundPort = await authority.http.listen(options.port ?? 15680, options.host ?? '127.0.0.1');
+      await authority.listenOrStandBy();
     } catch (err) {
+      authority.peers.stop();
+      authority.logins.stop();
       authority.directory.close();
       throw err;
     }
     authority.tracker.start();
-    authority.sweeper = setInterval(() => authority.policy.sweep(), options.sweepIntervalMs ?? 30_000);
+    authority.sweeper = setInterval(() => authority.sweep(), options.sweepIntervalMs ?? 30_000);
     authority.sweeper.unref();
     return authority;
   }
 
-  /** The port the broker must be configured with (auth_http.*_path). */
+  /** The port the broker must be configured with (auth_http.*_path): the one bound, or the one this authority stands by for. */
   get port(): number {
-    if (this.boundPort === undefined) throw new Error('authority not listening');
-    return this.boundPort;
+    const port = this.boundPort ?? (this.options.port === 0 ? undefined : (this.options.port ?? 15680));
+    if (port === undefined) throw new Error('authority not listening');
+    return port;
+  }
+
+  /** False while another coordinator's authority holds the port (standing by) and after stop. */
+  get listening(): boolean {
+    return this.boundPort !== undefined && this.stopping === undefined;
+  }
+
+  private async listenOrStandBy(): Promise<void> {
+    const port = this.options.port ?? 15680;
+    const host = this.options.host ?? '127.0.0.1';
+    try {
+      this.boundPort = await this.http.listen(port, host);
+      return;
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'EADDRINUSE' || this.options.whenPortTaken !== 'standby') throw err;
+    }
+    this.options.logger?.warn(`broker authority port ${port} is held by another coordinator on this host; standing by`);
+    const retry = (): void => {
+      this.standbyTimer = setTimeout(() => {
+        this.standbyTimer = undefined;
+        if (this.stopping) return;
+        this.standbyAttempt = this.http.listen(port, host).then(
+          (bound) => {
+            this.boundPort = bound;
+            if (!this.stopping) this.options.logger?.info(`broker authority port ${bound} taken over: this coordinator's authority answers the broker now`);
+          },
+          (err: NodeJS.ErrnoException) => {
+            if (err.code !== 'EADDRINUSE') this.options.logger?.warn(`authority: listening on ${host}:${port} failed (${err.message}); trying again`);
+            retry();
+          },
+        );
+      }, this.options.standbyRetryMs ?? 200);
+      this.standbyTimer.unref();
+    };
+    retry();
+  }
+
+  private sweep(): void {
+    try {
+      this.policy.sweep();
+    } catch (err) {
+      this.options.logger?.warn(`authority: forgetting old ids failed: ${err instanceof Error ? err.message : String(err)}`);
+    }
   }
 
   /** The broker URL with the coordinator's credentials: the coordinator's connections use it. */
   get coordinatorUrl(): string {
-    return amqpUrlWithCredentials(this.options.amqpUrl, this.coordinatorUser, this.coordinatorPassword);
+    return amqpUrlWithCredentials(this.options.amqpUrl, this.coordinatorUser, this.logins.password);
   }
 
   /** Resolves once connection counts are known (client logins are refused before). */
@@ -240,16 +312,21 @@ export class Authority {
   }
 
   /**
-   * In order: no new decisions (HTTP), then the event stream, then the directory the first two
-   * read. Idempotent; never rejects.
+   * In order: no new decisions (HTTP; a standby stops trying the port), then the event stream,
+   * then this coordinator's login from the shared store (the other authorities refuse it from
+   * then on), then the directory the first ones read. Idempotent; never rejects.
    */
   stop(): Promise<void> {
     if (!this.stopping) {
       this.stopping = (async () => {
         if (this.sweeper) clearInterval(this.sweeper);
+        if (this.standbyTimer) clearTimeout(this.standbyTimer);
+        // A try at the port in flight settles first, so what it bound is closed below.
+        await this.standbyAttempt;
         this.peers.stop();
         await this.http.close().catch(() => undefined);
         await this.tracker.stop().catch(() => undefined);
+        this.logins.stop();
         try {
           this.directory.close();
         } catch (err) {

@@ -1,6 +1,7 @@
 import { isClientId } from '../../shared/broker-identity.js';
 import type { Logger } from '../logger.js';
 import { Authority, type AuthorityOptions } from './authority.js';
+import type { CoordinatorLoginStore } from './coordinator-logins.js';
 import type { IdentityDirectory, IdentityState } from './directory.js';
 import type { BindResult } from './policy.js';
 
@@ -36,12 +37,19 @@ export class SecureBrokerAccess {
     private readonly logger: Logger,
   ) {}
 
-  /** The authority first (the broker asks it about our own login), with the identities the store keeps, so a restart keeps clients working. */
+  /**
+   * The authority first (the broker asks it, or the authority of another coordinator holding the
+   * port, about our own login), with the identities and coordinator logins the store keeps, so a
+   * restart keeps clients working and several coordinators on one store let each other in. When
+   * another coordinator on this host holds the port, this one stands by and takes it over when
+   * that one goes.
+   */
   static async start(options: {
     settings: SecureBrokerSettings;
     namespace: string;
     amqpUrl: string;
     directory: IdentityDirectory;
+    coordinatorLogins: CoordinatorLoginStore;
     brokerEvents: NonNullable<AuthorityOptions['brokerEvents']>;
     logger: Logger;
   }): Promise<SecureBrokerAccess> {
@@ -54,6 +62,8 @@ export class SecureBrokerAccess {
       coordinatorUser: settings.coordinatorUser,
       legacyGuest: settings.legacyGuest,
       directory: options.directory,
+      coordinatorLogins: options.coordinatorLogins,
+      whenPortTaken: 'standby',
       logger,
       ...(settings.adminPassword === undefined ? {} : { adminPassword: settings.adminPassword }),
       ...(settings.managementUrl === undefined ? {} : { managementUrl: settings.managementUrl }),
@@ -62,7 +72,8 @@ export class SecureBrokerAccess {
       // The broker's event stream tells the topology watch at once when a queue, exchange, binding or consumer of ours goes.
       brokerEvents: options.brokerEvents,
     });
-    logger.info(`broker authority listening on ${settings.authorityHost}:${authority.port}; connecting as ${settings.coordinatorUser}`);
+    if (authority.listening) logger.info(`broker authority listening on ${settings.authorityHost}:${authority.port}; connecting as ${settings.coordinatorUser}`);
+    else logger.info(`connecting as ${settings.coordinatorUser}, let in by the authority of the coordinator holding port ${authority.port}`);
     return new SecureBrokerAccess(authority, settings, logger);
   }
 
@@ -73,6 +84,11 @@ export class SecureBrokerAccess {
 
   get port(): number {
     return this.authority.port;
+  }
+
+  /** False while standing by (another coordinator on this host holds the port): not a failure. */
+  get listening(): boolean {
+    return this.authority.listening;
   }
 
   /** Client logins are refused until the authority follows the broker's connection events: wait for that, saying so when slow. */

@@ -1,7 +1,8 @@
 /**
  * The store of client identities the authority decides on. Synchronous on purpose: every broker
- * check reads it, and better-sqlite3 (the persistent implementation a later change adds, so a
- * coordinator restart keeps clients working) is synchronous too.
+ * check reads it, and the store's implementation (server/store/identity-directory.ts, so a
+ * coordinator restart keeps clients working and several coordinators' authorities agree) is
+ * synchronous too. No implementation may keep a copy that another authority's write leaves stale.
  */
 
 export type IdentityState = 'unbound' | 'bound' | 'revoked';
@@ -18,12 +19,25 @@ export interface IdentityRecord {
   readonly updatedAt: number;
 }
 
+export interface IdentityChange {
+  state: IdentityState;
+  name: string | null;
+  updatedAt: number;
+}
+
+/**
+ * Several authorities may share one directory (several coordinators on one store): a write that
+ * raced another authority's says so by its result, and the caller reads the record again.
+ */
 export interface IdentityDirectory {
   get(clientId: string): IdentityRecord | undefined;
-  /** Adds a record; a record with that id must not exist. */
-  insert(record: IdentityRecord): void;
-  /** Replaces the state, name and time of an existing record; unknown ids are ignored. */
-  update(clientId: string, change: { state: IdentityState; name: string | null; updatedAt: number }): void;
+  /** Adds a record; false (and nothing changed) when a record with that id exists already. */
+  insert(record: IdentityRecord): boolean;
+  /**
+   * Replaces the state, name and time of an existing record, where the change is allowed from the
+   * state it has now (`allowedChange`): false when the id is unknown or the change is not allowed.
+   */
+  update(clientId: string, change: IdentityChange): boolean;
   delete(clientId: string): void;
   countUnbound(): number;
   /** Ids of unbound records created before `createdBefore`, oldest first. */
@@ -31,6 +45,17 @@ export interface IdentityDirectory {
   /** Removes revoked records last changed before `updatedBefore`; returns how many. */
   deleteRevokedBefore(updatedBefore: number): number;
   close(): void;
+}
+
+/**
+ * Revocation is final (revoked again only refreshes it); an id is bound once, to one name (bound
+ * again to that name is allowed); only an unbound id is unbound.
+ */
+export function allowedChange(from: IdentityRecord, change: IdentityChange): boolean {
+  if (change.state === 'revoked') return true;
+  if (from.state === 'revoked') return false;
+  if (change.state === 'bound') return from.state === 'unbound' || from.name === change.name;
+  return from.state === 'unbound';
 }
 
 /** The directory kept in memory: identities are lost with the process. */
@@ -42,17 +67,19 @@ export class MemoryIdentityDirectory implements IdentityDirectory {
     return this.records.get(clientId);
   }
 
-  insert(record: IdentityRecord): void {
-    if (this.records.has(record.clientId)) throw new Error(`identity ${record.clientId} exists`);
+  insert(record: IdentityRecord): boolean {
+    if (this.records.has(record.clientId)) return false;
     this.records.set(record.clientId, record);
     if (record.state === 'unbound') this.unbound += 1;
+    return true;
   }
 
-  update(clientId: string, change: { state: IdentityState; name: string | null; updatedAt: number }): void {
+  update(clientId: string, change: IdentityChange): boolean {
     const record = this.records.get(clientId);
-    if (!record) return;
+    if (!record || !allowedChange(record, change)) return false;
     this.unbound += (change.state === 'unbound' ? 1 : 0) - (record.state === 'unbound' ? 1 : 0);
     this.records.set(clientId, { ...record, ...change });
+    return true;
   }
 
   delete(clientId: string): void {

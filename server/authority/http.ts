@@ -62,15 +62,20 @@ export class AuthorityHttpServer {
     this.server.on('clientError', (_err, socket) => socket.destroy());
   }
 
-  /** Listens; resolves with the port (useful with port 0). */
+  /** Listens; resolves with the port (useful with port 0). May be tried again after a failure (EADDRINUSE). */
   listen(port: number, host: string): Promise<number> {
     return new Promise((resolve, reject) => {
-      const onError = (err: Error): void => reject(err);
-      this.server.once('error', onError);
-      this.server.listen(port, host, () => {
+      const onError = (err: Error): void => {
+        this.server.removeListener('listening', onListening);
+        reject(err);
+      };
+      const onListening = (): void => {
         this.server.removeListener('error', onError);
         resolve((this.server.address() as AddressInfo).port);
-      });
+      };
+      this.server.once('error', onError);
+      this.server.once('listening', onListening);
+      this.server.listen(port, host);
     });
   }
 

@@ -49,6 +49,11 @@ export interface AuthorityPolicyOptions {
   counts: ConnectionCounts;
   /** The coordinator's broker user and its per-start random password. */
   coordinator: { readonly username: string; readonly password: string };
+  /**
+   * The other live coordinators' passwords (several coordinators on one store,
+   * coordinator-logins.ts): the coordinator user is let in with any of them. Absent = only ours.
+   */
+  coordinatorLogins?: { accepts(passwordDigest: Buffer): boolean };
   /** `guest`/`guest` on the legacy names only. */
   legacyGuest: boolean;
   /** The operator login for the management UI (`admin`, tags administrator management); absent = none. */
@@ -93,6 +98,7 @@ export class AuthorityPolicy {
   private readonly directory: IdentityDirectory;
   private readonly counts: ConnectionCounts;
   private readonly coordinatorDigest: Buffer;
+  private readonly coordinatorLogins: { accepts(passwordDigest: Buffer): boolean } | undefined;
   private readonly adminUser: string | undefined;
   private readonly adminDigest: Buffer | undefined;
   private readonly operatorUser: string | undefined;
@@ -120,6 +126,7 @@ export class AuthorityPolicy {
     this.directory = options.directory;
     this.counts = options.counts;
     this.coordinatorDigest = digest(options.coordinator.password);
+    this.coordinatorLogins = options.coordinatorLogins;
     this.adminUser = adminUser;
     this.adminDigest = options.admin ? digest(options.admin.password) : undefined;
     this.operatorUser = operatorUser;
@@ -139,7 +146,7 @@ export class AuthorityPolicy {
   /** /auth/user: may this user log in with this password? */
   user(ask: UserAsk): Decision {
     const { username, password } = ask;
-    if (username === this.coordinatorUser) return same(password, this.coordinatorDigest) ? allow('coordinator') : deny('coordinator: wrong password');
+    if (username === this.coordinatorUser) return this.coordinatorLogin(password);
     if (this.adminUser !== undefined && username === this.adminUser && this.adminDigest) {
       return same(password, this.adminDigest) ? allow('admin', ADMIN_TAGS) : deny('admin: wrong password');
     }
@@ -153,15 +160,23 @@ export class AuthorityPolicy {
     if (!isClientId(username)) return deny('not a client id');
     if (!isClientSecret(password)) return deny('client: the secret is not of the minted form');
     const record = this.directory.get(username);
-    if (record) {
-      if (record.state === 'revoked') return deny('client: revoked');
-      return same(password, record.secretDigest) ? allow(`client: ${record.state}`) : deny('client: wrong secret');
-    }
+    if (record) return knownClient(record, password);
     if (this.directory.countUnbound() >= this.maxUnbound) this.sweep(Math.min(this.unboundGraceMs, this.unboundTtlMs));
     if (this.directory.countUnbound() >= this.maxUnbound) return deny('client: too many unbound ids');
     const now = this.now();
-    this.directory.insert({ clientId: username, secretDigest: digest(password), state: 'unbound', name: null, createdAt: now, updatedAt: now });
-    return allow('client: registered on first use');
+    if (this.directory.insert({ clientId: username, secretDigest: digest(password), state: 'unbound', name: null, createdAt: now, updatedAt: now })) {
+      return allow('client: registered on first use');
+    }
+    // Another authority sharing the store registered (or revoked) it a moment ago: judge it as known.
+    const registered = this.directory.get(username);
+    return registered ? knownClient(registered, password) : deny('client: registered and forgotten at once');
+  }
+
+  /** Ours in constant time; another live coordinator's by its digest in the shared store (a 256-bit random password's sha256 leaks nothing by timing). */
+  private coordinatorLogin(password: string): Decision {
+    if (same(password, this.coordinatorDigest)) return allow('coordinator');
+    if (this.coordinatorLogins?.accepts(digest(password))) return allow('coordinator (another instance)');
+    return deny('coordinator: wrong password');
   }
 
   /** /auth/vhost: may this (already authenticated) user open the vhost? Also where the connection cap bites. */
@@ -242,11 +257,12 @@ export class AuthorityPolicy {
   /** The coordinator, at login: this id now speaks for `name` (and may read the events it is bound to). */
   bind(clientId: string, name: string): BindResult {
     const record = this.directory.get(clientId);
-    if (!record) return 'unknown';
-    if (record.state === 'revoked') return 'revoked';
-    if (record.state === 'bound') return record.name === name ? 'already-bound' : 'bound-elsewhere';
-    this.directory.update(clientId, { state: 'bound', name, updatedAt: this.now() });
-    return 'bound';
+    const now = bindResultOf(record, name);
+    if (now !== 'bound') return now;
+    if (this.directory.update(clientId, { state: 'bound', name, updatedAt: this.now() })) return 'bound';
+    // Changed by another authority between the read and the write (revoked, or bound): as it is now.
+    const after = bindResultOf(this.directory.get(clientId), name);
+    return after === 'bound' ? 'unknown' : after;
   }
 
   /**
@@ -254,10 +270,16 @@ export class AuthorityPolicy {
    * check the broker has not cached yet. An id never seen is recorded as revoked too.
    */
   revoke(clientId: string): void {
-    const record = this.directory.get(clientId);
     const now = this.now();
-    if (record) this.directory.update(clientId, { state: 'revoked', name: record.name, updatedAt: now });
-    else if (isClientId(clientId)) this.directory.insert({ clientId, secretDigest: Buffer.alloc(32), state: 'revoked', name: null, createdAt: now, updatedAt: now });
+    for (let attempt = 0; attempt < 2; attempt += 1) {
+      const record = this.directory.get(clientId);
+      // A record deleted between the read and the write (a sweep) is inserted revoked on the next turn.
+      if (record && this.directory.update(clientId, { state: 'revoked', name: record.name, updatedAt: now })) return;
+      if (record) continue;
+      if (!isClientId(clientId)) return;
+      // False only when another authority registered the id just now: revoke that record.
+      if (this.directory.insert({ clientId, secretDigest: Buffer.alloc(32), state: 'revoked', name: null, createdAt: now, updatedAt: now })) return;
+    }
   }
 
   identity(clientId: string): IdentityRecord | undefined {
@@ -312,6 +334,20 @@ function checkSpecialUsers(options: AuthorityPolicyOptions, users: readonly (str
   if (options.coordinator.password.length < 16) throw new Error('the coordinator password must be at least 16 characters');
   if (options.operator && options.operator.password.length < 16) throw new Error('the operator password must be at least 16 characters');
   if (options.admin && options.admin.password.length < 12) throw new Error('the admin password must be at least 12 characters');
+}
+
+/** A known id's login: refused for good once revoked, else its secret decides. */
+function knownClient(record: IdentityRecord, password: string): Decision {
+  if (record.state === 'revoked') return deny('client: revoked');
+  return same(password, record.secretDigest) ? allow(`client: ${record.state}`) : deny('client: wrong secret');
+}
+
+/** What binding `name` to this record would give; `bound` when the change is allowed. */
+function bindResultOf(record: IdentityRecord | undefined, name: string): BindResult {
+  if (!record) return 'unknown';
+  if (record.state === 'revoked') return 'revoked';
+  if (record.state === 'bound') return record.name === name ? 'already-bound' : 'bound-elsewhere';
+  return 'bound';
 }
 
 export function digest(secret: string): Buffer {

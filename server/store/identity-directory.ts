@@ -1,6 +1,7 @@
 import type { SqlDatabase } from './sql/sql-database.js';
 import { nameKey } from '../../shared/index.js';
-import type { IdentityDirectory, IdentityRecord, IdentityState } from '../authority/directory.js';
+import { isUniqueViolation } from './sql/dialect.js';
+import type { IdentityChange, IdentityDirectory, IdentityRecord, IdentityState } from '../authority/directory.js';
 
 interface Row {
   id: string;
@@ -43,8 +44,12 @@ export class SqlIdentityDirectory implements IdentityDirectory {
       insert: db.prepare<[string, Buffer, string | null, string | null, number, number | null, number | null]>(
         'INSERT INTO broker_identities (id, secret_sha256, name, name_key, created_ms, bound_ms, revoked_ms) VALUES (?, ?, ?, ?, ?, ?, ?)',
       ),
-      unbind: db.prepare<[string]>('UPDATE broker_identities SET name = NULL, name_key = NULL, bound_ms = NULL, revoked_ms = NULL WHERE id = ?'),
-      bind: db.prepare<[string, string, number, string]>('UPDATE broker_identities SET name = ?, name_key = ?, bound_ms = ?, revoked_ms = NULL WHERE id = ?'),
+      // The conditions are allowedChange (authority/directory.ts), checked in the one statement, so
+      // a change another authority made a moment ago is never overwritten (revocation is final).
+      unbind: db.prepare<[string]>('UPDATE broker_identities SET name = NULL, name_key = NULL, bound_ms = NULL WHERE id = ? AND revoked_ms IS NULL AND bound_ms IS NULL'),
+      bind: db.prepare<[string, string, number, string, string]>(
+        'UPDATE broker_identities SET name = ?, name_key = ?, bound_ms = ? WHERE id = ? AND revoked_ms IS NULL AND (bound_ms IS NULL OR name = ?)',
+      ),
       revoke: db.prepare<[string | null, string | null, number, string]>(
         'UPDATE broker_identities SET name = ?, name_key = ?, revoked_ms = ? WHERE id = ?',
       ),
@@ -62,17 +67,27 @@ export class SqlIdentityDirectory implements IdentityDirectory {
     return row ? toRecord(row) : undefined;
   }
 
-  insert(record: IdentityRecord): void {
+  insert(record: IdentityRecord): boolean {
     const key = record.name === null ? null : nameKey(record.name);
     const bound = record.state === 'bound' ? record.updatedAt : null;
     const revoked = record.state === 'revoked' ? record.updatedAt : null;
-    this.sql.insert.run(record.clientId, record.secretDigest, record.name, key, record.createdAt, bound, revoked);
+    try {
+      this.sql.insert.run(record.clientId, record.secretDigest, record.name, key, record.createdAt, bound, revoked);
+      return true;
+    } catch (err) {
+      // Another authority registered (or revoked) this id a moment ago.
+      if (isUniqueViolation(err)) return false;
+      throw err;
+    }
   }
 
-  update(clientId: string, change: { state: IdentityState; name: string | null; updatedAt: number }): void {
-    if (change.state === 'unbound') this.sql.unbind.run(clientId);
-    else if (change.state === 'bound') this.sql.bind.run(change.name ?? '', nameKey(change.name ?? ''), change.updatedAt, clientId);
-    else this.sql.revoke.run(change.name, change.name === null ? null : nameKey(change.name), change.updatedAt, clientId);
+  update(clientId: string, change: IdentityChange): boolean {
+    if (change.state === 'unbound') return this.sql.unbind.run(clientId).changes === 1;
+    if (change.state === 'bound') {
+      const name = change.name ?? '';
+      return this.sql.bind.run(name, nameKey(name), change.updatedAt, clientId, name).changes === 1;
+    }
+    return this.sql.revoke.run(change.name, change.name === null ? null : nameKey(change.name), change.updatedAt, clientId).changes === 1;
   }
 
   delete(clientId: string): void {

@@ -5,7 +5,8 @@ import type { SqlDatabase } from './sql/sql-database.js';
  * The schema, in the words of one dialect (sql/dialect.ts). `num` is never reused (AUTOINCREMENT,
  * an identity on PostgreSQL); `seq` is per room, from rooms.last_seq.
  * `accounts` (account-store.ts) is keyed by the look-alike keys of shared/name-key.ts;
- * `broker_identities` (identity-store.ts) holds the clients' broker users.
+ * `broker_identities` (identity-store.ts) holds the clients' broker users;
+ * `coordinator_logins` (coordinator-login-store.ts) the digests of the running coordinators' broker passwords.
  */
 export const schemaFor = (d: DialectFacts): string => `
 CREATE TABLE IF NOT EXISTS messages (
@@ -81,6 +82,11 @@ CREATE TABLE IF NOT EXISTS broker_identities (
 );
 CREATE INDEX IF NOT EXISTS broker_identities_unbound ON broker_identities (created_ms) WHERE name IS NULL AND revoked_ms IS NULL;
 CREATE INDEX IF NOT EXISTS broker_identities_by_name ON broker_identities (name_key) WHERE name_key IS NOT NULL;
+CREATE TABLE IF NOT EXISTS coordinator_logins (
+  digest   TEXT PRIMARY KEY,
+  instance TEXT NOT NULL,
+  seen_ms  ${d.int64} NOT NULL
+);
 `;
 
 /**

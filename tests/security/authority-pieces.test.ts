@@ -51,12 +51,12 @@ describe('secure topology', () => {
 describe('broker configuration files', () => {
   const conf = readFileSync(join(REPO, 'broker', 'rabbitmq.conf'), 'utf8');
 
-  it('the repository files name the http backend only and the four plugins', () => {
+  it('the repository files name the http backend only and the five plugins', () => {
     expect(conf).toMatch(/^auth_backends\.1 = http$/m);
     expect(conf).not.toMatch(/^auth_backends\.2/m);
     expect(conf).toMatch(/^auth_http\.http_method = post$/m);
     expect(parseEnabledPlugins(readFileSync(join(REPO, 'broker', 'enabled_plugins'), 'utf8')).sort()).toEqual(
-      ['rabbitmq_auth_backend_http', 'rabbitmq_event_exchange', 'rabbitmq_management', 'rabbitmq_prometheus'],
+      ['rabbitmq_auth_backend_http', 'rabbitmq_consistent_hash_exchange', 'rabbitmq_event_exchange', 'rabbitmq_management', 'rabbitmq_prometheus'],
     );
   });
 

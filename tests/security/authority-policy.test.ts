@@ -1,4 +1,5 @@
 import { describe, expect, it } from '@jest/globals';
+import { createHash } from 'node:crypto';
 import { mintClientCredentials } from '../../shared/broker-identity.js';
 import { AuthorityPolicy, type AuthorityPolicyOptions, type ConnectionCounts } from '../../server/authority/policy.js';
 import { MemoryIdentityDirectory } from '../../server/authority/directory.js';
@@ -286,3 +287,87 @@ describe('authority policy: coordinator, legacy guest, admin', () => {
     expect(policy.user({ username: 'admin', password: 'operator-pass-2' }).allow).toBe(false);
   });
 });
+
+describe('authority policy: two authorities on one directory (several coordinators)', () => {
+  /** Two policies over one directory: each coordinator's authority, sharing the store. */
+  function pair(): { a: AuthorityPolicy; b: AuthorityPolicy; directory: MemoryIdentityDirectory } {
+    const directory = new MemoryIdentityDirectory();
+    const a = setup({ directory }).policy;
+    const b = setup({ directory, coordinator: { username: COORD.username, password: 'e'.repeat(43) } }).policy;
+    return { a, b, directory };
+  }
+
+  it("refuses the coordinator with another's password unless the shared logins accept it", () => {
+    const other = 'o'.repeat(43);
+    const accepted = new Set([digestHex(other)]);
+    const { policy } = setup({ coordinatorLogins: { accepts: (d) => accepted.has(d.toString('hex')) } });
+    expect(policy.user({ username: COORD.username, password: 'f'.repeat(43) }).allow).toBe(false);
+    expect(policy.user({ username: COORD.username, password: '' }).allow).toBe(false);
+    expect(policy.user({ username: COORD.username, password: other })).toMatchObject({ allow: true, reason: 'coordinator (another instance)' });
+    expect(policy.user({ username: COORD.username, password: COORD.password })).toMatchObject({ allow: true, reason: 'coordinator' });
+    accepted.clear();
+    expect(policy.user({ username: COORD.username, password: other }).allow).toBe(false);
+  });
+
+  it('an id revoked by one is refused by the other: login, resources, topics, and a late bind', () => {
+    const { a, b } = pair();
+    const me = mintClientCredentials();
+    expect(a.user({ username: me.clientId, password: me.secret }).allow).toBe(true);
+    expect(b.bind(me.clientId, 'alice')).toBe('bound');
+    expect(a.topic(topic(me.clientId, `${NS}.events`, 'room.general')).allow).toBe(true);
+    a.revoke(me.clientId);
+    expect(b.user({ username: me.clientId, password: me.secret }).allow).toBe(false);
+    expect(b.resource(res(me.clientId, 'queue', `${NS}.client.${me.clientId}`, 'read')).allow).toBe(false);
+    expect(b.topic(topic(me.clientId, `${NS}.events`, 'room.general')).allow).toBe(false);
+    expect(b.bind(me.clientId, 'alice')).toBe('revoked');
+  });
+
+  it("a bind racing another's revocation or binding loses to it, as the record now is", () => {
+    const directory = new MemoryIdentityDirectory();
+    const me = mintClientCredentials();
+    let raced: () => void = () => undefined;
+    // The other authority writes between this one's read and its write.
+    const racing: MemoryIdentityDirectory = Object.assign(Object.create(directory) as MemoryIdentityDirectory, {
+      update: (id: string, change: Parameters<MemoryIdentityDirectory['update']>[1]) => {
+        raced();
+        raced = () => undefined;
+        return directory.update(id, change);
+      },
+    });
+    const { policy } = setup({ directory: racing });
+    const other = setup({ directory }).policy;
+    expect(policy.user({ username: me.clientId, password: me.secret }).allow).toBe(true);
+    raced = () => other.revoke(me.clientId);
+    expect(policy.bind(me.clientId, 'alice')).toBe('revoked');
+    const you = mintClientCredentials();
+    expect(policy.user({ username: you.clientId, password: you.secret }).allow).toBe(true);
+    raced = () => other.bind(you.clientId, 'mallory');
+    expect(policy.bind(you.clientId, 'bob')).toBe('bound-elsewhere');
+    expect(policy.identity(you.clientId)).toMatchObject({ state: 'bound', name: 'mallory' });
+  });
+
+  it("a first login racing the other's registration of the same id is judged as known (the other's secret decides)", () => {
+    const directory = new MemoryIdentityDirectory();
+    const me = mintClientCredentials();
+    const impostor = mintClientCredentials();
+    const other = setup({ directory }).policy;
+    let raced: () => void = () => undefined;
+    const racing: MemoryIdentityDirectory = Object.assign(Object.create(directory) as MemoryIdentityDirectory, {
+      insert: (record: Parameters<MemoryIdentityDirectory['insert']>[0]) => {
+        raced();
+        raced = () => undefined;
+        return directory.insert(record);
+      },
+    });
+    const { policy } = setup({ directory: racing });
+    raced = () => other.user({ username: me.clientId, password: me.secret });
+    expect(policy.user({ username: me.clientId, password: impostor.secret })).toMatchObject({ allow: false, reason: 'client: wrong secret' });
+    const second = mintClientCredentials();
+    raced = () => other.user({ username: second.clientId, password: second.secret });
+    expect(policy.user({ username: second.clientId, password: second.secret }).allow).toBe(true);
+  });
+});
+
+function digestHex(secret: string): string {
+  return createHash('sha256').update(secret).digest('hex');
+}

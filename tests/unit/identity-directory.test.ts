@@ -49,11 +49,29 @@ describe.each(SUBJECTS)('identity directory (%s): the authority interface', (_ki
     expect(subject.directory.countUnbound()).toBe(0);
   });
 
-  it('refuses a second insert of the same id', () => {
+  it('refuses a second insert of the same id (false), keeping the first', () => {
     const id = newId();
     const record = { clientId: id, secretDigest: digestOf('s'), state: 'unbound' as const, name: null, createdAt: T0, updatedAt: T0 };
-    subject.directory.insert(record);
-    expect(() => subject.directory.insert(record)).toThrow();
+    expect(subject.directory.insert(record)).toBe(true);
+    expect(subject.directory.insert({ ...record, secretDigest: digestOf('other'), state: 'revoked' })).toBe(false);
+    expect(subject.directory.get(id)).toMatchObject({ state: 'unbound' });
+    expect(subject.directory.get(id)?.secretDigest.equals(digestOf('s'))).toBe(true);
+    expect(subject.directory.countUnbound()).toBe(1);
+  });
+
+  it('never undoes a revocation, never binds an id to a second name, and says so (false)', () => {
+    const [revoked, bound] = [newId(), newId()];
+    subject.directory.insert({ clientId: revoked, secretDigest: digestOf('r'), state: 'unbound', name: null, createdAt: T0, updatedAt: T0 });
+    expect(subject.directory.update(revoked, { state: 'revoked', name: null, updatedAt: T0 + 1 })).toBe(true);
+    expect(subject.directory.update(revoked, { state: 'bound', name: 'mallory', updatedAt: T0 + 2 })).toBe(false);
+    expect(subject.directory.update(revoked, { state: 'unbound', name: null, updatedAt: T0 + 2 })).toBe(false);
+    expect(subject.directory.get(revoked)).toMatchObject({ state: 'revoked', name: null });
+    subject.directory.insert({ clientId: bound, secretDigest: digestOf('b'), state: 'unbound', name: null, createdAt: T0, updatedAt: T0 });
+    expect(subject.directory.update(bound, { state: 'bound', name: 'alice', updatedAt: T0 + 1 })).toBe(true);
+    expect(subject.directory.update(bound, { state: 'bound', name: 'mallory', updatedAt: T0 + 2 })).toBe(false);
+    expect(subject.directory.update(bound, { state: 'bound', name: 'alice', updatedAt: T0 + 3 })).toBe(true);
+    expect(subject.directory.get(bound)).toMatchObject({ state: 'bound', name: 'alice' });
+    expect(subject.directory.update(newId(), { state: 'revoked', name: null, updatedAt: T0 })).toBe(false);
   });
 
   it('goes unbound → bound → revoked, keeping the digest and the name', () => {
@@ -87,6 +105,31 @@ describe.each(SUBJECTS)('identity directory (%s): the authority interface', (_ki
     expect(subject.directory.unboundCreatedBefore(T0 + 10)).toEqual([a, b]);
     subject.directory.delete(a);
     expect(subject.directory.countUnbound()).toBe(1);
+  });
+});
+
+describe.each(STORE_ENGINES)('identity directory ($name): two authorities on one store', (engine) => {
+  it('each reads what the other wrote at once: registration, binding, revocation', () => {
+    const place = engine.place();
+    const [storeA, storeB] = [place.open(), place.open()];
+    try {
+      const [a, b] = [new SqlIdentityDirectory(storeA.database), new SqlIdentityDirectory(storeB.database)];
+      const id = newId();
+      const record = { clientId: id, secretDigest: digestOf('s'), state: 'unbound' as const, name: null, createdAt: T0, updatedAt: T0 };
+      expect(a.insert(record)).toBe(true);
+      expect(b.insert(record)).toBe(false);
+      expect(b.get(id)).toMatchObject({ state: 'unbound' });
+      expect(b.update(id, { state: 'bound', name: 'dana', updatedAt: T0 + 1 })).toBe(true);
+      expect(a.get(id)).toMatchObject({ state: 'bound', name: 'dana' });
+      expect(a.update(id, { state: 'revoked', name: 'dana', updatedAt: T0 + 2 })).toBe(true);
+      // B read 'bound' before A revoked: its late write must not bring the id back.
+      expect(b.update(id, { state: 'bound', name: 'dana', updatedAt: T0 + 3 })).toBe(false);
+      expect(b.get(id)).toMatchObject({ state: 'revoked', name: 'dana' });
+    } finally {
+      storeA.close();
+      storeB.close();
+      place.remove();
+    }
   });
 });
 
