@@ -1,5 +1,28 @@
 import type { SqlDatabase } from './sql/sql-database.js';
-import type { LiveSession, SessionClaim } from './store.js';
+
+/** A session as the coordinator keeps it: who holds which name, and where to reach them. */
+export interface SessionRecord {
+  sessionId: string;
+  token: string;
+  name: string;
+  nameKey: string;
+  clientId: string;
+  replyQueue: string;
+  since: string;
+  /** The wire protocol the client said it speaks at login (1 when it said nothing). */
+  protocol: number;
+}
+
+/** A session with its last sign of life (milliseconds since the epoch), as the store keeps it. */
+export interface LiveSession extends SessionRecord {
+  lastSeenMs: number;
+}
+
+/** A new session with the look-alike keys of its name, which the store keeps unique. */
+export interface SessionClaim extends LiveSession {
+  lookalikeKey: string;
+  typedKey: string;
+}
 
 interface LiveSessionRow {
   session_id: string;

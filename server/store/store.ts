@@ -2,29 +2,7 @@ import type { ChatEvent, Role, RoomKind } from '../../shared/index.js';
 import type { ForgottenGuest } from './guest-forget.js';
 import type { SessionTable } from './session-table.js';
 
-/** A session as the coordinator keeps it: who holds which name, and where to reach them. */
-export interface SessionRecord {
-  sessionId: string;
-  token: string;
-  name: string;
-  nameKey: string;
-  clientId: string;
-  replyQueue: string;
-  since: string;
-  /** The wire protocol the client said it speaks at login (1 when it said nothing). */
-  protocol: number;
-}
-
-/** A session with its last sign of life (milliseconds since the epoch), as the store keeps it. */
-export interface LiveSession extends SessionRecord {
-  lastSeenMs: number;
-}
-
-/** A new session with the look-alike keys of its name, which the store keeps unique. */
-export interface SessionClaim extends LiveSession {
-  lookalikeKey: string;
-  typedKey: string;
-}
+export type { LiveSession, SessionClaim, SessionRecord } from './session-table.js';
 
 export interface NewMessage {
   id: string;
