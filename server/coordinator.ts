@@ -169,6 +169,7 @@ export class Coordinator extends EventEmitter<{ status: [ConnectionStatus]; serv
       topology: this.topology,
       partitions,
       turn: (fn) => this.registry.duringTurn(fn),
+      beforeCommit: () => this.registry.writeTouches(),
       store: this.store,
       publisher: this.publisher,
       contextFor: (now, replyTo) => this.context(now, replyTo),

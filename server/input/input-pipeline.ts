@@ -26,6 +26,8 @@ export interface InputPipelineDeps {
   partitions?: number;
   /** Wraps each turn's transaction (the registry remembers its token look-ups for the turn); default: runs it. */
   turn?: <T>(fn: () => T) => T;
+  /** Runs last inside each turn's transaction (the registry writes the turn's signs of life). */
+  beforeCommit?: () => void;
   /** partition-share.ts; default TAKEOVER_GRACE_MS. */
   takeoverGraceMs?: number;
   store: Store;
@@ -199,6 +201,7 @@ export class InputPipeline {
             outcomes.push(undefined);
           } else outcomes.push(result);
         }
+        this.deps.beforeCommit?.();
       }));
     } catch (err) {
       // The commit failed, so nothing of the batch is stored: hand back every input not handed back yet.

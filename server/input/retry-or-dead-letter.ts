@@ -22,6 +22,9 @@ export function attemptInput(input: Input, now: Date, deps: AttemptDeps): Outcom
   try {
     return handleInput(input, now, deps.topology, deps.contextFor, deps.guard);
   } catch (err) {
+    // The store's transaction itself failed (a deadlock between coordinators on PostgreSQL): the
+    // whole turn is rolled back and handed back, not this one input.
+    if (isTransactionConflict(err)) throw err;
     const attempt = attemptsOf(input.msg);
     deps.logger.error(
       `failed to handle a ${input.kind} message (attempt ${attempt} of ${MAX_DELIVERIES + 1}): ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`,
@@ -29,6 +32,12 @@ export function attemptInput(input: Input, now: Date, deps: AttemptDeps): Outcom
     if (attempt <= MAX_DELIVERIES) return 'retry';
     return gaveUpOutcome(input, now, deps.topology, attempt, err instanceof Error ? err.message : String(err), deps.guard);
   }
+}
+
+/** PostgreSQL's deadlock (40P01) and serialization failure (40001): the transaction, not the input, failed. */
+export function isTransactionConflict(err: unknown): boolean {
+  const code = typeof err === 'object' && err !== null ? (err as { code?: unknown }).code : undefined;
+  return code === '40P01' || code === '40001';
 }
 
 /** Deliveries of this message so far, this one included, as counted by the quorum queue. */

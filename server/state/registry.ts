@@ -20,6 +20,8 @@ export type LoginResult = { session: Session; resumed: boolean };
 export class Registry {
   /** Sessions looked up by token during one turn of the input pipeline (`duringTurn`); none outside one. */
   private turnTokens: Map<string, Session | undefined> | undefined;
+  /** Signs of life of the turn, written together at its end (`writeTouches`). */
+  private turnTouches: Map<string, number> | undefined;
 
   constructor(
     private readonly store: Store,
@@ -78,14 +80,17 @@ export class Registry {
   /**
    * Runs one turn of the input pipeline (one store transaction) with its token look-ups remembered:
    * the sender guard and the handler each authenticate every input, and a client sends several
-   * in a turn. Only for the turn: another coordinator may end a session between two turns.
+   * in a turn. Only for the turn: another coordinator may end a session between two turns. Its
+   * signs of life wait for `writeTouches`, which the turn calls before it commits.
    */
   duringTurn<T>(fn: () => T): T {
     this.turnTokens = new Map();
+    this.turnTouches = new Map();
     try {
       return fn();
     } finally {
       this.turnTokens = undefined;
+      this.turnTouches = undefined;
     }
   }
 
@@ -102,7 +107,20 @@ export class Registry {
     const nowMs = now.getTime();
     if (nowMs - session.lastSeenMs < this.timeoutMs / 4) return;
     session.lastSeenMs = nowMs;
-    this.store.sessionTable.touch(session.sessionId, nowMs);
+    if (this.turnTouches) this.turnTouches.set(session.sessionId, nowMs);
+    else this.store.sessionTable.touch(session.sessionId, nowMs);
+  }
+
+  /**
+   * The turn's signs of life, at the end of its transaction and in one order (by session id):
+   * a session row is then never locked before a room's counter row in a turn, which with several
+   * coordinators on PostgreSQL made deadlocks between a chat turn and a heartbeat turn.
+   */
+  writeTouches(): void {
+    const touches = this.turnTouches;
+    if (!touches || touches.size === 0) return;
+    for (const sessionId of [...touches.keys()].sort()) this.store.sessionTable.touch(sessionId, touches.get(sessionId)!);
+    touches.clear();
   }
 
   /** Ends a session; false if it had ended already (another coordinator's sweep, a second logout). */

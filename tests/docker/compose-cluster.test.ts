@@ -83,7 +83,12 @@ beforeAll(async () => {
     WARREN_POSTGRES_PASSWORD: randomBytes(24).toString('hex'),
   });
   project.armCleanup();
-  await project.run(['up', '-d', '--build', '--scale', 'server=2', '--scale', 'client=2'], 20 * MINUTE);
+  try {
+    await project.run(['up', '-d', '--build', '--scale', 'server=2', '--scale', 'client=2'], 20 * MINUTE);
+  } catch (err) {
+    const logs = await project.run(['logs', '--no-color', '--tail=80', 'server', 'rabbitmq', 'postgres']).catch((failure: unknown) => String(failure));
+    throw new Error(`${err instanceof Error ? err.message : String(err)}\n--- logs:\n${logs}`);
+  }
   let seen = '';
   await waitFor(
     async () => {

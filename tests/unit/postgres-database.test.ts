@@ -79,6 +79,25 @@ describe('PostgreSQL bridge: transactions', () => {
     expect(count()).toBe(1);
   });
 
+  it('refuses to pass off a transaction aborted by a failed statement whose error was caught as committed', () => {
+    // PostgreSQL answers COMMIT of an aborted transaction with a silent ROLLBACK.
+    expect(() =>
+      db.transaction(() => {
+        insert('a');
+        try {
+          insert('a');
+        } catch {
+          /* a handler refusing one input */
+        }
+      })(),
+    ).toThrow(/aborted by an earlier failed statement \(23505/);
+    expect(db.inTransaction).toBe(false);
+    expect(count()).toBe(0);
+    // The next transaction is sound again.
+    db.transaction(() => insert('b'))();
+    expect(count()).toBe(1);
+  });
+
   it('nests as savepoints: an inner failure (a PostgreSQL error too) undoes only the inner part', () => {
     const inner = db.transaction((k: string) => insert(k));
     db.transaction(() => {

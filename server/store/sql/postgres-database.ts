@@ -63,6 +63,8 @@ export class PostgresDatabase implements SqlDatabase {
   private statements = 0;
   private depth = 0;
   private closed = false;
+  /** The first statement that failed in the open transaction, until a rollback (to a savepoint) undoes it. */
+  private abortedBy: PostgresError | undefined;
 
   constructor(options: PostgresOptions) {
     this.timeoutMs = options.timeoutMs ?? DEFAULT_POSTGRES_TIMEOUT_MS;
@@ -127,6 +129,14 @@ export class PostgresDatabase implements SqlDatabase {
         throw err;
       }
       this.depth -= 1;
+      // A statement failed and its error was caught inside `fn` (a handler refusing one input):
+      // PostgreSQL then answers COMMIT with a silent ROLLBACK, and everything `fn` did is gone.
+      // Say so, so that the caller hands back what it believed stored (deadlocks, 40P01, end here).
+      const aborted = this.abortedBy;
+      if (aborted) {
+        this.undo(savepoint);
+        throw new PostgresError({ code: aborted.code, message: `the transaction was aborted by an earlier failed statement (${aborted.code}: ${aborted.message}); nothing of it was stored` });
+      }
       // A failed COMMIT ends the transaction; a failed RELEASE leaves it aborted, for the caller's rollback.
       this.exec(savepoint ? `RELEASE SAVEPOINT ${savepoint}` : 'COMMIT');
       return result;
@@ -139,6 +149,8 @@ export class PostgresDatabase implements SqlDatabase {
     if (this.closed) return;
     try {
       this.exec(savepoint ? `ROLLBACK TO SAVEPOINT ${savepoint}; RELEASE SAVEPOINT ${savepoint}` : 'ROLLBACK');
+      // Back at a savepoint taken before the failure, or out of the transaction: sound again.
+      this.abortedBy = undefined;
     } catch {
       // The connection is gone or the store timed out (closed then): nothing is left to undo here.
     }
@@ -175,7 +187,13 @@ export class PostgresDatabase implements SqlDatabase {
       for (let received = receiveMessageOnPort(this.answers); received; received = receiveMessageOnPort(this.answers)) {
         const answer = received.message as Answer;
         if (answer.id !== id) continue;
-        if (answer.error) throw new PostgresError(answer.error);
+        if (answer.error) {
+          const error = new PostgresError(answer.error);
+          // Inside a transaction a failed statement aborts it (or the innermost savepoint, which the
+          // transaction wrapper rolls back to): remembered, so its COMMIT cannot pass for one.
+          if (this.depth > 0) this.abortedBy ??= error;
+          throw error;
+        }
         return answer;
       }
     }
