@@ -114,6 +114,20 @@ export class CoordinatorFleet {
     return by;
   }
 
+  /**
+   * The lines the coordinators logged as errors (the tail each program keeps): a run with refusals,
+   * retries or a stall says here why (a PostgreSQL deadlock, a store timeout).
+   */
+  errorLines(): string[] {
+    return this.members.flatMap((member) =>
+      member.program
+        .stderr()
+        .split('\n')
+        .filter((line) => /\berror\b|deadlock|STORE_TIMEOUT/i.test(line))
+        .map((line) => `${member.name}: ${line.slice(0, 300)}`),
+    );
+  }
+
   /** Stops every coordinator, removes the namespace's queues and exchanges, the folder and the PostgreSQL schema. */
   async close(): Promise<void> {
     for (const member of this.alive) await member.program.stop(5000);

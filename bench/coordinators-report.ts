@@ -14,8 +14,8 @@ const row = (cells: (string | number)[]): string => `| ${cells.join(' | ')} |`;
 /** Medians over the rounds of each store × coordinator count, as a Markdown table. */
 export function throughputTable(runs: ThroughputRun[]): string[] {
   const lines = [
-    row(['store', 'coordinators', 'accepted msg/s', 'p50 ms', 'p99 ms', 'coordinators CPU ms/msg', 'broker CPU ms/msg', 'clients CPU ms/msg', 'msgs per commit', 'ms per commit', 'share of the last round', 'refused', 'rounds']),
-    row(['---', '---:', '---:', '---:', '---:', '---:', '---:', '---:', '---:', '---:', '---', '---:', '---:']),
+    row(['store', 'coordinators', 'accepted msg/s', 'p50 ms', 'p99 ms', 'coordinators CPU ms/msg', 'broker CPU ms/msg', 'clients CPU ms/msg', 'msgs per commit', 'ms per commit', 'share of the last round', 'refused', 'error lines', 'rounds']),
+    row(['---', '---:', '---:', '---:', '---:', '---:', '---:', '---:', '---:', '---:', '---', '---:', '---:', '---:']),
   ];
   const keys = [...new Set(runs.map((run) => `${run.store}\t${run.coordinators}`))];
   for (const key of keys) {
@@ -30,18 +30,30 @@ export function throughputTable(runs: ThroughputRun[]): string[] {
         med((run) => run.acceptedPerSec),
         med((run) => run.latencyP50Ms),
         med((run) => run.latencyP99Ms),
-        med((run) => run.coordinatorCpuMsPerMessage),
+        // A run in which a coordinator exited has no CPU figure: the median is over the others.
+        median(own.flatMap((run) => (run.coordinatorCpuMsPerMessage === null ? [] : [run.coordinatorCpuMsPerMessage]))),
         broker,
         med((run) => run.clientsCpuMsPerMessage),
         med((run) => run.inputsPerCommit),
         med((run) => run.msPerCommit),
         own.at(-1)?.servedShare.join('/') ?? '',
         own.reduce((sum, run) => sum + run.refused, 0),
+        own.reduce((sum, run) => sum + run.coordinatorErrors, 0),
         own.length,
       ]),
     );
   }
   return lines;
+}
+
+/** The runs that refused messages or whose coordinators logged errors, each with the first of them. */
+export function throughputProblems(runs: ThroughputRun[]): string[] {
+  return runs
+    .filter((run) => run.refused > 0 || run.coordinatorErrors > 0 || run.coordinatorsExited > 0)
+    .map(
+      (run) =>
+        `${run.coordinators} on ${run.store} (${run.acceptedPerSec} msg/s): ${run.coordinatorsExited} coordinators exited, ${run.refused} refused${run.firstRefusal ? ` (first: ${run.firstRefusal})` : ''}, ${run.coordinatorErrors} error lines${run.firstCoordinatorError ? ` (first: ${run.firstCoordinatorError})` : ''}`,
+    );
 }
 
 const MEASURES = ['servedAgainMs', 'firstAcceptMs', 'allAcceptedMs', 'inFlightAtKill', 'lost', 'doubled', 'unseen'] as const satisfies readonly (keyof FailoverTrial)[];
@@ -64,4 +76,34 @@ export function failoverVerdict(result: FailoverResult): string {
   const doubled = trials.reduce((sum, trial) => sum + trial.doubled, 0) + result.logLinesRepeated;
   const met = recovery <= 2000 && lost === 0 && doubled === 0;
   return `target (median ≤ 2000 ms until all of the killed one's clients are served again, 0 lost, 0 doubled): ${met ? 'MET' : 'MISSED'} (median ${recovery} ms, lost ${lost}, doubled ${doubled})`;
+}
+
+/** A store's cost per commit as a fixed part and a part per message, fitted over runs with different batch sizes. */
+export interface CommitCostFit {
+  store: string;
+  runs: number;
+  fixedMs: number;
+  perMessageMs: number;
+  /** 1000 / (fixed + one message): commits of one message each a coordinator could make per second. */
+  oneMessageCommitsPerSecond: number;
+}
+
+/**
+ * Least squares of ms per commit against messages per commit, over every run of one store (the
+ * runs with more coordinators commit smaller batches, which spreads the points). null with fewer
+ * than two distinct batch sizes or a fit that makes no sense (a part below zero).
+ */
+export function commitCostFit(runs: ThroughputRun[], store: string): CommitCostFit | null {
+  const points = runs.filter((run) => run.store === store && run.commits > 0).map((run) => [run.inputsPerCommit, run.msPerCommit] as const);
+  const n = points.length;
+  if (n < 2) return null;
+  const meanX = points.reduce((sum, [x]) => sum + x, 0) / n;
+  const meanY = points.reduce((sum, [, y]) => sum + y, 0) / n;
+  const sxx = points.reduce((sum, [x]) => sum + (x - meanX) ** 2, 0);
+  if (sxx === 0) return null;
+  const slope = points.reduce((sum, [x, y]) => sum + (x - meanX) * (y - meanY), 0) / sxx;
+  const fixed = meanY - slope * meanX;
+  if (slope <= 0 || fixed < 0) return null;
+  const round3 = (value: number): number => Math.round(value * 1000) / 1000;
+  return { store, runs: n, fixedMs: round3(fixed), perMessageMs: round3(slope), oneMessageCommitsPerSecond: Math.round(1000 / (fixed + slope)) };
 }

@@ -30,8 +30,8 @@ export interface ThroughputRun {
   acceptedPerSec: number;
   latencyP50Ms: number;
   latencyP99Ms: number;
-  /** CPU of every coordinator process together, per accepted message. */
-  coordinatorCpuMsPerMessage: number;
+  /** CPU of every coordinator process together, per accepted message; null when one of them exited during the run. */
+  coordinatorCpuMsPerMessage: number | null;
   /** The broker's, when it runs here (it also serves anyone else using it). */
   brokerCpuMsPerMessage: number | null;
   /** This process: the K clients, which also receive every message. */
@@ -45,6 +45,13 @@ export interface ThroughputRun {
   msPerCommit: number;
   /** Seconds of paced traffic before every coordinator was serving. */
   warmupSeconds: number;
+  /** Lines the coordinators logged as errors over the whole run (warm-up included), and the first of them. */
+  coordinatorErrors: number;
+  firstCoordinatorError: string | null;
+  /** Coordinators that exited by themselves during the run. */
+  coordinatorsExited: number;
+  /** The first refusal a client got, if any. */
+  firstRefusal: string | null;
 }
 
 /**
@@ -67,8 +74,15 @@ async function warmUp(fleet: CoordinatorFleet, clients: Awaited<ReturnType<typeo
   }
 }
 
-function cpuOf(samples: (ProcSample | undefined)[]): number {
-  return samples.reduce((sum, sample) => sum + (sample?.cpuMs ?? 0), 0);
+/** CPU between two samples of each process, summed over those still running at the end (null when one exited). */
+function cpuBetween(before: (ProcSample | undefined)[], after: (ProcSample | undefined)[]): number | null {
+  let total = 0;
+  for (const [index, end] of after.entries()) {
+    const start = before[index];
+    if (!start || !end) return null;
+    total += end.cpuMs - start.cpuMs;
+  }
+  return total;
 }
 
 function sumCounters(all: CommitCounters[]): CommitCounters {
@@ -113,7 +127,8 @@ export async function runThroughput(spec: ThroughputSpec): Promise<ThroughputRun
       acceptedPerSec: lastAccept > firstSend ? Math.round((accepted.length * 1000) / (lastAccept - firstSend)) : 0,
       latencyP50Ms: latency.p50,
       latencyP99Ms: latency.p99,
-      coordinatorCpuMsPerMessage: perMessage(cpuOf(cpuAfter) - cpuOf(cpuBefore)),
+      coordinatorCpuMsPerMessage: ((cpu) => (cpu === null ? null : perMessage(cpu)))(cpuBetween(cpuBefore, cpuAfter)),
+      coordinatorsExited: members.filter((member) => member.program.child.exitCode !== null || member.program.child.signalCode !== null).length,
       brokerCpuMsPerMessage: brokerBefore && brokerAfter ? perMessage(brokerAfter.cpuMs - brokerBefore.cpuMs) : null,
       clientsCpuMsPerMessage: perMessage((self.user + self.system) / 1000),
       servedShare: members.map((member) => accepted.filter((record) => servedBy.get(record.id ?? '') === member.name).length),
@@ -121,6 +136,9 @@ export async function runThroughput(spec: ThroughputSpec): Promise<ThroughputRun
       inputsPerCommit: commits > 0 ? round((counters.inputs - countersBefore.inputs) / commits) : 0,
       msPerCommit: commits > 0 ? round(((counters.seconds - countersBefore.seconds) * 1000) / commits) : 0,
       warmupSeconds,
+      coordinatorErrors: fleet.errorLines().length,
+      firstCoordinatorError: fleet.errorLines()[0] ?? null,
+      firstRefusal: records.find((record) => record.error !== undefined)?.error ?? null,
     };
   } finally {
     await closeClients(clients);

@@ -9,7 +9,7 @@
 import { loadavg } from 'node:os';
 import { runFailover } from './coordinators-failover.js';
 import { parseCoordinatorsBenchOptions } from './coordinators-options.js';
-import { failoverTable, failoverVerdict, throughputTable } from './coordinators-report.js';
+import { commitCostFit, failoverTable, failoverVerdict, throughputProblems, throughputTable } from './coordinators-report.js';
 import { runThroughput, type ThroughputRun } from './coordinators-throughput.js';
 import { runOrder } from './messaging.js';
 import { brokerPidFor } from './proc.js';
@@ -63,6 +63,12 @@ async function main(): Promise<number> {
     out('accepted msg/s: first send → last accept; latency: send → accept; CPU per accepted message; each client also receives every message.');
     out();
     for (const line of throughputTable(runs)) out(line);
+    out();
+    for (const line of throughputProblems(runs)) out(`problem: ${line}`);
+    for (const store of options.stores) {
+      const fit = commitCostFit(runs, store);
+      if (fit) out(`${store}: a group commit (its messages handled, as the coordinator's histogram times it) costs ${fit.fixedMs} ms + ${fit.perMessageMs} ms per message (least squares over ${fit.runs} runs): ${fit.oneMessageCommitsPerSecond} one-message commits/s per coordinator`);
+    }
     out();
     for (const line of LIMITS_NOTE) out(line);
   }
