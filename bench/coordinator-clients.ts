@@ -8,19 +8,29 @@ export interface LoadClient {
   client: WarrenClient;
   /** Message ids in the order the client showed them (only when asked to record). */
   shown: string[];
+  /** The room it sends to (#general when undefined). */
+  room: string | undefined;
 }
 
-export async function connectClients(options: { amqpUrl: string; namespace: string; count: number; record: boolean }): Promise<LoadClient[]> {
+/** The room client `index` sends to when the traffic is spread over `rooms` rooms (#general for one). */
+export function roomOf(index: number, rooms: number): string | undefined {
+  return rooms > 1 ? `load-room-${index % rooms}` : undefined;
+}
+
+export async function connectClients(options: { amqpUrl: string; namespace: string; count: number; record: boolean; rooms?: number }): Promise<LoadClient[]> {
+  const rooms = options.rooms ?? 1;
   const clients: LoadClient[] = [];
   try {
     for (let i = 0; i < options.count; i += 1) {
       // Sends wait in a partition queue while its coordinator is replaced: the timeout must outlast that.
       const client = new WarrenClient({ amqpUrl: options.amqpUrl, namespace: options.namespace, security: { mode: 'open' }, requestTimeoutMs: 60_000 });
-      const entry: LoadClient = { name: `load${i}`, client, shown: [] };
+      const entry: LoadClient = { name: `load${i}`, client, shown: [], room: roomOf(i, rooms) };
       clients.push(entry);
       if (options.record) client.on('message', (event: ChatEvent) => entry.shown.push(event.id));
       await client.connect();
       await client.login(entry.name);
+      // The first client of each room creates it; the others join it.
+      if (entry.room !== undefined) await (i < rooms ? client.createRoom(entry.room) : client.joinRoom(entry.room));
     }
   } catch (err) {
     await closeClients(clients);
@@ -77,7 +87,8 @@ export class SteadySenders {
     const record: SendRecord = { client: index, text, sentAt: Date.now() };
     this.records.push(record);
     try {
-      const event = await (this.clients[index] as LoadClient).client.send(text);
+      const entry = this.clients[index] as LoadClient;
+      const event = await entry.client.send(text, entry.room === undefined ? {} : { room: entry.room });
       record.acceptedAt = Date.now();
       record.id = event.id;
     } catch (err) {
@@ -105,7 +116,7 @@ export async function sendWindowed(clients: LoadClient[], total: number, window:
       for (let n = 0; n < count; n += 1) {
         const record: SendRecord = { client: index, text: `${tag} ${index} ${n}`, sentAt: Date.now() };
         records.push(record);
-        const answered = entry.client.send(record.text).then(
+        const answered = entry.client.send(record.text, entry.room === undefined ? {} : { room: entry.room }).then(
           (event) => {
             record.acceptedAt = Date.now();
             record.id = event.id;

@@ -27,6 +27,7 @@ export const COORDINATORS_BENCH_SETTINGS = {
   coordinators: setting({ env: 'BENCH_COORD_COUNTS', flag: 'coordinators', description: 'throughput: numbers of coordinators to compare, comma-separated', default: [1, 2, 3], schema: listOf(count(1, 8)) }),
   partitions: setting({ env: 'BENCH_COORD_PARTITIONS', flag: 'partitions', description: 'WARREN_INPUT_PARTITIONS of every coordinator', default: 6, schema: count(2, MAX_INPUT_PARTITIONS) }),
   clients: setting({ env: 'BENCH_COORD_CLIENTS', flag: 'clients', description: 'clients that send (each also receives every message of #general)', default: 12, schema: count(1, 200) }),
+  rooms: setting({ env: 'BENCH_COORD_ROOMS', flag: 'rooms', description: 'throughput: public rooms the clients send to (client i to room i mod R); 1: all in #general', default: 1, schema: count(1, 200) }),
   messages: setting({ env: 'BENCH_COORD_N', flag: 'n', description: 'throughput: messages per measured run, spread over the clients', default: 4800, schema: count(1, 1_000_000) }),
   window: setting({ env: 'BENCH_COORD_WINDOW', flag: 'window', description: 'throughput: unaccepted messages each client keeps in flight', default: 20, schema: count(1, 10_000) }),
   rounds: setting({ env: 'BENCH_COORD_ROUNDS', flag: 'rounds', description: 'throughput: rounds; each runs every store × coordinator count once, in a rotating order; figures are medians', default: 3, schema: count(1, 20) }),

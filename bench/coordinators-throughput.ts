@@ -12,6 +12,8 @@ export interface ThroughputSpec {
   coordinators: number;
   partitions: number;
   clients: number;
+  /** Public rooms the clients send to (1: #general). */
+  rooms: number;
   messages: number;
   window: number;
   warmupSeconds: number;
@@ -95,7 +97,7 @@ export async function runThroughput(spec: ThroughputSpec): Promise<ThroughputRun
   try {
     // Started together: each subscribes to every partition, and the broker's choice spreads them from the start.
     await Promise.all(Array.from({ length: spec.coordinators }, () => fleet.start()));
-    clients = await connectClients({ amqpUrl: spec.amqpUrl, namespace: fleet.namespace, count: spec.clients, record: false });
+    clients = await connectClients({ amqpUrl: spec.amqpUrl, namespace: fleet.namespace, count: spec.clients, record: false, rooms: spec.rooms });
     const warmupSeconds = await warmUp(fleet, clients, spec);
 
     const members: FleetMember[] = fleet.members;

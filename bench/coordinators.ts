@@ -59,8 +59,8 @@ async function main(): Promise<number> {
     }
     result.throughput = runs;
     out();
-    out(`## Throughput: ${options.clients} clients × ${Math.round(options.messages / options.clients)} messages, window ${options.window}, ${options.partitions} partitions, medians of ${options.rounds} interleaved rounds (load average now ${load()})`);
-    out('accepted msg/s: first send → last accept; latency: send → accept; CPU per accepted message; each client also receives every message.');
+    out(`## Throughput: ${options.clients} clients × ${Math.round(options.messages / options.clients)} messages ${options.rooms > 1 ? `to ${options.rooms} rooms` : 'in #general'}, window ${options.window}, ${options.partitions} partitions, medians of ${options.rounds} interleaved rounds (load average now ${load()})`);
+    out(`accepted msg/s: first send → last accept; latency: send → accept; CPU per accepted message; each client also receives every message${options.rooms > 1 ? ' of its room' : ''}.`);
     out();
     for (const line of throughputTable(runs)) out(line);
     out();

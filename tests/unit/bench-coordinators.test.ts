@@ -3,6 +3,7 @@ import type { FailoverResult, FailoverTrial } from '../../bench/coordinators-fai
 import { commitCostFit, failoverTable, failoverVerdict, rank } from '../../bench/coordinators-report.js';
 import type { ThroughputRun } from '../../bench/coordinators-throughput.js';
 import { servedMessages } from '../../bench/coordinator-fleet.js';
+import { roomOf } from '../../bench/coordinator-clients.js';
 
 describe('bench:coordinators options', () => {
   it.each([
@@ -18,6 +19,8 @@ describe('bench:coordinators options', () => {
     [['--failover-store', 'memory'], {}, '--failover-store'],
     [['--postgres-url', 'mysql://x'], {}, '--postgres-url'],
     [['--n', '-5'], {}, '--n'],
+    [['--rooms', '0'], {}, '--rooms'],
+    [[], { BENCH_COORD_ROOMS: 'six' }, 'BENCH_COORD_ROOMS'],
     [[], { BENCH_COORD_CLIENTS: 'many' }, 'BENCH_COORD_CLIENTS'],
     [[], { BENCH_COORD_ROUNDS: '0' }, 'BENCH_COORD_ROUNDS'],
     [[], { AMQP_URL: 'http://127.0.0.1' }, 'AMQP_URL'],
@@ -54,6 +57,11 @@ describe('bench:coordinators options', () => {
 });
 
 describe('bench:coordinators figures', () => {
+  it('keeps every client in #general with one room, and spreads them round the rooms with several', () => {
+    expect([0, 1, 5].map((index) => roomOf(index, 1))).toEqual([undefined, undefined, undefined]);
+    expect([0, 1, 5, 6, 13].map((index) => roomOf(index, 6))).toEqual(['load-room-0', 'load-room-1', 'load-room-5', 'load-room-0', 'load-room-1']);
+  });
+
   it('reads the MESSAGE lines of a chat log with their server time, and nothing else', () => {
     const log = [
       '2026-12-02T10:00:00.100Z START pid=1',
