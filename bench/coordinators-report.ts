@@ -77,33 +77,3 @@ export function failoverVerdict(result: FailoverResult): string {
   const met = recovery <= 2000 && lost === 0 && doubled === 0;
   return `target (median ≤ 2000 ms until all of the killed one's clients are served again, 0 lost, 0 doubled): ${met ? 'MET' : 'MISSED'} (median ${recovery} ms, lost ${lost}, doubled ${doubled})`;
 }
-
-/** A store's cost per commit as a fixed part and a part per message, fitted over runs with different batch sizes. */
-export interface CommitCostFit {
-  store: string;
-  runs: number;
-  fixedMs: number;
-  perMessageMs: number;
-  /** 1000 / (fixed + one message): commits of one message each a coordinator could make per second. */
-  oneMessageCommitsPerSecond: number;
-}
-
-/**
- * Least squares of ms per commit against messages per commit, over every run of one store (the
- * runs with more coordinators commit smaller batches, which spreads the points). null with fewer
- * than two distinct batch sizes or a fit that makes no sense (a part below zero).
- */
-export function commitCostFit(runs: ThroughputRun[], store: string): CommitCostFit | null {
-  const points = runs.filter((run) => run.store === store && run.commits > 0).map((run) => [run.inputsPerCommit, run.msPerCommit] as const);
-  const n = points.length;
-  if (n < 2) return null;
-  const meanX = points.reduce((sum, [x]) => sum + x, 0) / n;
-  const meanY = points.reduce((sum, [, y]) => sum + y, 0) / n;
-  const sxx = points.reduce((sum, [x]) => sum + (x - meanX) ** 2, 0);
-  if (sxx === 0) return null;
-  const slope = points.reduce((sum, [x, y]) => sum + (x - meanX) * (y - meanY), 0) / sxx;
-  const fixed = meanY - slope * meanX;
-  if (slope <= 0 || fixed < 0) return null;
-  const round3 = (value: number): number => Math.round(value * 1000) / 1000;
-  return { store, runs: n, fixedMs: round3(fixed), perMessageMs: round3(slope), oneMessageCommitsPerSecond: Math.round(1000 / (fixed + slope)) };
-}

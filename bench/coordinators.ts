@@ -9,7 +9,7 @@
 import { loadavg } from 'node:os';
 import { runFailover } from './coordinators-failover.js';
 import { parseCoordinatorsBenchOptions } from './coordinators-options.js';
-import { commitCostFit, failoverTable, failoverVerdict, throughputProblems, throughputTable } from './coordinators-report.js';
+import { failoverTable, failoverVerdict, throughputProblems, throughputTable } from './coordinators-report.js';
 import { runThroughput, type ThroughputRun } from './coordinators-throughput.js';
 import { runOrder } from './messaging.js';
 import { brokerPidFor } from './proc.js';
@@ -24,8 +24,10 @@ const LIMITS_NOTE = [
   "machine's cores (2 here, also used by others). A second coordinator adds a Node.js thread but no core: past the",
   'point where the broker and the clients take the cores, more coordinators divide the same CPU and add a',
   'hand-over per partition. Each coordinator also pays its own commits (smaller batches each), and on SQLite the',
-  'coordinators queue for the one writer lock of the shared file. Scaling out shows only where each coordinator',
-  'has cores of its own (and the broker a node of its own).',
+  'coordinators queue for the one writer lock of the shared file. In one room (the default) every message also',
+  "takes that room's counter row; on PostgreSQL it stays locked until the batch commits, so the coordinators take",
+  'turns on it (--rooms spreads the traffic). Scaling out shows only where each coordinator has cores of its own',
+  '(and the broker a node of its own).',
 ];
 
 async function main(): Promise<number> {
@@ -65,10 +67,6 @@ async function main(): Promise<number> {
     for (const line of throughputTable(runs)) out(line);
     out();
     for (const line of throughputProblems(runs)) out(`problem: ${line}`);
-    for (const store of options.stores) {
-      const fit = commitCostFit(runs, store);
-      if (fit) out(`${store}: a group commit (its messages handled, as the coordinator's histogram times it) costs ${fit.fixedMs} ms + ${fit.perMessageMs} ms per message (least squares over ${fit.runs} runs): ${fit.oneMessageCommitsPerSecond} one-message commits/s per coordinator`);
-    }
     out();
     for (const line of LIMITS_NOTE) out(line);
   }

@@ -1,7 +1,6 @@
 import { parseCoordinatorsBenchOptions } from '../../bench/coordinators-options.js';
 import type { FailoverResult, FailoverTrial } from '../../bench/coordinators-failover.js';
-import { commitCostFit, failoverTable, failoverVerdict, rank } from '../../bench/coordinators-report.js';
-import type { ThroughputRun } from '../../bench/coordinators-throughput.js';
+import { failoverTable, failoverVerdict, rank } from '../../bench/coordinators-report.js';
 import { servedMessages } from '../../bench/coordinator-fleet.js';
 import { roomOf } from '../../bench/coordinator-clients.js';
 
@@ -93,23 +92,5 @@ describe('bench:coordinators figures', () => {
     const lines = failoverTable(result([trial({ trial: 1 }), trial({ trial: 2, allAcceptedMs: 900 })]));
     expect(lines).toHaveLength(2 + 2 + 3);
     expect(lines.at(-1)).toBe('| **max** |  |  |  | 300 | 310 | 900 | 1 | 0 | 0 | 0 |');
-  });
-
-  const run = (store: 'sqlite' | 'postgres', inputsPerCommit: number, msPerCommit: number): ThroughputRun => ({
-    store, coordinators: 1, sent: 1, accepted: 1, refused: 0, acceptedPerSec: 1, latencyP50Ms: 1, latencyP99Ms: 1, coordinatorCpuMsPerMessage: 1,
-    brokerCpuMsPerMessage: null, clientsCpuMsPerMessage: 1, servedShare: [1], commits: 10, inputsPerCommit, msPerCommit, warmupSeconds: 1,
-    coordinatorErrors: 0, firstCoordinatorError: null, firstRefusal: null, coordinatorsExited: 0,
-  });
-
-  it('fits the cost of a commit as a fixed part and a part per message, per store', () => {
-    // 2 ms + 1.5 ms per message, exactly; the SQLite run does not count for PostgreSQL.
-    const fit = commitCostFit([run('postgres', 10, 17), run('postgres', 40, 62), run('postgres', 100, 152), run('sqlite', 1, 1000)], 'postgres');
-    expect(fit).toEqual({ store: 'postgres', runs: 3, fixedMs: 2, perMessageMs: 1.5, oneMessageCommitsPerSecond: 286 });
-  });
-
-  it('gives no fit from one batch size, or from points that would make a part negative', () => {
-    expect(commitCostFit([run('sqlite', 50, 9), run('sqlite', 50, 10)], 'sqlite')).toBeNull();
-    expect(commitCostFit([run('sqlite', 10, 5)], 'sqlite')).toBeNull();
-    expect(commitCostFit([run('sqlite', 10, 50), run('sqlite', 50, 10)], 'sqlite')).toBeNull();
   });
 });
