@@ -49,10 +49,10 @@ export const UNITS = {
     source: 'bench/unit-costs.ts, same run (0.024 ms CPU per message)',
   },
   postgresCommitsPerSecond: {
-    value: 2000,
+    value: 400,
     unit: 'commits/s per coordinator, one message each',
-    source: 'assumed (a network round trip and an fsync per commit); the PostgreSQL branch measures it',
-    toBeMeasured: true,
+    source:
+      'bench/coordinators.ts, 2026-12-02 10:34 UTC (load 6-12): one coordinator on PostgreSQL spent 284 ms per group commit of 119 messages (median of 3 rounds, 304 msg/s accepted), ~2.4 ms of store time per message, so at most ~420 one-message commits/s (a commit of one pays BEGIN/COMMIT too; store-engines.ts measured 550/s on a quieter machine, docs/STORE.md)',
   },
   postgresClusterCommitsPerSecond: {
     value: 20000,
