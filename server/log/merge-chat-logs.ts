@@ -1,10 +1,12 @@
 /**
  * The whole deployment's chat log in server-time order, from the logs of several coordinators
  * (each writes its own file: WARREN_CHAT_LOG_FILE=chat-%h.log). Every line starts with its server
- * time in UTC ISO form, which sorts as text; each file is in order already, so this is a k-way
- * merge, lines of equal time keeping their file's order. A MESSAGE line whose id was seen already
- * is left out and counted: with a shared log folder none is expected (chat-log-repair.ts), and a
- * deployment whose coordinators keep their logs apart still reads each message once.
+ * time in UTC ISO form, which sorts as text. A file is not always in order: a coordinator that
+ * takes over a dead one's partition writes the lines that one stored but never logged, with their
+ * own (earlier) server times. So every line is sorted by its time, lines of equal time keeping
+ * their file's order. A MESSAGE line whose id was seen already is left out and counted: with a
+ * shared log folder none is expected (chat-log-repair.ts), and a deployment whose coordinators
+ * keep their logs apart still reads each message once.
  */
 export interface MergedChatLog {
   lines: string[];
@@ -18,32 +20,20 @@ const LEADING_TIME = /^(\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:\.\d{1,9})?Z) /;
 const MESSAGE_ID = / id=([^\s"]+) /;
 
 export function mergeChatLogs(files: readonly string[]): MergedChatLog {
-  const sources = files.map((text) => text.split('\n').filter((line) => line !== ''));
-  const positions = sources.map(() => 0);
-  const seen = new Set<string>();
   const merged: MergedChatLog = { lines: [], repeated: 0, unreadable: 0 };
-  for (;;) {
-    let pick = -1;
-    let pickTime = '';
-    for (const [i, lines] of sources.entries()) {
-      const line = lines[positions[i]!];
-      if (line === undefined) continue;
+  const timed: { time: string; file: number; index: number; line: string }[] = [];
+  for (const [file, text] of files.entries()) {
+    for (const [index, line] of text.split('\n').entries()) {
+      if (line === '') continue;
       const time = LEADING_TIME.exec(line)?.[1];
-      if (time === undefined) {
-        positions[i]! += 1;
-        merged.unreadable += 1;
-        pick = -2;
-        break;
-      }
-      if (pick === -1 || time < pickTime) {
-        pick = i;
-        pickTime = time;
-      }
+      if (time === undefined) merged.unreadable += 1;
+      else timed.push({ time, file, index, line });
     }
-    if (pick === -2) continue;
-    if (pick === -1) return merged;
-    const line = sources[pick]![positions[pick]!]!;
-    positions[pick]! += 1;
+  }
+  // By server time; equal times keep their file's order, then the files' order.
+  timed.sort((a, b) => (a.time < b.time ? -1 : a.time > b.time ? 1 : a.file - b.file || a.index - b.index));
+  const seen = new Set<string>();
+  for (const { line } of timed) {
     const id = line.includes(' MESSAGE ') ? MESSAGE_ID.exec(line)?.[1] : undefined;
     if (id !== undefined) {
       if (seen.has(id)) {
@@ -54,4 +44,5 @@ export function mergeChatLogs(files: readonly string[]): MergedChatLog {
     }
     merged.lines.push(line);
   }
+  return merged;
 }

@@ -23,6 +23,12 @@ describe('mergeChatLogs', () => {
     expect(mergeChatLogs([a, b]).lines[3]).toContain('JOIN');
   });
 
+  it("puts a line a coordinator wrote late for a dead one's message (an earlier time, further down its file) in its place", () => {
+    const dead = [line('01.000', 'MESSAGE room=general seq=1 id=m1 text="a"')].join('\n');
+    const survivor = [line('03.000', 'MESSAGE room=general seq=3 id=m3 text="c"'), line('02.000', 'MESSAGE room=general seq=2 id=m2 text="b"')].join('\n');
+    expect(mergeChatLogs([dead, survivor]).lines.map((l) => /id=(m\d)/.exec(l)?.[1])).toEqual(['m1', 'm2', 'm3']);
+  });
+
   it('keeps the first line of a message that two coordinators logged, and counts the other', () => {
     const a = line('01.000', 'MESSAGE room=general seq=1 id=m1 text="hi"');
     const b = line('01.500', 'MESSAGE room=general seq=1 id=m1 text="hi"');
