@@ -18,6 +18,27 @@ export interface MergedChatLog {
 
 const LEADING_TIME = /^(\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:\.\d{1,9})?Z) /;
 const MESSAGE_ID = / id=([^\s"]+) /;
+const MESSAGE_NUM = / num=(\d+) /;
+
+/**
+ * Two coordinators can accept messages within one millisecond (the times' precision), and their
+ * lines then tie. Within each such group the MESSAGE lines take their slots in the order of their
+ * `num`, which the store hands out in the order it stores them (a room's `seq` order too); the
+ * other lines stay where they are.
+ */
+function orderMessagesWithinEachMillisecond(timed: { time: string; line: string }[]): void {
+  for (let start = 0; start < timed.length; ) {
+    let end = start + 1;
+    while (end < timed.length && timed[end]!.time === timed[start]!.time) end += 1;
+    if (end - start > 1) {
+      const slots: number[] = [];
+      for (let i = start; i < end; i += 1) if (timed[i]!.line.includes(' MESSAGE ') && MESSAGE_NUM.test(timed[i]!.line)) slots.push(i);
+      const byNum = slots.map((i) => timed[i]!).sort((a, b) => Number(MESSAGE_NUM.exec(a.line)![1]) - Number(MESSAGE_NUM.exec(b.line)![1]));
+      for (const [k, i] of slots.entries()) timed[i] = byNum[k]!;
+    }
+    start = end;
+  }
+}
 
 export function mergeChatLogs(files: readonly string[]): MergedChatLog {
   const merged: MergedChatLog = { lines: [], repeated: 0, unreadable: 0 };
@@ -32,6 +53,7 @@ export function mergeChatLogs(files: readonly string[]): MergedChatLog {
   }
   // By server time; equal times keep their file's order, then the files' order.
   timed.sort((a, b) => (a.time < b.time ? -1 : a.time > b.time ? 1 : a.file - b.file || a.index - b.index));
+  orderMessagesWithinEachMillisecond(timed);
   const seen = new Set<string>();
   for (const { line } of timed) {
     const id = line.includes(' MESSAGE ') ? MESSAGE_ID.exec(line)?.[1] : undefined;

@@ -29,6 +29,12 @@ describe('mergeChatLogs', () => {
     expect(mergeChatLogs([dead, survivor]).lines.map((l) => /id=(m\d)/.exec(l)?.[1])).toEqual(['m1', 'm2', 'm3']);
   });
 
+  it('orders the messages of two coordinators accepted within one millisecond by their number, leaving other lines in place', () => {
+    const a = [line('05.000', 'MESSAGE room=general seq=8 num=8 id=m8 text="x"'), line('05.000', 'JOIN name=ann')].join('\n');
+    const b = line('05.000', 'MESSAGE room=general seq=7 num=7 id=m7 text="y"');
+    expect(mergeChatLogs([a, b]).lines.map((l) => /(id=m\d|JOIN)/.exec(l)?.[1])).toEqual(['id=m7', 'JOIN', 'id=m8']);
+  });
+
   it('keeps the first line of a message that two coordinators logged, and counts the other', () => {
     const a = line('01.000', 'MESSAGE room=general seq=1 id=m1 text="hi"');
     const b = line('01.500', 'MESSAGE room=general seq=1 id=m1 text="hi"');
