@@ -3,7 +3,7 @@ import { createHash } from 'node:crypto';
 import { mintClientCredentials } from '../../shared/broker-identity.js';
 import { AuthorityPolicy, type AuthorityPolicyOptions, type ConnectionCounts } from '../../server/authority/policy.js';
 import { MemoryIdentityDirectory } from '../../server/authority/directory.js';
-import { isClientRoutingKey, isOwnClientQueue } from '../../server/authority/permissions.js';
+import { clientResource, coordinatorResource, isClientRoutingKey, isOwnClientQueue, type ResourceAsk } from '../../server/authority/permissions.js';
 
 const NS = 'pol';
 const COORD = { username: 'warren-coordinator', password: 'c'.repeat(43) };
@@ -371,3 +371,24 @@ describe('authority policy: two authorities on one directory (several coordinato
 function digestHex(secret: string): string {
   return createHash('sha256').update(secret).digest('hex');
 }
+
+describe('names only coordinators use with several partitions (shared/input-partitions.ts)', () => {
+  const ns = 'warren';
+  const id = 'c'.repeat(32);
+  const coordinatorOnly: ResourceAsk[] = (['configure', 'write', 'read'] as const).flatMap((permission) => [
+    { resource: 'queue' as const, name: `${ns}.chat.1`, permission },
+    { resource: 'queue' as const, name: `${ns}.commands.3`, permission },
+    { resource: 'queue' as const, name: `${ns}.coordinators`, permission },
+    { resource: 'exchange' as const, name: `${ns}.chat.partitions`, permission },
+    { resource: 'exchange' as const, name: `${ns}.commands.partitions`, permission },
+  ]);
+
+  it.each(coordinatorOnly)('a client, even logged in, is refused $permission on $resource $name', (ask) => {
+    expect(clientResource(ns, id, true, ask)).toBe(false);
+    expect(clientResource(ns, id, false, ask)).toBe(false);
+  });
+
+  it.each(coordinatorOnly)('the coordinator may $permission $resource $name', (ask) => {
+    expect(coordinatorResource(ns, false, ask)).toBe(true);
+  });
+});
