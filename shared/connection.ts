@@ -4,6 +4,7 @@ import type { Channel, ConfirmChannel } from 'amqplib';
 import { unrecoverableBrokerFailure } from './broker-failure.js';
 import { brokerUrls, redactUrl } from './broker-urls.js';
 import { ERROR_CODES, WarrenError } from './errors.js';
+import { coalesceSocketWrites } from './write-coalescing.js';
 
 /**
  * A broker connection that reconnects by itself. amqp-connection-manager keeps one connect attempt
@@ -42,6 +43,8 @@ export interface BrokerConnectionOptions {
   retryRefusedForMs?: number;
   /** TCP_NODELAY on the socket (amqplib's `noDelay`); default true: Nagle's algorithm off. */
   noDelay?: boolean;
+  /** One socket write per tick instead of one per AMQP frame (shared/write-coalescing.ts); default true. */
+  coalesceWrites?: boolean;
 }
 
 export const DEFAULT_BACKOFF = { initialMs: 250, maxMs: 10_000 } as const;
@@ -76,7 +79,9 @@ export class BrokerConnection extends EventEmitter<{ status: [ConnectionStatus] 
       // instead of leaving close() waiting on it.
       connectionOptions: { timeout: 10_000, noDelay: options.noDelay ?? true, clientProperties: { connection_name: options.connectionName } },
     });
-    this.manager.on('connect', ({ url }) => {
+    const coalesce = options.coalesceWrites ?? true;
+    this.manager.on('connect', ({ connection, url }) => {
+      if (coalesce) coalesceSocketWrites(connection);
       this.connectedAtMs = Date.now();
       this.refusedSinceMs = undefined;
       this.setStatus({ state: 'connected', broker: typeof url === 'string' ? redactUrl(url) : 'broker' });

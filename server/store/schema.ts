@@ -113,6 +113,7 @@ CREATE UNIQUE INDEX IF NOT EXISTS sessions_by_lookalike ON sessions (lookalike_k
 CREATE UNIQUE INDEX IF NOT EXISTS sessions_by_typed_key ON sessions (typed_key);
 CREATE INDEX IF NOT EXISTS sessions_by_reply_queue ON sessions (reply_queue);
 CREATE INDEX IF NOT EXISTS sessions_by_last_seen ON sessions (last_seen_ms);
+CREATE INDEX IF NOT EXISTS sessions_by_protocol ON sessions (protocol);
 `;
 
 /**
