@@ -141,6 +141,8 @@ export async function startCoordinator(options: {
   authorityPort?: number;
   /** TCP_NODELAY on its broker socket (WARREN_AMQP_NO_DELAY); the program's default (true) when absent. */
   noDelay?: boolean;
+  /** WARREN_SESSION_TIMEOUT in seconds; the program's default when absent. */
+  sessionTimeoutSeconds?: number;
 }): Promise<CoordinatorChild> {
   const main = options.serverMain ?? SERVER_MAIN;
   if (!existsSync(main)) throw new Error(`${main} is missing: run npm run build first`);
@@ -153,6 +155,7 @@ export async function startCoordinator(options: {
     WARREN_LOG_DIR: join(dir, 'log'),
     WARREN_PREFETCH: String(options.prefetch),
     ...(options.noDelay === undefined ? {} : { WARREN_AMQP_NO_DELAY: String(options.noDelay) }),
+    ...(options.sessionTimeoutSeconds === undefined ? {} : { WARREN_SESSION_TIMEOUT: String(options.sessionTimeoutSeconds) }),
     // The chat is visible from the first user on; the benchmark measures traffic, not the threshold.
     MIN_USERS: '1',
     ...(options.authorityPort === undefined ? { WARREN_INSECURE_OPEN_BROKER: '1' } : { WARREN_AUTHORITY_PORT: String(options.authorityPort) }),

@@ -126,7 +126,7 @@ export function renderReport(result: BenchResult, file: string, htmlFile?: strin
           ...s.milestones.map((m): [string, string] => [`  at ${m.joined} joined (${m.s} s): coordinator / broker / clients RSS`, `${m.coordinatorRssMb} / ${m.brokerRssMb ?? '-'} / ${m.clientsRssMb} MB`]),
           ['broker RSS before / after join', `${s.broker.rssBeforeMb ?? '-'} / ${s.broker.rssAfterJoinMb ?? '-'} MB`],
           ['coordinator CPU while joining', `${s.coordinator.joinCpu.cpuMs} ms (${s.coordinator.joinCpu.cpuPercent}% of a core)`],
-          ['coordinator CPU idle (heartbeats)', `${s.coordinator.idleCpu.cpuPercent}% of a core`],
+          ['CPU idle (heartbeats, binding checks): coordinator / broker', `${s.coordinator.idleCpu.cpuPercent} / ${s.broker.idleCpuPercent ?? '-'}% of a core`],
           ['one message to all', `${s.broadcast.reached}/${s.broadcast.expected} in ${s.broadcast.allReachedMs} ms (p50 ${s.broadcast.reachMs.p50} ms)`],
           ['/users reply (median/max)', `${s.users.medianMs} / ${s.users.maxMs} ms, ${s.users.listed} listed`],
           ['sessions lost', String(s.sessionsLost)],

@@ -141,7 +141,9 @@ export const scaleSchema = z.object({
     joinCpu: usage,
     idleCpu: usage,
   }),
-  broker: z.object({ rssBeforeMb: z.number().nullable(), rssAfterJoinMb: z.number().nullable(), rssEndMb: z.number().nullable() }).default({ rssBeforeMb: null, rssAfterJoinMb: null, rssEndMb: null }),
+  broker: z
+    .object({ rssBeforeMb: z.number().nullable(), rssAfterJoinMb: z.number().nullable(), rssEndMb: z.number().nullable(), idleCpuPercent: z.number().nullable().default(null) })
+    .default({ rssBeforeMb: null, rssAfterJoinMb: null, rssEndMb: null, idleCpuPercent: null }),
   /** Memory when the joined count first reached 100, 250, 500, 1000, 2500, 5000, 10000 (those up to C) and C. */
   milestones: z
     .array(z.object({ joined: z.number().int(), s: z.number(), coordinatorRssMb: z.number(), brokerRssMb: z.number().nullable(), clientsRssMb: z.number() }))

@@ -19,6 +19,8 @@ export interface ScaleClientSettings {
   /** A client neither joined nor failed after this long stops this process's joining. */
   stallMs: number;
   noDelay: boolean;
+  /** AMQP heartbeat of each client's connection, in seconds (the client's default when absent). */
+  amqpHeartbeatSeconds?: number;
 }
 
 export type ToScaleClients =
@@ -71,7 +73,7 @@ function flushReached(): void {
 }
 
 async function join(settings: ScaleClientSettings, i: number): Promise<void> {
-  const client = new WarrenClient({ amqpUrl: settings.amqpUrl, namespace: settings.namespace, security: { mode: 'open' }, requestTimeoutMs: 60_000, noDelay: settings.noDelay });
+  const client = new WarrenClient({ amqpUrl: settings.amqpUrl, namespace: settings.namespace, security: { mode: 'open' }, requestTimeoutMs: 60_000, noDelay: settings.noDelay, ...(settings.amqpHeartbeatSeconds === undefined ? {} : { heartbeatSeconds: settings.amqpHeartbeatSeconds }) });
   clients.set(i, client);
   client.on('sessionLost', () => post({ type: 'sessionLost' }));
   client.on('message', (event) => {

@@ -51,7 +51,7 @@ export interface ScaleResult {
     idleCpu: Usage;
   };
   /** The broker node's RSS (null when its process cannot be seen): before joining, at the last join, at the end. */
-  broker: { rssBeforeMb: number | null; rssAfterJoinMb: number | null; rssEndMb: number | null };
+  broker: { rssBeforeMb: number | null; rssAfterJoinMb: number | null; rssEndMb: number | null; idleCpuPercent: number | null };
   /** Memory when the joined count first reached each of MILESTONES (up to C) and C. */
   milestones: ScaleMilestone[];
   broadcast: { expected: number; reached: number; allReachedMs: number; reachMs: Summary };
@@ -103,6 +103,10 @@ export interface ScaleSpec {
   /** TCP_NODELAY on the coordinator's and every client's socket. */
   noDelay?: boolean;
   idleMs?: number;
+  /** The coordinator's WARREN_SESSION_TIMEOUT (its default when absent). */
+  sessionTimeoutSeconds?: number;
+  /** Each client's AMQP heartbeat in seconds (the client's default when absent). */
+  amqpHeartbeatSeconds?: number;
   usersSamples?: number;
   serverMain?: string;
 }
@@ -181,7 +185,7 @@ async function measure(
   // Stopped below, or by runScale if anything here throws first.
   timers.push(timeline);
   const fleet = startScaleFleet(
-    { amqpUrl: spec.amqpUrl, namespace: spec.namespace, concurrency: spec.concurrency, stallMs: spec.stallMs, noDelay: spec.noDelay ?? true },
+    { amqpUrl: spec.amqpUrl, namespace: spec.namespace, concurrency: spec.concurrency, stallMs: spec.stallMs, noDelay: spec.noDelay ?? true, ...(spec.amqpHeartbeatSeconds === undefined ? {} : { amqpHeartbeatSeconds: spec.amqpHeartbeatSeconds }) },
     spec.clients,
     Math.ceil(spec.clients / spec.clientsPerProcess),
     {
@@ -227,8 +231,12 @@ async function measure(
 
   // Nobody types for a while: what heartbeats of C clients cost the coordinator.
   const idleStart = watch.take();
+  const brokerIdleStart = brokerPid === undefined ? undefined : sampleProcess(brokerPid);
+  const idleBegan = performance.now();
   await sleep(spec.idleMs ?? 3000);
   const idleEnd = watch.take();
+  const brokerIdleEnd = brokerPid === undefined ? undefined : sampleProcess(brokerPid);
+  const brokerIdleCpuPercent = brokerIdleStart && brokerIdleEnd ? round((100 * (brokerIdleEnd.cpuMs - brokerIdleStart.cpuMs)) / (performance.now() - idleBegan)) : null;
 
   // One message to everyone, from the first client that joined and is still there.
   const sender = joinedIds.find((id) => !released.has(id));
@@ -288,7 +296,7 @@ async function measure(
       joinCpu: usageBetween(before, afterJoin),
       idleCpu: usageBetween(idleStart, idleEnd),
     },
-    broker: { rssBeforeMb: brokerBefore?.rssMb ?? null, rssAfterJoinMb: brokerAfter?.rssMb ?? null, rssEndMb: brokerEnd?.rssMb ?? null },
+    broker: { rssBeforeMb: brokerBefore?.rssMb ?? null, rssAfterJoinMb: brokerAfter?.rssMb ?? null, rssEndMb: brokerEnd?.rssMb ?? null, idleCpuPercent: brokerIdleCpuPercent },
     milestones,
     broadcast: { expected: present, reached: reachTimes.length, allReachedMs: round(allReachedMs), reachMs: summarise(reachTimes) },
     users: { listed, samplesMs: samples, medianMs: usersSummary.p50, maxMs: usersSummary.max },

@@ -35,11 +35,20 @@ export class BindingWatch {
   private timer: NodeJS.Timeout | undefined;
   private lost: string | undefined;
   private checking = false;
+  /**
+   * The check's channel, kept from one check to the next: opening and closing a channel for each
+   * check cost the broker about as much as the checks themselves (measured with 600 idle
+   * clients, docs/PERFORMANCE.md "Scale"). A failed check closes it (the broker closes a channel
+   * on a 404), as does a reconnect; the next check opens another.
+   */
+  private channel: Channel | undefined;
+  private stopped = false;
 
   constructor(private readonly deps: BindingWatchDeps) {}
 
   start(intervalMs: number): void {
     this.stop();
+    this.stopped = false;
     this.timer = setInterval(() => void this.check(), intervalMs);
     this.timer.unref();
   }
@@ -47,6 +56,10 @@ export class BindingWatch {
   stop(): void {
     if (this.timer) clearInterval(this.timer);
     this.timer = undefined;
+    this.stopped = true;
+    const channel = this.channel;
+    this.channel = undefined;
+    if (channel) void closeThrowawayChannel(channel);
   }
 
   /** One pass; never rejects. */
@@ -54,11 +67,9 @@ export class BindingWatch {
     const { link, eventsExchange } = this.deps;
     if (this.checking || !link.isConnected) return;
     this.checking = true;
-    let channel: Channel | undefined;
     try {
-      channel = await link.openThrowawayChannel();
+      const channel = await this.checkChannel();
       if (!channel) return;
-      channel.on('error', () => undefined);
       if (!(await succeeds(channel.checkQueue(link.queue)))) {
         link.ownQueueDeleted('found missing by the binding check');
         return;
@@ -79,8 +90,25 @@ export class BindingWatch {
       // The link dropped during the check: the reconnect's set-up binds everything again.
     } finally {
       this.checking = false;
-      if (channel) await closeThrowawayChannel(channel);
     }
+  }
+
+  /** The kept channel, or a new one on the link's current connection (undefined while it has none). */
+  private async checkChannel(): Promise<Channel | undefined> {
+    if (this.channel) return this.channel;
+    const channel = await this.deps.link.openThrowawayChannel();
+    if (!channel) return undefined;
+    channel.on('error', () => undefined);
+    channel.once('close', () => {
+      if (this.channel === channel) this.channel = undefined;
+    });
+    if (this.stopped) {
+      // Stopped while it opened.
+      await closeThrowawayChannel(channel);
+      return undefined;
+    }
+    this.channel = channel;
+    return channel;
   }
 }
 

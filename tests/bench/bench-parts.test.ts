@@ -26,6 +26,10 @@ describe('bench options: the big room and the socket options', () => {
     [['--scale-open-files', '512'], {}, '--scale-open-files'],
     [['--scale-private-node', 'perhaps'], {}, '--scale-private-node'],
     [[], { BENCH_SCALE_PER_PROCESS: 'lots' }, 'BENCH_SCALE_PER_PROCESS'],
+    [['--scale-session-timeout', '2'], {}, '--scale-session-timeout'],
+    [[], { BENCH_SCALE_SESSION_TIMEOUT: 'long' }, 'BENCH_SCALE_SESSION_TIMEOUT'],
+    [['--scale-amqp-heartbeat', '0'], {}, '--scale-amqp-heartbeat'],
+    [['--scale-idle', '0'], {}, '--scale-idle'],
   ])('refuses %j %j, naming %s', (argv, env, named) => {
     const error = configError(() => parseBenchOptions(argv, env));
     expect(error.code).toBe(ERROR_CODES.CONFIG_INVALID);
@@ -41,6 +45,14 @@ describe('bench options: the big room and the socket options', () => {
   it('runs the scale phase on a private node allowed 20000 files, 625 clients per process, unless told otherwise', () => {
     expect(parseBenchOptions([], {})).toMatchObject({ scaleClients: 1000, scalePrivateNode: true, scaleOpenFiles: 20_000, scaleClientsPerProcess: 625 });
     expect(parseBenchOptions(['--scale-private-node', 'false', '--scale-per-process', '100'], {})).toMatchObject({ scalePrivateNode: false, scaleClientsPerProcess: 100 });
+  });
+
+  it("leaves the scale phase's session timeout and AMQP heartbeat to the programs unless told, and idles 3 s", () => {
+    const defaults = parseBenchOptions([], {});
+    expect(defaults.scaleSessionTimeout).toBeUndefined();
+    expect(defaults.scaleAmqpHeartbeat).toBeUndefined();
+    expect(defaults.scaleIdleSeconds).toBe(3);
+    expect(parseBenchOptions(['--scale-session-timeout', '60', '--scale-idle', '20'], { BENCH_SCALE_AMQP_HEARTBEAT: '30' })).toMatchObject({ scaleSessionTimeout: 60, scaleAmqpHeartbeat: 30, scaleIdleSeconds: 20 });
   });
 
   it('takes the sizes and the socket option from flags over variables', () => {
