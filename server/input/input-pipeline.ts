@@ -117,9 +117,9 @@ export class InputPipeline {
     if (!this.stopped) this.deps.onCancelled?.(queue);
   }
 
-  /** Partitions this coordinator is the active consumer of, as far as it knows (partition-share.ts). */
-  get activeQueues(): string[] {
-    return this.grace.activeQueues;
+  /** Partitions this coordinator is the active consumer of, as far as it knows (partition-share.ts), with their kinds. */
+  get activeQueues(): { kind: InputKind; queue: string }[] {
+    return this.grace.activeQueues.flatMap((queue) => this.queues.filter((entry) => entry.queue === queue));
   }
 
   /**

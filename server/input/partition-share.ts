@@ -1,3 +1,4 @@
+import type { InputKind } from '../../shared/index.js';
 import type { Logger } from '../logger.js';
 
 /** How long a partition's first deliveries wait after this coordinator became its active consumer. */
@@ -65,12 +66,10 @@ export class TakeoverGrace<T> {
 export interface PartitionBalancerDeps {
   /** Partitions of each kind (chat, command). */
   partitions: number;
-  /** The kind a partition queue belongs to. */
-  kindOf: (queue: string) => string;
   /** Coordinators consuming the input now (each consumes every partition); undefined when it cannot be read. */
   coordinators: () => Promise<number | undefined>;
-  /** Partitions this coordinator is the active consumer of, as far as it knows (those that delivered). */
-  activeQueues: () => string[];
+  /** Partitions this coordinator is the active consumer of, as far as it knows (those that delivered), with their kinds. */
+  activeQueues: () => readonly { kind: InputKind; queue: string }[];
   /** Give a partition up: cancel its consumer (the broker makes the next coordinator active) and queue up again behind the others. */
   release: (queue: string) => Promise<void>;
   logger: Logger;
@@ -110,8 +109,8 @@ export class PartitionBalancer {
       if (coordinators === undefined || coordinators < 2) return;
       // Per kind: chat partitions carry most of the work, commands a little; each is shared out on its own.
       const share = Math.ceil(this.deps.partitions / coordinators);
-      const byKind = new Map<string, string[]>();
-      for (const queue of this.deps.activeQueues()) byKind.set(this.deps.kindOf(queue), [...(byKind.get(this.deps.kindOf(queue)) ?? []), queue]);
+      const byKind = new Map<InputKind, string[]>();
+      for (const { kind, queue } of this.deps.activeQueues()) byKind.set(kind, [...(byKind.get(kind) ?? []), queue]);
       for (const [kind, active] of byKind) {
         if (active.length <= share) continue;
         const given = active.slice(share);
