@@ -51,6 +51,8 @@ export interface CoordinatorOptions {
   chatLogFile?: string;
   /** Input partitions of each kind (shared/input-partitions.ts); the same on every coordinator of a deployment. Default 1. */
   inputPartitions?: number;
+  /** How long a partition taken over from a live coordinator waits (server/input/partition-share.ts); tests set it. Default TAKEOVER_GRACE_MS. */
+  takeoverGraceMs?: number;
 }
 
 /** What the coordinator does not build itself: an extension (main.ts passes the legacy bridge), and faults for tests. */

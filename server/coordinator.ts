@@ -10,7 +10,7 @@ import { contextsFor } from './handlers/context.js';
 import { InFlight } from './in-flight.js';
 import type { ContextFor } from './input/handle-input.js';
 import { InputPipeline } from './input/input-pipeline.js';
-import { countCoordinators, inputQueueLabels } from './input/input-queues.js';
+import { countCoordinators, inputQueueLabels, othersAlive } from './input/input-queues.js';
 import { PartitionBalancer } from './input/partition-share.js';
 import { SenderGuard } from './input/sender-guard.js';
 import { ChatLog } from './log/chat-log.js';
@@ -119,6 +119,8 @@ export class Coordinator extends EventEmitter<{ status: [ConnectionStatus]; serv
     this.input = new InputPipeline({
       topology: this.topology,
       partitions,
+      othersAlive: othersAlive(this.topology, partitions, this.openChannel),
+      ...(options.takeoverGraceMs === undefined ? {} : { takeoverGraceMs: options.takeoverGraceMs }),
       turn: (fn) => this.registry.duringTurn(fn),
       beforeCommit: () => this.registry.writeTouches(),
       store: this.store,

@@ -30,6 +30,8 @@ export interface InputPipelineDeps {
   beforeCommit?: () => void;
   /** partition-share.ts; default TAKEOVER_GRACE_MS. */
   takeoverGraceMs?: number;
+  /** Whether another coordinator consumes the input now (partition-share.ts: only then is there a grace); default: assumed. */
+  othersAlive?: () => Promise<boolean>;
   store: Store;
   publisher: OutcomePublisher;
   contextFor: ContextFor;
@@ -62,7 +64,7 @@ export class InputPipeline {
 
   constructor(private readonly deps: InputPipelineDeps) {
     this.gate = deps.admission ? new AdmissionGate<Arrived>(deps.admission, (input) => this.arrive(input), deps.logger) : undefined;
-    this.grace = new TakeoverGrace<Arrived>(deps.takeoverGraceMs ?? TAKEOVER_GRACE_MS, (input) => this.admit(input));
+    this.grace = new TakeoverGrace<Arrived>(deps.takeoverGraceMs ?? TAKEOVER_GRACE_MS, (input) => this.admit(input), deps.othersAlive);
     const partitions = deps.partitions ?? 1;
     this.queues = (['chat', 'command'] as const).flatMap((kind) => partitionQueues(deps.topology, kind, partitions).map((queue) => ({ kind, queue })));
   }
@@ -141,6 +143,8 @@ export class InputPipeline {
   async stop(): Promise<void> {
     this.stopped = true;
     this.grace.clear();
+    // What joined a batch is stored before the partitions go: their next holder numbers its inputs after these, without a grace.
+    this.handleArrived();
     const consumers = this.consumers;
     this.consumers = undefined;
     if (consumers) await Promise.all([...consumers.tags.values()].map((tag) => consumers.channel.cancel(tag).catch(() => undefined)));
@@ -185,6 +189,7 @@ export class InputPipeline {
 
   private handleArrived(): void {
     const batch = this.arrived;
+    if (batch.length === 0) return;
     this.arrived = [];
     const { store, logger } = this.deps;
     // One entry per input handled so far: its outcome, or undefined once handed back for a retry.

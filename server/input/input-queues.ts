@@ -20,6 +20,18 @@ export async function countCoordinators(topology: Topology, openChannel: OpenCha
   }
 }
 
+/**
+ * Whether another coordinator consumes the input now, for the takeover grace (partition-share.ts);
+ * concurrent asks share one answer, and an answer that cannot be had counts as yes. With one
+ * partition of each kind nobody gives a partition up while running (there is no balance), so no.
+ */
+export function othersAlive(topology: Topology, partitions: number, openChannel: OpenChannel): () => Promise<boolean> {
+  if (partitions <= 1) return () => Promise.resolve(false);
+  let asking: Promise<boolean> | undefined;
+  const ask = async (): Promise<boolean> => ((await countCoordinators(topology, openChannel).catch(() => undefined)) ?? 2) > 1;
+  return () => (asking ??= ask().finally(() => (asking = undefined)));
+}
+
 /** The queues /metrics reports the depth of, by label: `chat`, `commands` (partition 0), `chat.1`, … and `dead-letter`. */
 export function inputQueueLabels(topology: Topology, partitions: number): Record<string, string> {
   const labels: Record<string, string> = {};

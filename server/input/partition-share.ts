@@ -8,19 +8,23 @@ export const BALANCE_INTERVAL_MS = 5000;
 
 /**
  * The first deliveries of a partition this coordinator just became the active consumer of wait a
- * moment before they are handled. The coordinator that had the partition (one that gave it up,
- * or stopped gracefully) may still be finishing inputs it received before; those are older, and
- * must take their sequence numbers first. A crashed coordinator's inputs come back from the queue
- * before anything newer, so waiting costs that case only the grace.
+ * moment before they are handled, when another coordinator is alive: one that gave the partition
+ * up (partition balance) may still be finishing inputs it received before; those are older, and
+ * must take their sequence numbers first. With no other coordinator alive, no one can be finishing
+ * any: a coordinator that stopped gracefully stored what it held before it let its partitions go
+ * (input-pipeline.ts `stop`), and a crashed one's inputs come back from the queue before anything
+ * newer. So a coordinator that starts alone, or survives alone, serves at once.
  */
 export class TakeoverGrace<T> {
   private readonly held = new Map<string, T[]>();
   private readonly active = new Set<string>();
   private readonly timers = new Set<NodeJS.Timeout>();
 
+  /** `othersAlive`: whether another coordinator consumes the input now; true (the grace) when it cannot be told. */
   constructor(
     private readonly graceMs: number,
     private readonly pass: (input: T) => void,
+    private readonly othersAlive: () => Promise<boolean> = () => Promise.resolve(true),
   ) {}
 
   enter(queue: string, input: T): void {
@@ -33,15 +37,27 @@ export class TakeoverGrace<T> {
       waiting.push(input);
       return;
     }
-    this.held.set(queue, [input]);
-    const timer = setTimeout(() => {
-      this.timers.delete(timer);
-      const inputs = this.held.get(queue) ?? [];
-      this.held.delete(queue);
-      this.active.add(queue);
-      for (const held of inputs) this.pass(held);
-    }, this.graceMs);
+    const held = [input];
+    this.held.set(queue, held);
+    const timer = setTimeout(() => this.open(queue, held, timer), this.graceMs);
     this.timers.add(timer);
+    // The grace runs meanwhile: the answer can only cut it short.
+    this.othersAlive().then(
+      (alive) => {
+        if (!alive) this.open(queue, held, timer);
+      },
+      () => undefined,
+    );
+  }
+
+  /** The partition's held inputs go on, in the order they came; nothing if they were dropped (`clear`) or went on already. */
+  private open(queue: string, held: T[], timer: NodeJS.Timeout): void {
+    clearTimeout(timer);
+    this.timers.delete(timer);
+    if (this.held.get(queue) !== held) return;
+    this.held.delete(queue);
+    this.active.add(queue);
+    for (const input of held) this.pass(input);
   }
 
   /** This coordinator is no longer the partition's consumer: a later first delivery waits again. */
