@@ -24,7 +24,7 @@ export interface InputPipelineDeps {
   topology: Topology;
   /** Input partitions of each kind (shared/input-partitions.ts); every one is consumed, the broker picks who is active. */
   partitions?: number;
-  /** Wraps each turn's transaction (the registry remembers its token look-ups for the turn); default: runs it. */
+  /** Wraps each turn, from its transaction to the start of its publishes (the registry remembers its look-ups for the turn); default: runs it. */
   turn?: <T>(fn: () => T) => T;
   /** Runs last inside each turn's transaction (the registry writes the turn's signs of life). */
   beforeCommit?: () => void;
@@ -191,14 +191,18 @@ export class InputPipeline {
     const batch = this.arrived;
     if (batch.length === 0) return;
     this.arrived = [];
+    const turn = this.deps.turn ?? ((fn) => fn());
+    turn(() => this.handleBatch(batch));
+  }
+
+  private handleBatch(batch: Arrived[]): void {
     const { store, logger } = this.deps;
     // One entry per input handled so far: its outcome, or undefined once handed back for a retry.
     const outcomes: (Outcome | undefined)[] = [];
     const metrics = this.deps.metrics;
     const began = metrics ? performance.now() : 0;
-    const turn = this.deps.turn ?? ((fn) => fn());
     try {
-      turn(() => store.batch(() => {
+      store.batch(() => {
         for (const input of batch) {
           const result = attemptInput(input, new Date(), this.deps);
           if (result === 'retry') {
@@ -207,7 +211,7 @@ export class InputPipeline {
           } else outcomes.push(result);
         }
         this.deps.beforeCommit?.();
-      }));
+      });
     } catch (err) {
       // The commit failed, so nothing of the batch is stored: hand back every input not handed back yet.
       logger.error(`could not commit ${batch.length} input(s): ${err instanceof Error ? err.message : String(err)}`);
