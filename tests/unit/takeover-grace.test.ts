@@ -14,18 +14,6 @@ describe('TakeoverGrace: a partition waits only when another coordinator is aliv
     jest.useRealTimers();
   });
 
-  it('waits the whole grace when the answer cannot be had', async () => {
-    const passed: string[] = [];
-    const grace = new TakeoverGrace<string>(250, (input) => passed.push(input), () => Promise.reject(new Error('broker away')));
-    grace.enter('q', 'a');
-    await settle();
-    expect(passed).toEqual([]);
-    jest.advanceTimersByTime(249);
-    expect(passed).toEqual([]);
-    jest.advanceTimersByTime(1);
-    expect(passed).toEqual(['a']);
-  });
-
   it('waits the grace when another coordinator is alive (one may be finishing what it gave up)', async () => {
     const passed: string[] = [];
     const grace = new TakeoverGrace<string>(250, (input) => passed.push(input), () => Promise.resolve(true));
@@ -38,13 +26,18 @@ describe('TakeoverGrace: a partition waits only when another coordinator is aliv
     expect(grace.activeQueues).toEqual(['q']);
   });
 
-  it('waits the grace when it is not told whether others are alive (the default)', async () => {
+  it.each([
+    ['the answer cannot be had', () => Promise.reject(new Error('broker away'))],
+    ['it is not told (the default)', undefined],
+  ])('waits the whole grace when %s', async (_, othersAlive) => {
     const passed: string[] = [];
-    const grace = new TakeoverGrace<string>(250, (input) => passed.push(input));
+    const grace = new TakeoverGrace<string>(250, (input) => passed.push(input), othersAlive);
     grace.enter('q', 'a');
     await settle();
     expect(passed).toEqual([]);
-    jest.advanceTimersByTime(250);
+    jest.advanceTimersByTime(249);
+    expect(passed).toEqual([]);
+    jest.advanceTimersByTime(1);
     expect(passed).toEqual(['a']);
   });
 
