@@ -10,20 +10,20 @@ import { realpathSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { Command, CommanderError } from 'commander';
 import { z } from 'zod';
-import { addSettingFlags, isWarrenError, resolveSettings, setting, type SettingsOf } from '../shared/index.js';
+import { isWarrenError, setting, type SettingsOf } from '../shared/index.js';
 import { limitingResource, loadOf, RESOURCES, roomMessageCeiling, sizeFor, utilisationOf, wallFor, type Deployment, type RoomShare, type Workload } from './capacity.js';
 import { UNITS, unitValues, type UnitName, type UnitValues } from './capacity-units.js';
+import { count, parseSettings, splitList } from './option-schemas.js';
 
 const positive = z.coerce.number().positive().finite();
 const share = z.coerce.number().min(0).max(1);
-const wholeNumber = (min: number, max: number) => z.coerce.number().int().min(min).max(max);
 
 const roomList = z
   .union([z.string(), z.array(z.object({ share: z.number(), members: z.number() }))])
   .transform((raw, ctx) => {
     if (typeof raw !== 'string') return raw;
     const rooms: RoomShare[] = [];
-    for (const part of raw.split(',').map((p) => p.trim()).filter(Boolean)) {
+    for (const part of splitList(raw)) {
       const match = /^(\d*\.?\d+):(\d+)$/.exec(part);
       if (!match) {
         ctx.addIssue({ code: 'custom', message: `"${part}" is not share:members (e.g. 0.6:20)` });
@@ -41,7 +41,7 @@ const unitOverrides = z
   .transform((raw, ctx) => {
     if (typeof raw !== 'string') return raw as Partial<UnitValues>;
     const overrides: Partial<UnitValues> = {};
-    for (const part of raw.split(',').map((p) => p.trim()).filter(Boolean)) {
+    for (const part of splitList(raw)) {
       const [name, value] = part.split('=');
       if (name === undefined || !(name in UNITS)) {
         ctx.addIssue({ code: 'custom', message: `unknown unit "${name ?? part}" (one of ${Object.keys(UNITS).join(', ')})` });
@@ -58,7 +58,7 @@ const unitOverrides = z
   });
 
 export const CAPACITY_SETTINGS = {
-  online: setting({ flag: 'online', description: 'people online (each a WarrenClient: a connection and a queue)', default: 5000, schema: wholeNumber(1, 100_000_000) }),
+  online: setting({ flag: 'online', description: 'people online (each a WarrenClient: a connection and a queue)', default: 5000, schema: count(1, 100_000_000) }),
   activeShare: setting({ flag: 'active-share', description: 'share of the people online who are typing (0–1)', default: 0.1, schema: share }),
   rate: setting({ flag: 'rate', description: 'messages per typing person per minute', default: 2, schema: positive }),
   rooms: setting({ flag: 'rooms', description: 'room sizes as share:members, comma-separated (shares of the messages, adding up to 1)', default: [
@@ -67,12 +67,12 @@ export const CAPACITY_SETTINGS = {
       { share: 0.1, members: 1000 },
     ] as RoomShare[],
     schema: roomList }),
-  nodes: setting({ flag: 'nodes', description: 'broker nodes in the deployment shown first', default: 1, schema: wholeNumber(1, 1000) }),
-  coordinators: setting({ flag: 'coordinators', description: 'coordinators (each takes a share of the input partitions)', default: 1, schema: wholeNumber(1, 1000) }),
+  nodes: setting({ flag: 'nodes', description: 'broker nodes in the deployment shown first', default: 1, schema: count(1, 1000) }),
+  coordinators: setting({ flag: 'coordinators', description: 'coordinators (each takes a share of the input partitions)', default: 1, schema: count(1, 1000) }),
   store: setting({ flag: 'store', description: 'sqlite (one writer, one file) or postgres', default: 'sqlite' as 'sqlite' | 'postgres', schema: z.enum(['sqlite', 'postgres']) }),
   nodeCores: setting({ flag: 'node-cores', description: 'CPU cores of a broker node', default: 2, schema: positive }),
   nodeMemoryMb: setting({ flag: 'node-memory-mb', description: "memory a broker node may use (RabbitMQ's high watermark: 0.4 of this machine's 24 GB)", default: 9642, schema: positive }),
-  nodeOpenFiles: setting({ flag: 'node-open-files', description: 'open-file limit of a broker node (one socket per client)', default: 20_000, schema: wholeNumber(1024, 10_000_000) }),
+  nodeOpenFiles: setting({ flag: 'node-open-files', description: 'open-file limit of a broker node (one socket per client)', default: 20_000, schema: count(1024, 10_000_000) }),
   target: setting({ flag: 'target', description: 'utilisation planned for when sizing (0–1)', default: 0.7, schema: z.coerce.number().gt(0).max(1) }),
   units: setting({ flag: 'unit', description: 'unit costs replaced, name=value comma-separated (see the first table)', default: {} as Partial<UnitValues>, schema: unitOverrides }),
 };
@@ -81,9 +81,7 @@ export type CapacityOptions = SettingsOf<typeof CAPACITY_SETTINGS>;
 
 /** Flags to options; a bad value throws WarrenError CONFIG_INVALID naming the flag. */
 export function parseCapacityOptions(argv: string[]): CapacityOptions {
-  const command = addSettingFlags(new Command('capacity-model').description('the capacity model of docs/SCALING.md'), CAPACITY_SETTINGS).exitOverride();
-  command.parse(argv, { from: 'user' });
-  return resolveSettings(CAPACITY_SETTINGS, command.opts(), {});
+  return parseSettings(new Command('capacity-model').description('the capacity model of docs/SCALING.md'), CAPACITY_SETTINGS, argv, {});
 }
 
 const LADDER = [1000, 5000, 10_000, 50_000, 100_000, 500_000, 1_000_000];

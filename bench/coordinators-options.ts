@@ -2,6 +2,7 @@ import { Command } from 'commander';
 import { z } from 'zod';
 import { booleanFromText, setting, settingsForEntryPoint, type EntryPointSettings, type SettingsOf } from '../shared/index.js';
 import { MAX_INPUT_PARTITIONS } from '../shared/input-partitions.js';
+import { commaList, count } from './option-schemas.js';
 
 /** The stores several coordinators can share: one SQLite folder on this host, or PostgreSQL. */
 export const SHARED_STORES = ['sqlite', 'postgres'] as const;
@@ -11,12 +12,7 @@ export type SharedStore = (typeof SHARED_STORES)[number];
 export const COORDINATOR_PARTS = ['throughput', 'failover'] as const;
 export type CoordinatorPart = (typeof COORDINATOR_PARTS)[number];
 
-const count = (min: number, max: number) => z.coerce.number().int().min(min).max(max);
-const listOf = <T extends z.ZodType>(item: T) =>
-  z
-    .union([z.string(), z.array(z.unknown())])
-    .transform((raw) => (typeof raw === 'string' ? raw.split(',').map((part) => part.trim()).filter(Boolean) : raw))
-    .pipe(z.array(item).min(1).max(8));
+const listOf = <T extends z.ZodType>(item: T) => commaList(item, { min: 1, max: 8 });
 
 /** Every size of the several-coordinators benchmark, from BENCH_COORD_* variables with flags overriding them. */
 export const COORDINATORS_BENCH_SETTINGS = {

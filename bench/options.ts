@@ -1,21 +1,15 @@
 import { Command } from 'commander';
 import { z } from 'zod';
 import { chromiumInstalled } from './chromium.js';
-import { addSettingFlags, booleanFromText, resolveSettings, setting, type SettingsOf } from '../shared/index.js';
+import { addSettingFlags, booleanFromText, setting, type SettingsOf } from '../shared/index.js';
+import { commaList, count, parseSettings } from './option-schemas.js';
 
 /** The parts of a run, in the order they run. */
 export const BENCH_SECTIONS = ['messaging', 'bigroom', 'scale', 'startup', 'web'] as const;
 export type BenchSection = (typeof BENCH_SECTIONS)[number];
 
-const count = (min: number, max: number) => z.coerce.number().int().min(min).max(max);
-const rateList = z
-  .union([z.string(), z.array(z.number())])
-  .transform((raw) => (typeof raw === 'string' ? raw.split(',').filter((part) => part.trim() !== '').map(Number) : raw))
-  .pipe(z.array(z.number().int().min(1).max(100_000)).max(8));
-const sectionList = z
-  .union([z.string(), z.array(z.string())])
-  .transform((raw) => (typeof raw === 'string' ? raw.split(',').map((part) => part.trim()).filter(Boolean) : raw))
-  .pipe(z.array(z.enum(BENCH_SECTIONS)).min(1));
+const rateList = commaList(z.coerce.number().int().min(1).max(100_000), { max: 8 });
+const sectionList = commaList(z.enum(BENCH_SECTIONS), { min: 1 });
 
 /** The web section needs Chromium: it runs by default only where Chromium is installed (--sections web asks for it anyway). */
 const DEFAULT_SECTIONS: BenchSection[] = BENCH_SECTIONS.filter((section) => section !== 'web' || chromiumInstalled());
@@ -58,15 +52,12 @@ export const BENCH_SETTINGS = {
 
 export type BenchOptions = SettingsOf<typeof BENCH_SETTINGS>;
 
+const benchCommandBare = (): Command => new Command('warren-bench').description('warren against a raw amqplib relay on the same broker, plus scale and start-up figures');
+
 export function benchCommand(): Command {
-  return addSettingFlags(
-    new Command('warren-bench').description('warren against a raw amqplib relay on the same broker, plus scale and start-up figures'),
-    BENCH_SETTINGS,
-  );
+  return addSettingFlags(benchCommandBare(), BENCH_SETTINGS);
 }
 
 export function parseBenchOptions(argv: string[], env: Record<string, string | undefined>): BenchOptions {
-  const command = benchCommand().exitOverride();
-  command.parse(argv, { from: 'user' });
-  return resolveSettings(BENCH_SETTINGS, command.opts(), env);
+  return parseSettings(benchCommandBare(), BENCH_SETTINGS, argv, env);
 }

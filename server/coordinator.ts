@@ -1,34 +1,32 @@
 import { EventEmitter } from 'node:events';
-import type { ConfirmChannel } from 'amqplib';
+import type { Channel, ConfirmChannel } from 'amqplib';
 import type { ChannelWrapper } from 'amqp-connection-manager';
-import { BrokerConnection, DEFAULT_QUEUE_CAPS, OPEN_BROKER_WARNING, redactUrl, type ConnectionStatus, type QueueCaps } from '../shared/index.js';
-import { coordinatorsQueue, partitionQueues } from '../shared/input-partitions.js';
-import { closeThrowawayChannel } from '../shared/throwaway-channel.js';
+import { BrokerConnection, DEFAULT_QUEUE_CAPS, OPEN_BROKER_WARNING, redactUrl, type ConnectionStatus } from '../shared/index.js';
 import { declareSecureTopology, secureTopologyFor, type SecureTopology } from '../shared/secure-topology.js';
-import { SecureBrokerAccess, type SecureBrokerSettings } from './authority/broker-access.js';
-import { MemoryCoordinatorLogins, MemoryIdentityDirectory } from './authority/index.js';
-import type { ScryptParams } from './accounts/password-hash.js';
+import { SecureBrokerAccess } from './authority/broker-access.js';
+import { storeConfigOf, type CoordinatorDeps, type CoordinatorOptions } from './coordinator-options.js';
 import type { CoordinatorExtension, ExtensionHost } from './extension.js';
-import type { HandlerContext } from './handlers/context.js';
+import { contextsFor } from './handlers/context.js';
 import { InFlight } from './in-flight.js';
+import type { ContextFor } from './input/handle-input.js';
 import { InputPipeline } from './input/input-pipeline.js';
+import { countCoordinators, inputQueueLabels, othersAlive } from './input/input-queues.js';
 import { PartitionBalancer } from './input/partition-share.js';
 import { SenderGuard } from './input/sender-guard.js';
 import { ChatLog } from './log/chat-log.js';
-import { loggedInFolder, repairChatLog } from './log/chat-log-repair.js';
+import { repairChatLog } from './log/chat-log-repair.js';
 import type { Logger } from './logger.js';
 import type { CoordinatorMetrics } from './observability/coordinator-metrics.js';
 import type { ReadinessCheck } from './observability/metrics-server.js';
 import { QueueDepths } from './observability/queue-depths.js';
 import { OutcomePublisher } from './output/outcome-publisher.js';
-import { DEFAULT_RATE_RULES, MemoryRateLimits, type RateRules } from './rate-limits/rate-limits.js';
+import { DEFAULT_RATE_RULES, MemoryRateLimits } from './rate-limits/rate-limits.js';
 import { Activation } from './state/activation.js';
 import { Registry } from './state/registry.js';
 import { AccountStore } from './store/account-store.js';
-import { SqlIdentityDirectory } from './store/identity-directory.js';
-import { SqlCoordinatorLogins } from './store/coordinator-login-store.js';
+import { authorityMemory } from './store/authority-memory.js';
 import { openStore } from './store/open-store.js';
-import { SqlStore } from './store/sql-store.js';
+import type { SqlStore } from './store/sql-store.js';
 import type { Store } from './store/store.js';
 import { ExpiryScheduler, expireMessages } from './sweeps/message-expiry.js';
 import { SessionSweep } from './sweeps/session-sweep.js';
@@ -38,58 +36,7 @@ import { DEFAULT_TOPOLOGY_CHECK_MS } from './sweeps/topology-watch.js';
 /** How long the coordinator retries the broker's refusals in secure mode before giving up. */
 const COORDINATOR_REFUSED_GRACE_MS = 30_000;
 
-/**
- * How the coordinator meets the broker (docs/SECURITY.md). `secure`: it starts the authority the
- * broker asks about every login and permission, connects as its own broker user, and takes each
- * input's sender from the broker-checked `userId`. `open`: everyone is guest on a plain broker and
- * nothing is checked; anyone on that broker can read and forge everything.
- */
-export type BrokerSecurity = { mode: 'open' } | ({ mode: 'secure' } & SecureBrokerSettings);
-
-export interface CoordinatorOptions {
-  amqpUrl: string;
-  /** Required: open mode must be chosen explicitly (server/config.ts defaults to secure). */
-  security: BrokerSecurity;
-  namespace: string;
-  /** SQLite's directory (the store's file, unless `postgres` is set). */
-  dataDir: string;
-  /** Keep the store in PostgreSQL (WARREN_STORE_URL, WARREN_STORE_SCHEMA) instead of SQLite. */
-  postgres?: { url: string; schema: string };
-  logDir: string;
-  sessionTimeoutMs: number;
-  historyOnJoin: number;
-  prefetch: number;
-  /** TCP_NODELAY on the broker socket (WARREN_AMQP_NO_DELAY); default true. */
-  amqpNoDelay?: boolean;
-  /** Seconds between AMQP heartbeats (WARREN_AMQP_HEARTBEAT); default 5. */
-  amqpHeartbeatSeconds?: number;
-  /** Users that must have been online at once before anyone sees the chat (1: always active). */
-  minUsers?: number;
-  /** Per-user rate limits (server/rate-limits/); a kind set to null is off. Default: DEFAULT_RATE_RULES. */
-  rateRules?: RateRules;
-  /** scrypt cost of new password hashes (tests lower it); default DEFAULT_SCRYPT_PARAMS. */
-  scrypt?: ScryptParams;
-  /** Caps of the input and dead-letter queues (settings; DEFAULT_QUEUE_CAPS). */
-  queueCaps?: QueueCaps;
-  /** Bytes of a refused body its dead-letter copy keeps. */
-  deadLetterBodyBytes?: number;
-  /** How often the topology watch checks that queues, exchanges and bindings are still there. */
-  topologyCheckMs?: number;
-  /** How often start-up tries again after a 406 from a queue an earlier version declared. */
-  preconditionRetryMs?: number;
-  /** The chat log's file name in logDir; `%h` is the host's name (several coordinators sharing one folder). Default chat.log. */
-  chatLogFile?: string;
-  /** Input partitions of each kind (shared/input-partitions.ts); the same on every coordinator of a deployment. Default 1. */
-  inputPartitions?: number;
-}
-
-/** What the coordinator does not build itself: an extension (main.ts passes the legacy bridge), and faults for tests. */
-export interface CoordinatorDeps {
-  store?: SqlStore;
-  extension?: CoordinatorExtension;
-  /** Counts, latencies and gauges for /metrics (main.ts builds it when metrics are on). */
-  metrics?: CoordinatorMetrics;
-}
+export type { BrokerSecurity, CoordinatorDeps, CoordinatorOptions } from './coordinator-options.js';
 
 /**
  * The coordinator wires the pipeline and owns start and stop. An input goes
@@ -108,6 +55,8 @@ export class Coordinator extends EventEmitter<{ status: [ConnectionStatus]; serv
   private readonly registry: Registry;
   private readonly activation: Activation;
   private readonly expiry: ExpiryScheduler;
+  /** The handlers' view of this coordinator, for one input at a time. */
+  private readonly context: ContextFor;
   private readonly extension: CoordinatorExtension | undefined;
   private readonly publisher: OutcomePublisher;
   private readonly inFlight: InFlight;
@@ -117,6 +66,8 @@ export class Coordinator extends EventEmitter<{ status: [ConnectionStatus]; serv
   /** Notices and restores what vanished from the broker; `keeper.brokerEvents` is the authority's hook. */
   readonly keeper: TopologyKeeper;
   private connection: BrokerConnection | undefined;
+  /** A throwaway channel on the current connection, for the broker's answers about queues. */
+  private readonly openChannel = async (): Promise<Channel | undefined> => this.connection?.openThrowawayChannel();
   private channel: ChannelWrapper | undefined;
   private stopping: Promise<void> | undefined;
   /** When the broker connection last came up; undefined while it is down. */
@@ -131,18 +82,7 @@ export class Coordinator extends EventEmitter<{ status: [ConnectionStatus]; serv
     super();
     this.metrics = deps.metrics;
     this.topology = secureTopologyFor(options.namespace);
-    const store =
-      deps.store ??
-      openStore(
-        options.postgres
-          ? { engine: 'postgres', ...options.postgres }
-          : {
-              engine: 'sqlite',
-              dataDir: options.dataDir,
-              backgroundCheckpoints: true,
-              onCheckpointFailure: (reason) => logger.warn(`the checkpoint thread failed (${reason}); SQLite checkpoints inside commits again`),
-            },
-      );
+    const store = deps.store ?? openStore(storeConfigOf(options, logger));
     this.store = store;
     this.sqlStore = store;
     this.accounts = new AccountStore(store.database, options.scrypt);
@@ -164,15 +104,28 @@ export class Coordinator extends EventEmitter<{ status: [ConnectionStatus]; serv
     });
     const carryOut = (outcome: Parameters<OutcomePublisher['carryOut']>[0]): void => this.inFlight.track(this.publisher.carryOut(outcome));
     this.expiry = new ExpiryScheduler((nums) => carryOut(expireMessages(nums, this.context(new Date(), undefined))));
+    this.context = contextsFor({
+      activation: this.activation,
+      expiry: this.expiry,
+      registry: this.registry,
+      store: this.store,
+      accounts: this.accounts,
+      topology: this.topology,
+      logDir: this.chatLog.dir,
+      historyOnJoin: options.historyOnJoin,
+      sessionTimeoutMs: options.sessionTimeoutMs,
+    });
     const partitions = options.inputPartitions ?? 1;
     this.input = new InputPipeline({
       topology: this.topology,
       partitions,
+      othersAlive: othersAlive(this.topology, partitions, this.openChannel),
+      ...(options.takeoverGraceMs === undefined ? {} : { takeoverGraceMs: options.takeoverGraceMs }),
       turn: (fn) => this.registry.duringTurn(fn),
       beforeCommit: () => this.registry.writeTouches(),
       store: this.store,
       publisher: this.publisher,
-      contextFor: (now, replyTo) => this.context(now, replyTo),
+      contextFor: this.context,
       logger,
       inFlight: this.inFlight,
       guard: secure ? new SenderGuard(this.topology, { identity: (id) => this.authority?.identity(id), bind: (id, name) => this.authority?.bind(id, name) ?? 'unknown' }) : undefined,
@@ -188,7 +141,7 @@ export class Coordinator extends EventEmitter<{ status: [ConnectionStatus]; serv
     if (deps.metrics) {
       const depths = new QueueDepths({
         queues: inputQueueLabels(this.topology, partitions),
-        openChannel: async () => this.connection?.openThrowawayChannel(),
+        openChannel: this.openChannel,
       });
       deps.metrics.attach({
         sessionsOnline: () => this.registry.size,
@@ -210,8 +163,7 @@ export class Coordinator extends EventEmitter<{ status: [ConnectionStatus]; serv
     });
     this.balancer = new PartitionBalancer({
       partitions,
-      kindOf: (queue) => (partitionQueues(this.topology, 'chat', partitions).includes(queue) ? 'chat' : 'command'),
-      coordinators: () => this.coordinatorCount(),
+      coordinators: () => countCoordinators(this.topology, this.openChannel),
       activeQueues: () => this.input.activeQueues,
       release: (queue) => this.input.release(queue),
       logger,
@@ -337,8 +289,7 @@ export class Coordinator extends EventEmitter<{ status: [ConnectionStatus]; serv
       settings: security,
       namespace: this.topology.namespace,
       amqpUrl: this.options.amqpUrl,
-      directory: this.store instanceof SqlStore ? new SqlIdentityDirectory(this.store.database) : new MemoryIdentityDirectory(),
-      coordinatorLogins: this.store instanceof SqlStore ? new SqlCoordinatorLogins(this.store.database) : new MemoryCoordinatorLogins(),
+      ...authorityMemory(this.store),
       brokerEvents: this.keeper.brokerEvents,
       logger: this.logger,
     });
@@ -352,36 +303,6 @@ export class Coordinator extends EventEmitter<{ status: [ConnectionStatus]; serv
     const partitions = this.options.inputPartitions ?? 1;
     this.logger.info(partitions === 1 ? `serving ${this.topology.chatQueue} and ${this.topology.commandQueue}` : `serving ${this.topology.chatQueue} and ${this.topology.commandQueue} in ${partitions} partitions each`);
     this.emit('serving');
-  }
-
-  /** Coordinators consuming the input: the consumers of the roll-call queue (shared/input-partitions.ts). */
-  private async coordinatorCount(): Promise<number | undefined> {
-    const channel = await this.connection?.openThrowawayChannel();
-    if (!channel) return undefined;
-    try {
-      return (await channel.checkQueue(coordinatorsQueue(this.topology))).consumerCount;
-    } finally {
-      await closeThrowawayChannel(channel);
-    }
-  }
-
-  private context(now: Date, replyTo: string | undefined): HandlerContext {
-    return {
-      activation: this.activation,
-      expiry: this.expiry,
-      registry: this.registry,
-      store: this.store,
-      accounts: this.accounts,
-      topology: this.topology,
-      now,
-      replyTo,
-      loggedElsewhere: (id) => loggedInFolder(this.chatLog.dir, id),
-      limits: {
-        historyOnJoin: this.options.historyOnJoin,
-        sessionTimeoutMs: this.options.sessionTimeoutMs,
-        heartbeatIntervalMs: Math.max(100, Math.floor(this.options.sessionTimeoutMs / 3)),
-      },
-    };
   }
 
   private extensionHost(connection: BrokerConnection): ExtensionHost {
@@ -402,14 +323,4 @@ export class Coordinator extends EventEmitter<{ status: [ConnectionStatus]; serv
       this.logger.warn(`broker ${url} unavailable (${status.reason}); retrying in ${status.delayMs} ms (attempt ${status.attempt})`);
     } else if (status.state === 'failed') this.logger.error(status.error.message);
   }
-}
-
-/** The queues /metrics reports the depth of, by label: `chat`, `commands` (partition 0), `chat.1`, … and `dead-letter`. */
-function inputQueueLabels(topology: SecureTopology, partitions: number): Record<string, string> {
-  const labels: Record<string, string> = {};
-  for (const [label, kind] of [['chat', 'chat'], ['commands', 'command']] as const) {
-    for (const [i, queue] of partitionQueues(topology, kind, partitions).entries()) labels[i === 0 ? label : `${label}.${i}`] = queue;
-  }
-  labels['dead-letter'] = topology.deadLetterQueue;
-  return labels;
 }

@@ -1,5 +1,6 @@
 import type { Topology } from '../../shared/index.js';
 import type { Admitted } from '../accounts/admission.js';
+import { loggedInFolder } from '../log/chat-log-repair.js';
 import type { Activation } from '../state/activation.js';
 import type { Registry } from '../state/registry.js';
 import type { AccountStore } from '../store/account-store.js';
@@ -22,4 +23,24 @@ export interface HandlerContext {
   admitted?: Admitted | undefined;
   /** Whether a chat log of the log folder has this message's line (a redelivery after another coordinator died); absent: no. */
   loggedElsewhere?: ((id: string) => boolean) | undefined;
+}
+
+/** What one coordinator's handler contexts share; each input adds its time and reply queue. */
+export type ContextParts = Pick<HandlerContext, 'activation' | 'expiry' | 'registry' | 'store' | 'accounts' | 'topology'> & {
+  /** The chat log's folder: a redelivered message may have its line in another coordinator's log there. */
+  logDir: string;
+  historyOnJoin: number;
+  sessionTimeoutMs: number;
+};
+
+/** The context of each input (and of the coordinator's own work, with no reply queue). */
+export function contextsFor(parts: ContextParts): (now: Date, replyTo: string | undefined) => HandlerContext {
+  const { logDir, historyOnJoin, sessionTimeoutMs, ...shared } = parts;
+  return (now, replyTo) => ({
+    ...shared,
+    now,
+    replyTo,
+    loggedElsewhere: (id) => loggedInFolder(logDir, id),
+    limits: { historyOnJoin, sessionTimeoutMs, heartbeatIntervalMs: Math.max(100, Math.floor(sessionTimeoutMs / 3)) },
+  });
 }

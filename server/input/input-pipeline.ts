@@ -24,12 +24,14 @@ export interface InputPipelineDeps {
   topology: Topology;
   /** Input partitions of each kind (shared/input-partitions.ts); every one is consumed, the broker picks who is active. */
   partitions?: number;
-  /** Wraps each turn's transaction (the registry remembers its token look-ups for the turn); default: runs it. */
+  /** Wraps each turn, from its transaction to the start of its publishes (the registry remembers its look-ups for the turn); default: runs it. */
   turn?: <T>(fn: () => T) => T;
   /** Runs last inside each turn's transaction (the registry writes the turn's signs of life). */
   beforeCommit?: () => void;
   /** partition-share.ts; default TAKEOVER_GRACE_MS. */
   takeoverGraceMs?: number;
+  /** Whether another coordinator consumes the input now (partition-share.ts: only then is there a grace); default: assumed. */
+  othersAlive?: () => Promise<boolean>;
   store: Store;
   publisher: OutcomePublisher;
   contextFor: ContextFor;
@@ -62,7 +64,7 @@ export class InputPipeline {
 
   constructor(private readonly deps: InputPipelineDeps) {
     this.gate = deps.admission ? new AdmissionGate<Arrived>(deps.admission, (input) => this.arrive(input), deps.logger) : undefined;
-    this.grace = new TakeoverGrace<Arrived>(deps.takeoverGraceMs ?? TAKEOVER_GRACE_MS, (input) => this.admit(input));
+    this.grace = new TakeoverGrace<Arrived>(deps.takeoverGraceMs ?? TAKEOVER_GRACE_MS, (input) => this.admit(input), deps.othersAlive);
     const partitions = deps.partitions ?? 1;
     this.queues = (['chat', 'command'] as const).flatMap((kind) => partitionQueues(deps.topology, kind, partitions).map((queue) => ({ kind, queue })));
   }
@@ -117,9 +119,9 @@ export class InputPipeline {
     if (!this.stopped) this.deps.onCancelled?.(queue);
   }
 
-  /** Partitions this coordinator is the active consumer of, as far as it knows (partition-share.ts). */
-  get activeQueues(): string[] {
-    return this.grace.activeQueues;
+  /** Partitions this coordinator is the active consumer of, as far as it knows (partition-share.ts), with their kinds. */
+  get activeQueues(): { kind: InputKind; queue: string }[] {
+    return this.grace.activeQueues.flatMap((queue) => this.queues.filter((entry) => entry.queue === queue));
   }
 
   /**
@@ -141,6 +143,8 @@ export class InputPipeline {
   async stop(): Promise<void> {
     this.stopped = true;
     this.grace.clear();
+    // What joined a batch is stored before the partitions go: their next holder numbers its inputs after these, without a grace.
+    this.handleArrived();
     const consumers = this.consumers;
     this.consumers = undefined;
     if (consumers) await Promise.all([...consumers.tags.values()].map((tag) => consumers.channel.cancel(tag).catch(() => undefined)));
@@ -185,15 +189,20 @@ export class InputPipeline {
 
   private handleArrived(): void {
     const batch = this.arrived;
+    if (batch.length === 0) return;
     this.arrived = [];
+    const turn = this.deps.turn ?? ((fn) => fn());
+    turn(() => this.handleBatch(batch));
+  }
+
+  private handleBatch(batch: Arrived[]): void {
     const { store, logger } = this.deps;
     // One entry per input handled so far: its outcome, or undefined once handed back for a retry.
     const outcomes: (Outcome | undefined)[] = [];
     const metrics = this.deps.metrics;
     const began = metrics ? performance.now() : 0;
-    const turn = this.deps.turn ?? ((fn) => fn());
     try {
-      turn(() => store.batch(() => {
+      store.batch(() => {
         for (const input of batch) {
           const result = attemptInput(input, new Date(), this.deps);
           if (result === 'retry') {
@@ -202,7 +211,7 @@ export class InputPipeline {
           } else outcomes.push(result);
         }
         this.deps.beforeCommit?.();
-      }));
+      });
     } catch (err) {
       // The commit failed, so nothing of the batch is stored: hand back every input not handed back yet.
       logger.error(`could not commit ${batch.length} input(s): ${err instanceof Error ? err.message : String(err)}`);

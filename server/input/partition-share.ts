@@ -1,3 +1,4 @@
+import type { InputKind } from '../../shared/index.js';
 import type { Logger } from '../logger.js';
 
 /** How long a partition's first deliveries wait after this coordinator became its active consumer. */
@@ -7,19 +8,23 @@ export const BALANCE_INTERVAL_MS = 5000;
 
 /**
  * The first deliveries of a partition this coordinator just became the active consumer of wait a
- * moment before they are handled. The coordinator that had the partition (one that gave it up,
- * or stopped gracefully) may still be finishing inputs it received before; those are older, and
- * must take their sequence numbers first. A crashed coordinator's inputs come back from the queue
- * before anything newer, so waiting costs that case only the grace.
+ * moment before they are handled, when another coordinator is alive: one that gave the partition
+ * up (partition balance) may still be finishing inputs it received before; those are older, and
+ * must take their sequence numbers first. With no other coordinator alive, no one can be finishing
+ * any: a coordinator that stopped gracefully stored what it held before it let its partitions go
+ * (input-pipeline.ts `stop`), and a crashed one's inputs come back from the queue before anything
+ * newer. So a coordinator that starts alone, or survives alone, serves at once.
  */
 export class TakeoverGrace<T> {
   private readonly held = new Map<string, T[]>();
   private readonly active = new Set<string>();
   private readonly timers = new Set<NodeJS.Timeout>();
 
+  /** `othersAlive`: whether another coordinator consumes the input now; true (the grace) when it cannot be told. */
   constructor(
     private readonly graceMs: number,
     private readonly pass: (input: T) => void,
+    private readonly othersAlive: () => Promise<boolean> = () => Promise.resolve(true),
   ) {}
 
   enter(queue: string, input: T): void {
@@ -32,15 +37,27 @@ export class TakeoverGrace<T> {
       waiting.push(input);
       return;
     }
-    this.held.set(queue, [input]);
-    const timer = setTimeout(() => {
-      this.timers.delete(timer);
-      const inputs = this.held.get(queue) ?? [];
-      this.held.delete(queue);
-      this.active.add(queue);
-      for (const held of inputs) this.pass(held);
-    }, this.graceMs);
+    const held = [input];
+    this.held.set(queue, held);
+    const timer = setTimeout(() => this.open(queue, held, timer), this.graceMs);
     this.timers.add(timer);
+    // The grace runs meanwhile: the answer can only cut it short.
+    this.othersAlive().then(
+      (alive) => {
+        if (!alive) this.open(queue, held, timer);
+      },
+      () => undefined,
+    );
+  }
+
+  /** The partition's held inputs go on, in the order they came; nothing if they were dropped (`clear`) or went on already. */
+  private open(queue: string, held: T[], timer: NodeJS.Timeout): void {
+    clearTimeout(timer);
+    this.timers.delete(timer);
+    if (this.held.get(queue) !== held) return;
+    this.held.delete(queue);
+    this.active.add(queue);
+    for (const input of held) this.pass(input);
   }
 
   /** This coordinator is no longer the partition's consumer: a later first delivery waits again. */
@@ -65,12 +82,10 @@ export class TakeoverGrace<T> {
 export interface PartitionBalancerDeps {
   /** Partitions of each kind (chat, command). */
   partitions: number;
-  /** The kind a partition queue belongs to. */
-  kindOf: (queue: string) => string;
   /** Coordinators consuming the input now (each consumes every partition); undefined when it cannot be read. */
   coordinators: () => Promise<number | undefined>;
-  /** Partitions this coordinator is the active consumer of, as far as it knows (those that delivered). */
-  activeQueues: () => string[];
+  /** Partitions this coordinator is the active consumer of, as far as it knows (those that delivered), with their kinds. */
+  activeQueues: () => readonly { kind: InputKind; queue: string }[];
   /** Give a partition up: cancel its consumer (the broker makes the next coordinator active) and queue up again behind the others. */
   release: (queue: string) => Promise<void>;
   logger: Logger;
@@ -110,8 +125,8 @@ export class PartitionBalancer {
       if (coordinators === undefined || coordinators < 2) return;
       // Per kind: chat partitions carry most of the work, commands a little; each is shared out on its own.
       const share = Math.ceil(this.deps.partitions / coordinators);
-      const byKind = new Map<string, string[]>();
-      for (const queue of this.deps.activeQueues()) byKind.set(this.deps.kindOf(queue), [...(byKind.get(this.deps.kindOf(queue)) ?? []), queue]);
+      const byKind = new Map<InputKind, string[]>();
+      for (const { kind, queue } of this.deps.activeQueues()) byKind.set(kind, [...(byKind.get(kind) ?? []), queue]);
       for (const [kind, active] of byKind) {
         if (active.length <= share) continue;
         const given = active.slice(share);

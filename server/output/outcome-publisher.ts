@@ -113,8 +113,9 @@ export class OutcomePublisher {
       if (outcome.deadLetter && source) publishes.push(this.deadLetter(channel, outcome.deadLetter, source));
     }
     const batching = this.options.batching;
-    const roomsTakeBatches = batching?.takesBatches() ?? false;
-    for (const { target, body } of events.deliveries(() => roomsTakeBatches)) {
+    // Asked only when a room has several events, and once.
+    let roomsTakeBatches: boolean | undefined;
+    for (const { target, body } of events.deliveries(() => (roomsTakeBatches ??= batching?.takesBatches() ?? false))) {
       publishes.push(channel.publish(topology.eventsExchange, target, body, { ...this.properties }));
     }
     for (const { target, body, correlationId } of replies.deliveries((queue) => batching?.takesBatches(queue) ?? false)) {

@@ -22,6 +22,8 @@ export class Registry {
   private turnTokens: Map<string, Session | undefined> | undefined;
   /** Signs of life of the turn, written together at its end (`writeTouches`). */
   private turnTouches: Map<string, number> | undefined;
+  /** Whether a room's events may be batched, as the store said once this turn; undefined until asked, and again after a login or logout. */
+  private turnRoomsBatch: boolean | undefined;
 
   constructor(
     private readonly store: Store,
@@ -52,7 +54,11 @@ export class Registry {
       protocol,
       lastSeenMs: now.getTime(),
     };
-    if (this.store.sessionTable.claim({ ...session, lookalikeKey: keys.key, typedKey: keys.typedKey })) return { session, resumed: false };
+    if (this.store.sessionTable.claim({ ...session, lookalikeKey: keys.key, typedKey: keys.typedKey })) {
+      // An older client online now changes whether rooms take batches.
+      this.turnRoomsBatch = undefined;
+      return { session, resumed: false };
+    }
     // Another coordinator claimed the name (or one like it) since we looked: it is theirs, or ours after all.
     const claimed = this.resumeOrRefuse(check.name, clientId, now);
     if (claimed) return { session: claimed, resumed: true };
@@ -78,19 +84,22 @@ export class Registry {
   }
 
   /**
-   * Runs one turn of the input pipeline (one store transaction) with its token look-ups remembered:
-   * the sender guard and the handler each authenticate every input, and a client sends several
-   * in a turn. Only for the turn: another coordinator may end a session between two turns. Its
-   * signs of life wait for `writeTouches`, which the turn calls before it commits.
+   * Runs one turn of the input pipeline (its store transaction, then the start of its publishes)
+   * with its look-ups remembered: the sender guard and the handler each authenticate every input,
+   * and a client sends several in a turn; whether rooms take batches is asked once. Only for the
+   * turn: another coordinator may end a session between two turns. Its signs of life wait for
+   * `writeTouches`, which the turn calls before it commits.
    */
   duringTurn<T>(fn: () => T): T {
     this.turnTokens = new Map();
     this.turnTouches = new Map();
+    this.turnRoomsBatch = undefined;
     try {
       return fn();
     } finally {
       this.turnTokens = undefined;
       this.turnTouches = undefined;
+      this.turnRoomsBatch = undefined;
     }
   }
 
@@ -118,14 +127,16 @@ export class Registry {
    */
   writeTouches(): void {
     const touches = this.turnTouches;
+    // The commit follows: a sign of life after it (the rest of the turn) is written at once.
+    this.turnTouches = undefined;
     if (!touches || touches.size === 0) return;
     for (const sessionId of [...touches.keys()].sort()) this.store.sessionTable.touch(sessionId, touches.get(sessionId)!);
-    touches.clear();
   }
 
   /** Ends a session; false if it had ended already (another coordinator's sweep, a second logout). */
   remove(session: Session): boolean {
     this.turnTokens?.set(session.token, undefined);
+    this.turnRoomsBatch = undefined;
     return this.store.sessionTable.remove(session.sessionId);
   }
 
@@ -151,12 +162,21 @@ export class Registry {
 
   /**
    * Whether several messages may share one delivery (shared/delivery-batch.ts). `queue`: a reply
-   * queue, whose own client decides; none: a room's events, which every client online receives.
+   * queue, whose own client decides; none: a room's events, which every client online receives
+   * (counted in the store once per turn).
    */
   takesBatches(queue?: string): boolean {
-    if (queue === undefined) return this.store.sessionTable.olderThan(PROTOCOL_VERSION) === 0;
+    if (queue === undefined) {
+      if (!this.turnTokens) return this.roomsTakeBatches();
+      this.turnRoomsBatch ??= this.roomsTakeBatches();
+      return this.turnRoomsBatch;
+    }
     const session = this.store.sessionTable.find('replyQueue', queue);
     return session !== undefined && session.protocol >= PROTOCOL_VERSION;
+  }
+
+  private roomsTakeBatches(): boolean {
+    return this.store.sessionTable.olderThan(PROTOCOL_VERSION) === 0;
   }
 
   /** The online session holding `name` or a name that looks like it. */

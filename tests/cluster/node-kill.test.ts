@@ -1,12 +1,8 @@
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { burst, joinClients, tally, type Outcome, type Sender } from '../support/cluster-traffic.js';
-import { coordinatorProgram, loggedMessages, report, settleWithin, stopProgram, waitForServing, zeroes } from '../support/fault-kit.js';
-import { RATE_LIMITS_OFF, type Program } from '../support/programs.js';
-import { clusterAvailable, startTestCluster, urlsFrom, type RabbitCluster } from '../support/rabbit-cluster.js';
-import { uniqueNamespace } from '../support/broker.js';
-import { sleep, waitFor } from '../support/wait.js';
+import { burst, tally, type Outcome, type Sender } from '../support/cluster-traffic.js';
+import { clusterStage } from '../support/cluster-stage.js';
+import { loggedMessages, report, settleWithin, zeroes } from '../support/fault-kit.js';
+import { clusterAvailable } from '../support/rabbit-cluster.js';
+import { waitFor } from '../support/wait.js';
 
 /**
  * The real coordinator and four clients on a three-node cluster, every one given all three
@@ -30,46 +26,21 @@ function progress(what: string): void {
 const runnable = clusterAvailable() || process.env.WARREN_REQUIRE_PRIVATE_BROKER === '1';
 
 (runnable ? describe : describe.skip)('a RabbitMQ cluster node killed with SIGKILL', () => {
-  const namespace = uniqueNamespace('cluster');
-  const dir = mkdtempSync(join(tmpdir(), 'warren-cluster-kill-'));
-  const logPath = join(dir, 'log', 'chat.log');
-  const logLines = (): string[] => (existsSync(logPath) ? readFileSync(logPath, 'utf8').split('\n').filter(Boolean) : []);
-  let cluster: RabbitCluster | undefined;
-  let coordinator: Program | undefined;
-  let senders: Sender[] = [];
+  const stage = clusterStage(NAMES);
+  const { namespace, logLines } = stage;
 
-  beforeAll(async () => {
-    cluster = await startTestCluster();
-    coordinator = coordinatorProgram({
-      AMQP_URL: cluster.urls(),
-      WARREN_NAMESPACE: namespace,
-      WARREN_DATA_DIR: join(dir, 'data'),
-      WARREN_LOG_DIR: join(dir, 'log'),
-      WARREN_AMQP_HEARTBEAT: '2',
-      ...RATE_LIMITS_OFF,
-    });
-    await waitForServing(coordinator, 0, 60_000);
-    const nodes = cluster;
-    senders = await joinClients(NAMES, namespace, (index) => urlsFrom(nodes, index % nodes.nodes.length));
-    for (const entry of senders) entry.client.on('status', (status) => progress(`${entry.name} ${status.state} ${'broker' in status ? status.broker : 'reason' in status ? status.reason.slice(0, 400) : ''}`));
+  beforeAll(() => {
+    for (const entry of stage.senders) entry.client.on('status', (status) => progress(`${entry.name} ${status.state} ${'broker' in status ? status.broker : 'reason' in status ? status.reason.slice(0, 400) : ''}`));
     progress('clients logged in');
-  }, 240_000);
-
-  afterAll(async () => {
-    // Bounded: a close that waits on a broker never holds back removing the cluster.
-    await Promise.race([Promise.all(senders.map((entry) => entry.client.close())), sleep(15_000)]);
-    if (coordinator) await stopProgram(coordinator, 5000);
-    cluster?.stop();
-    rmSync(dir, { recursive: true, force: true });
-  }, 60_000);
+  });
 
   it('kill -9 of the node leading the input queues mid-burst: nothing lost, doubled or reordered', async () => {
-    const nodes = cluster as RabbitCluster;
+    const nodes = stage.cluster;
     // Asked before the burst (rabbitmqctl takes a second or two: the burst would be over); nothing moves it until a node fails.
     const leader = await nodes.leaderOf(`${namespace}.chat`);
     const commandsLeader = await nodes.leaderOf(`${namespace}.commands`);
     const outcomes: Promise<Outcome>[] = [];
-    const bursts = burst(senders, PER_CLIENT, WINDOW, outcomes);
+    const bursts = burst(stage.senders, PER_CLIENT, WINDOW, outcomes);
     await waitFor(() => loggedMessages(logLines()).length >= KILL_AFTER, 'the burst to be under way', 60_000);
     nodes.killNode(leader);
     progress(`killed node ${leader} (leader of ${namespace}.chat)`);
@@ -83,29 +54,29 @@ const runnable = clusterAvailable() || process.env.WARREN_REQUIRE_PRIVATE_BROKER
   }, 240_000);
 
   async function checkBurst(leader: number, commandsLeader: number, bursts: Promise<void>, outcomes: Promise<Outcome>[]): Promise<void> {
-    const nodes = cluster as RabbitCluster;
+    const nodes = stage.cluster;
     const loggedAtKill = loggedMessages(logLines()).length;
     await settleWithin([bursts], 'the clients to send the whole burst', 120_000);
     progress('burst sent');
-    const { counts, differences } = await tally(senders, outcomes, logLines);
+    const { counts, differences } = await tally(stage.senders, outcomes, logLines);
     const total = NAMES.length * PER_CLIENT;
     differences.sentMinusPlanned = (counts.sent ?? 0) - total;
     differences.killedAfterTheBurstEnded = loggedAtKill < total ? 0 : 1;
-    differences.coordinatorExited = coordinator?.child.exitCode === null ? 0 : 1;
+    differences.coordinatorExited = stage.coordinator.child.exitCode === null ? 0 : 1;
     const newLeader = await nodes.leaderOf(`${namespace}.chat`);
     differences.leaderStillOnKilledNode = newLeader === leader ? 1 : 0;
     expect(report('cluster: kill -9 of the input queues\' leader mid-burst', { ...counts, killedNode: leader, commandsLeader, newLeader, loggedAtKill }, differences)).toEqual(zeroes(differences));
   }
 
   it('clients on a killed node are back on another, and their next message is served', async () => {
-    const nodes = cluster as RabbitCluster;
-    const before = new Map(senders.map((entry) => [entry.name, entry.connects.length]));
+    const nodes = stage.cluster;
+    const before = new Map(stage.senders.map((entry) => [entry.name, entry.connects.length]));
     const onNode = (entry: Sender): number => {
       const last = entry.connects.at(-1)?.broker;
       return last === undefined ? -1 : nodes.indexOfUrl(last);
     };
-    const victim = onNode(senders[0] as Sender);
-    const moved = senders.filter((entry) => onNode(entry) === victim);
+    const victim = onNode(stage.senders[0] as Sender);
+    const moved = stage.senders.filter((entry) => onNode(entry) === victim);
     const killedAt = performance.now();
     nodes.killNode(victim);
     const served = await Promise.all(
@@ -124,7 +95,7 @@ const runnable = clusterAvailable() || process.env.WARREN_REQUIRE_PRIVATE_BROKER
     const differences = {
       noClientOnTheKilledNode: moved.length === 0 ? 1 : 0,
       stillOnKilledNode: moved.filter((entry) => onNode(entry) === victim).length,
-      coordinatorExited: coordinator?.child.exitCode === null ? 0 : 1,
+      coordinatorExited: stage.coordinator.child.exitCode === null ? 0 : 1,
     };
     expect(report('cluster: clients back after their node died (ms from the kill)', counts, differences)).toEqual(zeroes(differences));
   }, 120_000);

@@ -1,4 +1,5 @@
-import { ERROR_CODES, WarrenError, type ErrorCode } from '../../shared/index.js';
+import { jest } from '@jest/globals';
+import { ERROR_CODES, FIRST_PROTOCOL_VERSION, PROTOCOL_VERSION, WarrenError, type ErrorCode } from '../../shared/index.js';
 import { Registry } from '../../server/state/registry.js';
 import type { SqlStore } from '../../server/store/sql-store.js';
 import { STORE_ENGINES, type StorePlace } from '../support/store-engines.js';
@@ -219,6 +220,35 @@ describe.each(STORE_ENGINES)('on $name', (engine) => {
       registry.duringTurn(() => expect(registry.withToken(bob.token)).toBeDefined());
       other.remove(bob);
       expect(registry.withToken(bob.token)).toBeUndefined();
+    });
+  });
+  describe('Registry: who takes batched deliveries', () => {
+    it('counts the older clients in the store once per turn, and at every ask outside a turn', () => {
+      registry.login('alice', 'c1', queue('c1'), T0, PROTOCOL_VERSION);
+      const older = jest.spyOn(store.sessionTable, 'olderThan');
+      registry.duringTurn(() => {
+        for (let i = 0; i < 3; i += 1) expect(registry.takesBatches()).toBe(true);
+      });
+      expect(older).toHaveBeenCalledTimes(1);
+      registry.duringTurn(() => expect(registry.takesBatches()).toBe(true));
+      expect(older).toHaveBeenCalledTimes(2);
+      expect(registry.takesBatches()).toBe(true);
+      expect(registry.takesBatches()).toBe(true);
+      expect(older).toHaveBeenCalledTimes(4);
+    });
+
+    it('sees an older client that logs in, or out, within the turn at once', () => {
+      registry.login('alice', 'c1', queue('c1'), T0, PROTOCOL_VERSION);
+      registry.duringTurn(() => {
+        expect(registry.takesBatches()).toBe(true);
+        const old = registry.login('oldtimer', 'c2', queue('c2'), T0, FIRST_PROTOCOL_VERSION).session;
+        expect(registry.takesBatches()).toBe(false);
+        // Resumed, not new: still there, still older.
+        registry.login('oldtimer', 'c2', queue('c2'), T0, FIRST_PROTOCOL_VERSION);
+        expect(registry.takesBatches()).toBe(false);
+        registry.remove(old);
+        expect(registry.takesBatches()).toBe(true);
+      });
     });
   });
 });
