@@ -24,6 +24,8 @@ export class Registry {
   private turnTouches: Map<string, number> | undefined;
   /** Whether a room's events may be batched, as the store said once this turn; undefined until asked, and again after a login or logout. */
   private turnRoomsBatch: boolean | undefined;
+  /** The protocol of each reply queue whose session the turn has looked up (by token or by queue). */
+  private turnQueues: Map<string, number | undefined> | undefined;
 
   constructor(
     private readonly store: Store,
@@ -55,8 +57,9 @@ export class Registry {
       lastSeenMs: now.getTime(),
     };
     if (this.store.sessionTable.claim({ ...session, lookalikeKey: keys.key, typedKey: keys.typedKey })) {
-      // An older client online now changes whether rooms take batches.
+      // An older client online now changes whether rooms take batches, and what its queue takes.
       this.turnRoomsBatch = undefined;
+      this.turnQueues?.delete(replyQueue);
       return { session, resumed: false };
     }
     // Another coordinator claimed the name (or one like it) since we looked: it is theirs, or ours after all.
@@ -80,6 +83,7 @@ export class Registry {
     if (cache.has(token)) return cache.get(token);
     const session = this.store.sessionTable.find('token', token);
     cache.set(token, session);
+    if (session) this.turnQueues?.set(session.replyQueue, session.protocol);
     return session;
   }
 
@@ -94,12 +98,14 @@ export class Registry {
     this.turnTokens = new Map();
     this.turnTouches = new Map();
     this.turnRoomsBatch = undefined;
+    this.turnQueues = new Map();
     try {
       return fn();
     } finally {
       this.turnTokens = undefined;
       this.turnTouches = undefined;
       this.turnRoomsBatch = undefined;
+      this.turnQueues = undefined;
     }
   }
 
@@ -136,6 +142,7 @@ export class Registry {
   /** Ends a session; false if it had ended already (another coordinator's sweep, a second logout). */
   remove(session: Session): boolean {
     this.turnTokens?.set(session.token, undefined);
+    this.turnQueues?.delete(session.replyQueue);
     this.turnRoomsBatch = undefined;
     return this.store.sessionTable.remove(session.sessionId);
   }
@@ -171,8 +178,14 @@ export class Registry {
       this.turnRoomsBatch ??= this.roomsTakeBatches();
       return this.turnRoomsBatch;
     }
-    const session = this.store.sessionTable.find('replyQueue', queue);
-    return session !== undefined && session.protocol >= PROTOCOL_VERSION;
+    const queues = this.turnQueues;
+    let protocol: number | undefined;
+    if (queues?.has(queue)) protocol = queues.get(queue);
+    else {
+      protocol = this.store.sessionTable.find('replyQueue', queue)?.protocol;
+      queues?.set(queue, protocol);
+    }
+    return protocol !== undefined && protocol >= PROTOCOL_VERSION;
   }
 
   private roomsTakeBatches(): boolean {

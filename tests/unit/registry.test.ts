@@ -250,5 +250,32 @@ describe.each(STORE_ENGINES)('on $name', (engine) => {
         expect(registry.takesBatches()).toBe(true);
       });
     });
+
+    it("answers a reply queue's question from the turn's token look-ups, asks the store at most once a queue, and forgets a logout", () => {
+      const alice = registry.login('alice', 'c1', queue('c1'), T0, PROTOCOL_VERSION).session;
+      const old = registry.login('oldtimer', 'c2', queue('c2'), T0, FIRST_PROTOCOL_VERSION).session;
+      const find = jest.spyOn(store.sessionTable, 'find');
+      registry.duringTurn(() => {
+        registry.authenticate(alice.token);
+        expect(find).toHaveBeenCalledTimes(1);
+        for (let i = 0; i < 3; i += 1) expect(registry.takesBatches(queue('c1'))).toBe(true);
+        expect(find).toHaveBeenCalledTimes(1);
+        for (let i = 0; i < 3; i += 1) expect(registry.takesBatches(queue('c2'))).toBe(false);
+        expect(registry.takesBatches(queue('nobody'))).toBe(false);
+        expect(registry.takesBatches(queue('nobody'))).toBe(false);
+        expect(find).toHaveBeenCalledTimes(3);
+        registry.remove(alice);
+        expect(registry.takesBatches(queue('c1'))).toBe(false);
+        // A new holder of a queue asked about before in the turn is seen at once.
+        registry.login('newcomer', 'c9', queue('nobody'), T0, PROTOCOL_VERSION);
+        expect(registry.takesBatches(queue('nobody'))).toBe(true);
+      });
+      // Outside a turn, every ask goes to the store (another coordinator may have changed it).
+      find.mockClear();
+      expect(registry.takesBatches(queue('c2'))).toBe(false);
+      expect(registry.takesBatches(queue('c2'))).toBe(false);
+      expect(find).toHaveBeenCalledTimes(2);
+      expect(old.protocol).toBe(FIRST_PROTOCOL_VERSION);
+    });
   });
 });
