@@ -59,8 +59,8 @@ export async function admit(value: ChatSend | CommandRequest, deps: AdmissionDep
 
 /** Counts against the sender's name (all of a user's sessions share one budget); an unknown token is refused later by the handler. */
 async function takeFor(deps: AdmissionDeps, kind: RateLimitKind, token: string): Promise<void> {
-  const session = deps.registry.withToken(token);
-  if (session) await deps.rateLimits.take(kind, session.nameKey);
+  const nameKey = deps.registry.nameKeyOfToken(token);
+  if (nameKey !== undefined) await deps.rateLimits.take(kind, nameKey);
 }
 
 type Login = Extract<CommandRequest, { type: 'login' }>;

@@ -251,6 +251,21 @@ describe.each(STORE_ENGINES)('on $name', (engine) => {
       });
     });
 
+    it('names the holder of a token for the rate limiter from memory after the first look-up, across turns, and never remembers an unknown token', () => {
+      const alice = registry.login('alice', 'c1', queue('c1'), T0, PROTOCOL_VERSION).session;
+      const find = jest.spyOn(store.sessionTable, 'find');
+      expect(registry.nameKeyOfToken('no-such-token')).toBeUndefined();
+      expect(registry.nameKeyOfToken('no-such-token')).toBeUndefined();
+      expect(find).toHaveBeenCalledTimes(2);
+      for (let i = 0; i < 3; i += 1) expect(registry.nameKeyOfToken(alice.token)).toBe(alice.nameKey);
+      registry.duringTurn(() => expect(registry.nameKeyOfToken(alice.token)).toBe(alice.nameKey));
+      expect(find).toHaveBeenCalledTimes(3);
+      // Ended since: still named (its input counts against that name, and the handler refuses the token).
+      registry.remove(alice);
+      expect(registry.nameKeyOfToken(alice.token)).toBe(alice.nameKey);
+      expect(() => registry.authenticate(alice.token)).toThrow(WarrenError);
+    });
+
     it("answers a reply queue's question from the turn's token look-ups, asks the store at most once a queue, and forgets a logout", () => {
       const alice = registry.login('alice', 'c1', queue('c1'), T0, PROTOCOL_VERSION).session;
       const old = registry.login('oldtimer', 'c2', queue('c2'), T0, FIRST_PROTOCOL_VERSION).session;
