@@ -5,6 +5,7 @@ import { redactUrl } from '../../shared/broker-urls.js';
 const EVENT_EXCHANGE = 'amq.rabbitmq.event';
 /** The name a probe connection gives itself: its `connection.created` event says which node the stream is on. */
 export const PROBE_CONNECTION_NAME = 'warren-authority-probe';
+const HEARTBEAT_SECONDS = 5;
 
 export interface EventStreamOptions {
   /** One node's AMQP URL, with the coordinator's credentials. */
@@ -42,7 +43,15 @@ export class EventStream {
   private streaming = false;
   private retryTimer: NodeJS.Timeout | undefined;
 
-  constructor(private readonly options: EventStreamOptions) {}
+  private readonly url: string;
+
+  constructor(private readonly options: EventStreamOptions) {
+    // A node that goes silent (a frozen host) is given up after about two missed beats, as the
+    // coordinator's own connection is (WARREN_AMQP_HEARTBEAT's default), not after the broker's 60 s.
+    const url = new URL(options.url);
+    if (!url.searchParams.has('heartbeat')) url.searchParams.set('heartbeat', String(HEARTBEAT_SECONDS));
+    this.url = url.toString();
+  }
 
   get live(): boolean {
     return this.streaming;
@@ -77,7 +86,7 @@ export class EventStream {
     if (!this.running) return;
     let connection: ChannelModel | undefined;
     try {
-      connection = await amqplib.connect(this.options.url, { timeout: this.options.connectTimeoutMs, clientProperties: { connection_name: `warren-authority-events ${this.tag}` } });
+      connection = await amqplib.connect(this.url, { timeout: this.options.connectTimeoutMs, clientProperties: { connection_name: `warren-authority-events ${this.tag}` } });
       if (!this.running) {
         await connection.close().catch(() => undefined);
         return;
@@ -120,7 +129,7 @@ export class EventStream {
   /** Opens and closes one connection to the same URL: its `connection.created` names the node. */
   private async probe(): Promise<void> {
     try {
-      const probe = await amqplib.connect(this.options.url, { timeout: this.options.connectTimeoutMs, clientProperties: { connection_name: this.probeName } });
+      const probe = await amqplib.connect(this.url, { timeout: this.options.connectTimeoutMs, clientProperties: { connection_name: this.probeName } });
       probe.on('error', () => undefined);
       await probe.close().catch(() => undefined);
     } catch {
