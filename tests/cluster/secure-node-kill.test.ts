@@ -1,26 +1,24 @@
-import { cpSync, existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { burst, joinClients, tally, type Outcome, type Sender } from '../support/cluster-traffic.js';
-import { coordinatorProgram, loggedMessages, report, settleWithin, stopProgram, waitForServing, zeroes } from '../support/fault-kit.js';
-import { RATE_LIMITS_OFF, type Program } from '../support/programs.js';
-import { freePort } from '../support/private-broker.js';
-import { clusterAvailable, startSecureTestCluster, urlsFrom, type RabbitCluster } from '../support/rabbit-cluster.js';
-import { uniqueNamespace } from '../support/broker.js';
-import { sleep, waitFor } from '../support/wait.js';
 import amqplib from 'amqplib';
-import { DEFAULT_ROOM } from '../../shared/index.js';
-import { amqpUrlWithCredentials, type ClientCredentials } from '../../shared/broker-identity.js';
 import type { WarrenClient } from '../../client/lib/warren-client.js';
+import { amqpUrlWithCredentials, type ClientCredentials } from '../../shared/broker-identity.js';
+import { DEFAULT_ROOM } from '../../shared/index.js';
+import { clusterStage } from '../support/cluster-stage.js';
+import { burst, tally, type Outcome, type Sender } from '../support/cluster-traffic.js';
+import { loggedMessages, report, settleWithin, zeroes } from '../support/fault-kit.js';
+import { clusterAvailable } from '../support/rabbit-cluster.js';
+import { sleep, waitFor } from '../support/wait.js';
 
 /**
- * Secure mode on a three-node cluster: every node asks the coordinator's authority (auth_http),
- * which counts each client's connections from the broker's event stream (cap 3). The coordinator
- * is given the nodes in order, so its connection and its authority's event stream start on node
- * 0, as two clients do; the other clients start on nodes 1 and 2. Node 0 is killed with SIGKILL in
- * the middle of a burst: its clients must be back within seconds, nothing lost, doubled or
- * reordered, no session lost. Then the node some clients are on, which the event stream is not,
- * is killed: the same, and the dead node's connections must not keep counting.
+ * Secure mode on a three-node cluster (`clusterStage` with `secure`): every node asks the
+ * coordinator's authority (auth_http), which counts each client's connections (cap 3) from the
+ * broker's event stream. The coordinator is given the nodes in order, so it starts on node 0, as
+ * two clients do; the others start on nodes 1 and 2. Node 0 is killed with SIGKILL in the middle
+ * of a burst: its clients must be back within seconds, nothing lost, doubled or reordered, no
+ * session lost, and the authority must not lose its counts. Then a node where one client holds
+ * its whole cap of three connections is killed: that node's connections must stop counting, so
+ * the client is let in elsewhere. Before the authority followed every node, the first failed
+ * (no counts for 2.5 s: every client refused) and the second for good (the client refused
+ * `connection cap: 3 of 3` until its session timed out).
  */
 
 const NAMES = ['ana', 'bruno', 'chen', 'dara', 'eli', 'fay'];
@@ -42,50 +40,22 @@ const credentialsOf = (client: WarrenClient): ClientCredentials =>
 const runnable = clusterAvailable() || process.env.WARREN_REQUIRE_PRIVATE_BROKER === '1';
 
 (runnable ? describe : describe.skip)('secure mode: a RabbitMQ cluster node killed with SIGKILL', () => {
-  const namespace = uniqueNamespace('scluster');
-  const dir = mkdtempSync(join(tmpdir(), 'warren-secure-cluster-kill-'));
-  const logPath = join(dir, 'log', 'chat.log');
-  const logLines = (): string[] => (existsSync(logPath) ? readFileSync(logPath, 'utf8').split('\n').filter(Boolean) : []);
-  let cluster: RabbitCluster | undefined;
-  let coordinator: Program | undefined;
-  let senders: Sender[] = [];
-  /** Connections the test opens with a client's own login (closed at the end if still open). */
+  const stage = clusterStage(NAMES, { secure: true });
+  /** Connections the test opens with a client's own login (they die with their node; closed at the end if not). */
   const extra: amqplib.ChannelModel[] = [];
 
-  beforeAll(async () => {
-    const authorityPort = await freePort();
-    cluster = await startSecureTestCluster(authorityPort);
-    progress(`cluster formed; authority port ${authorityPort}`);
-    coordinator = coordinatorProgram({
-      WARREN_INSECURE_OPEN_BROKER: '',
-      AMQP_URL: cluster.urls(),
-      WARREN_AUTHORITY_PORT: String(authorityPort),
-      WARREN_NAMESPACE: namespace,
-      WARREN_DATA_DIR: join(dir, 'data'),
-      WARREN_LOG_DIR: join(dir, 'log'),
-      WARREN_AMQP_HEARTBEAT: '2',
-      ...RATE_LIMITS_OFF,
-    });
-    await waitForServing(coordinator, 0, 60_000);
-    const nodes = cluster;
-    senders = await joinClients(NAMES, namespace, (index) => urlsFrom(nodes, index % nodes.nodes.length), { mode: 'secure', coordinatorUser: 'warren-coordinator' });
-    for (const entry of senders) entry.client.on('status', (status) => progress(`${entry.name} ${status.state} ${'broker' in status ? status.broker : 'reason' in status ? status.reason.slice(0, 300) : ''}`));
-    progress('clients logged in');
-  }, 240_000);
+  beforeAll(() => {
+    for (const entry of stage.senders) entry.client.on('status', (status) => progress(`${entry.name} ${status.state} ${'broker' in status ? status.broker : 'reason' in status ? status.reason.slice(0, 300) : ''}`));
+  });
 
   afterAll(async () => {
-    if (process.env.WARREN_TEST_DUMP && coordinator) process.stdout.write(`--- coordinator\n${coordinator.stderr().slice(-60_000)}\n`);
-    await Promise.race([Promise.all(senders.map((entry) => entry.client.close())), sleep(15_000)]);
+    if (process.env.WARREN_TEST_DUMP) process.stdout.write(`--- coordinator\n${stage.coordinator.stderr().slice(-60_000)}\n`);
     await Promise.allSettled(extra.map((connection) => connection.close()));
-    if (coordinator) await stopProgram(coordinator, 5000);
-    if (process.env.WARREN_TEST_DUMP && cluster) for (const node of cluster.nodes) cpSync(join(node.dir, 'log'), join(process.env.WARREN_TEST_DUMP, `node-${node.index}`), { recursive: true });
-    cluster?.stop();
-    rmSync(dir, { recursive: true, force: true });
-  }, 60_000);
+  });
 
   const onNode = (entry: Sender): number => {
     const last = entry.connects.at(-1)?.broker;
-    return last === undefined ? -1 : (cluster as RabbitCluster).indexOfUrl(last);
+    return last === undefined ? -1 : stage.cluster.indexOfUrl(last);
   };
 
   /** For the clients of the killed node: each connected again (elsewhere) and its next line answered, in ms from the kill. */
@@ -115,13 +85,13 @@ const runnable = clusterAvailable() || process.env.WARREN_REQUIRE_PRIVATE_BROKER
   }
 
   it('kill -9 of the node the authority\'s event stream, the coordinator and two clients are on, mid-burst: all back, nothing lost or doubled', async () => {
-    const nodes = cluster as RabbitCluster;
+    const nodes = stage.cluster;
     const victim = 0;
-    const moved = senders.filter((entry) => onNode(entry) === victim);
-    const before = new Map(senders.map((entry) => [entry.name, entry.connects.length]));
+    const moved = stage.senders.filter((entry) => onNode(entry) === victim);
+    const before = new Map(stage.senders.map((entry) => [entry.name, entry.connects.length]));
     const outcomes: Promise<Outcome>[] = [];
-    const bursts = burst(senders, PER_CLIENT, WINDOW, outcomes);
-    await waitFor(() => loggedMessages(logLines()).length >= KILL_AFTER, 'the burst to be under way', 60_000);
+    const bursts = burst(stage.senders, PER_CLIENT, WINDOW, outcomes);
+    await waitFor(() => loggedMessages(stage.logLines()).length >= KILL_AFTER, 'the burst to be under way', 60_000);
     const killedAt = performance.now();
     nodes.killNode(victim);
     progress(`killed node ${victim}`);
@@ -129,15 +99,15 @@ const runnable = clusterAvailable() || process.env.WARREN_REQUIRE_PRIVATE_BROKER
       const times = await backAndServed(moved, before, killedAt, victim, outcomes);
       await settleWithin([bursts], 'the clients to send the whole burst', 120_000);
       progress('burst sent');
-      const { counts, differences } = await tally(senders, outcomes, logLines);
+      const { counts, differences } = await tally(stage.senders, outcomes, stage.logLines);
       // The lines sent after the kill by the moved clients are stored too.
       differences.sentMinusPlanned = (counts.sent ?? 0) - NAMES.length * PER_CLIENT - moved.length;
       differences.noClientOnTheKilledNode = moved.length === 0 ? 1 : 0;
       differences.stillOnKilledNode = moved.filter((entry) => onNode(entry) === victim).length;
       differences.backLate = Object.entries(times).filter(([key, ms]) => key.endsWith('Ms') && ms > BACK_WITHIN_MS).length;
-      differences.coordinatorExited = coordinator?.child.exitCode === null ? 0 : 1;
+      differences.coordinatorExited = stage.coordinator.child.exitCode === null ? 0 : 1;
       // The authority kept counting through another node's event stream: no moment of "counts unknown".
-      differences.authorityFailedClosed = (coordinator?.stderr() ?? '').includes('client connections are refused until') ? 1 : 0;
+      differences.authorityFailedClosed = stage.coordinator.stderr().includes('client connections are refused until') ? 1 : 0;
       expect(report('secure cluster: kill -9 of the authority\'s node mid-burst', { ...counts, ...times, clientsOnIt: moved.length }, differences)).toEqual(zeroes(differences));
     } finally {
       await nodes.restartNode(victim);
@@ -146,9 +116,9 @@ const runnable = clusterAvailable() || process.env.WARREN_REQUIRE_PRIVATE_BROKER
   }, 240_000);
 
   it('kill -9 of a node where a client holds its whole cap of connections: its connections stop counting, it is back', async () => {
-    const nodes = cluster as RabbitCluster;
+    const nodes = stage.cluster;
     const victim = 2;
-    const moved = senders.filter((entry) => onNode(entry) === victim);
+    const moved = stage.senders.filter((entry) => onNode(entry) === victim);
     const atCap = moved[0];
     if (!atCap) throw new Error(`no client on node ${victim}`);
     // More connections of that client's own id on the same node, until the authority refuses one:
@@ -164,8 +134,8 @@ const runnable = clusterAvailable() || process.env.WARREN_REQUIRE_PRIVATE_BROKER
       } else capRefused = true;
     }
     progress(`${atCap.name} opened ${extra.length} more connection(s) on node ${victim} before one was refused`);
-    const before = new Map(senders.map((entry) => [entry.name, entry.connects.length]));
-    const stderrAtKill = coordinator?.stderr().length ?? 0;
+    const before = new Map(stage.senders.map((entry) => [entry.name, entry.connects.length]));
+    const stderrAtKill = stage.coordinator.stderr().length;
     const killedAt = performance.now();
     nodes.killNode(victim);
     progress(`killed node ${victim}; ${atCap.name} held 3 connections there`);
@@ -180,9 +150,9 @@ const runnable = clusterAvailable() || process.env.WARREN_REQUIRE_PRIVATE_BROKER
       stillOnKilledNode: moved.filter((entry) => onNode(entry) === victim).length,
       refused: answered.filter((outcome) => !outcome.ok).length,
       backLate: Object.values(times).filter((ms) => ms > BACK_WITHIN_MS).length,
-      sessionsLost: senders.reduce((sum, entry) => sum + entry.sessionLost, 0),
-      coordinatorExited: coordinator?.child.exitCode === null ? 0 : 1,
-      authorityFailedClosed: (coordinator?.stderr() ?? '').includes('client connections are refused until', stderrAtKill) ? 1 : 0,
+      sessionsLost: stage.senders.reduce((sum, entry) => sum + entry.sessionLost, 0),
+      coordinatorExited: stage.coordinator.child.exitCode === null ? 0 : 1,
+      authorityFailedClosed: stage.coordinator.stderr().includes('client connections are refused until', stderrAtKill) ? 1 : 0,
     };
     expect(report('secure cluster: kill -9 of a node where a client is at its connection cap', { ...times, clientsOnIt: moved.length, extraConnections: extra.length }, differences)).toEqual(zeroes(differences));
   }, 120_000);
