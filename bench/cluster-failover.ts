@@ -6,16 +6,20 @@
  * a client is on or the node leading the input queues, then starts it again. Per trial: time until
  * every client that lost its node is connected again, time until the first message is served
  * again, and, at the end, messages lost and doubled. Prints a table (median, p90, max).
+ * `--secure`: every node configured from broker/rabbitmq.conf like the secure deployment, asking
+ * the coordinator's authority (server/broker/broker-config.ts `clusterNodeBrokerConfig`), and the
+ * clients in secure mode, so every kill also kills one of the authority's event streams.
  */
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Command, InvalidArgumentError } from 'commander';
 import { WarrenClient } from '../client/lib/warren-client.js';
-import { clusterOnFreePorts, type RabbitCluster } from '../server/broker/rabbit-cluster.js';
+import { clusterNodeBrokerConfig } from '../server/broker/broker-config.js';
+import { clusterOnFreePorts, freeLoopbackPort, type RabbitCluster } from '../server/broker/rabbit-cluster.js';
 import { DEFAULT_ROOM, LIMITS, type ChatEvent } from '../shared/index.js';
 import { benchNamespace } from './namespace.js';
-import { killAllPrograms, startCoordinator } from './programs.js';
+import { killAllPrograms, ROOT, startCoordinator } from './programs.js';
 import { percentiles } from './stats.js';
 
 function count(value: string): number {
@@ -27,8 +31,9 @@ const opts = new Command('cluster-failover')
   .option('--trials <n>', 'trials of each kind', count, 10)
   .option('--clients <n>', 'clients sending all the time', count, 4)
   .option('--interval <ms>', 'pause between one client message and its next', count, 50)
+  .option('--secure', 'secure mode: the nodes ask the coordinator\'s authority, the clients log in with minted ids')
   .parse()
-  .opts<{ trials: number; clients: number; interval: number }>();
+  .opts<{ trials: number; clients: number; interval: number; secure?: boolean }>();
 
 interface Probe {
   name: string;
@@ -36,12 +41,21 @@ interface Probe {
   connects: { atMs: number; broker: string }[];
   sent: string[];
   served: number[];
+  sessionsLost: number;
 }
 
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
 async function main(): Promise<void> {
-  const cluster = await clusterOnFreePorts({ dir: mkdtempSync(join(tmpdir(), 'warren-bench-cluster-')), prefix: 'warren-bench', baseEnv: process.env });
+  const authorityPort = opts.secure ? await freeLoopbackPort() : undefined;
+  const nodeConfig =
+    authorityPort === undefined
+      ? {}
+      : clusterNodeBrokerConfig(readFileSync(join(ROOT, 'broker', 'rabbitmq.conf'), 'utf8'), readFileSync(join(ROOT, 'broker', 'enabled_plugins'), 'utf8'), {
+          authorityOrigin: `http://127.0.0.1:${authorityPort}`,
+          definitionsFile: join(ROOT, 'broker', 'definitions.json'),
+        });
+  const cluster = await clusterOnFreePorts({ dir: mkdtempSync(join(tmpdir(), 'warren-bench-cluster-')), prefix: 'warren-bench', baseEnv: process.env, ...nodeConfig });
   const cleanUp = (): void => {
     cluster.stop();
     killAllPrograms();
@@ -54,21 +68,23 @@ async function main(): Promise<void> {
     const began = performance.now();
     await cluster.start();
     process.stdout.write(`cluster of 3 formed in ${((performance.now() - began) / 1000).toFixed(1)} s\n`);
-    await run(cluster);
+    await run(cluster, authorityPort);
   } finally {
     cleanUp();
   }
 }
 
-async function run(cluster: RabbitCluster): Promise<void> {
+async function run(cluster: RabbitCluster, authorityPort: number | undefined): Promise<void> {
   const namespace = benchNamespace('cluster');
-  const coordinator = await startCoordinator({ amqpUrl: cluster.urls(), namespace, prefetch: 200 });
+  const coordinator = await startCoordinator({ amqpUrl: cluster.urls(), namespace, prefetch: 200, ...(authorityPort === undefined ? {} : { authorityPort }) });
+  process.stdout.write(`${authorityPort === undefined ? 'open' : 'secure'} mode\n`);
   const probes: Probe[] = [];
   const urls = cluster.nodes.map((node) => node.url);
   for (let i = 0; i < opts.clients; i += 1) {
     const order = [...urls.slice(i % urls.length), ...urls.slice(0, i % urls.length)].join(',');
-    const client = new WarrenClient({ amqpUrl: order, namespace, security: { mode: 'open' }, requestTimeoutMs: 60_000 });
-    const probe: Probe = { name: `c${i}`, client, connects: [], sent: [], served: [] };
+    const client = new WarrenClient({ amqpUrl: order, namespace, security: authorityPort === undefined ? { mode: 'open' } : { mode: 'secure', coordinatorUser: 'warren-coordinator' }, requestTimeoutMs: 60_000 });
+    const probe: Probe = { name: `c${i}`, client, connects: [], sent: [], served: [], sessionsLost: 0 };
+    client.on('sessionLost', () => (probe.sessionsLost += 1));
     client.on('status', (status) => {
       if (status.state === 'connected') probe.connects.push({ atMs: performance.now(), broker: status.broker });
     });
@@ -151,7 +167,7 @@ async function run(cluster: RabbitCluster): Promise<void> {
       line('clients back, leader node killed', rows.filter((row) => row.kind === 'leader node').map((row) => row.backMs)),
       line('first message served, leader node killed', rows.filter((row) => row.kind === 'leader node').map((row) => row.firstServedMs)),
       '',
-      `messages: sent ${sent.length}, answered ${served}, stored ${stored.length}, lost ${lost}, doubled ${doubled}`,
+      `messages: sent ${sent.length}, answered ${served}, stored ${stored.length}, lost ${lost}, doubled ${doubled}; sessions lost ${probes.reduce((sum, probe) => sum + probe.sessionsLost, 0)}`,
       '',
     ].join('\n'),
   );

@@ -56,3 +56,27 @@ export function parseEnabledPlugins(text: string): string[] {
   if (!match) throw new Error('enabled_plugins is not of the form [name,...].');
   return (match[1] ?? '').split(',').map((name) => name.trim()).filter((name) => name.length > 0);
 }
+
+/** Keys of broker/rabbitmq.conf that name a port of one node: a loopback cluster gives each node its own (server/broker/rabbit-cluster.ts). */
+const PER_NODE_KEYS = /^(listeners\.|management\.|prometheus\.)/;
+/** Plugins that listen on a port of their own: left out of a loopback cluster's nodes. */
+const PORT_PLUGINS = new Set(['rabbitmq_management', 'rabbitmq_prometheus']);
+
+/**
+ * The repository's broker configuration for every node of a loopback cluster (secure mode on a
+ * cluster): the same keys as the single secure node (the authority's auth_http paths, timeouts,
+ * definitions, limits), without the keys that name a port, which the cluster writes per node, and
+ * the plugins without management and Prometheus (each would want the same port on every node).
+ */
+export function clusterNodeBrokerConfig(
+  configText: string,
+  pluginsText: string,
+  placement: { authorityOrigin: string; definitionsFile: string },
+): { extraConfig: string; plugins: string[] } {
+  const rewritten = rewriteBrokerConfig(configText, { host: '127.0.0.1', amqpPort: 1, managementPort: 1, prometheusPort: 1, ...placement });
+  const lines = rewritten.split('\n').filter((line) => {
+    const key = /^\s*([A-Za-z0-9_.$-]+)\s*=/.exec(line)?.[1];
+    return key !== undefined && !line.trimStart().startsWith('#') && !PER_NODE_KEYS.test(key);
+  });
+  return { extraConfig: lines.join('\n'), plugins: parseEnabledPlugins(pluginsText).filter((name) => !PORT_PLUGINS.has(name)) };
+}

@@ -34,11 +34,16 @@ export interface RabbitClusterOptions {
   prefix?: string;
   /** Extra rabbitmq.conf lines every node gets (an auth backend, say). */
   extraConfig?: string;
+  /**
+   * Plugins every node enables (default: the consistent-hash exchange only). No plugin that wants a
+   * port of its own (management, Prometheus): every node would take the same one.
+   */
+  plugins?: readonly string[];
   /** The environment rabbitmq-server and rabbitmqctl run in (PATH, HOME); the caller's entry point reads it. */
   baseEnv: NodeJS.ProcessEnv;
 }
 
-const PLUGINS = '[rabbitmq_consistent_hash_exchange].\n';
+const PLUGINS = ['rabbitmq_consistent_hash_exchange'] as const;
 
 export class RabbitCluster {
   readonly nodes: readonly ClusterNode[];
@@ -152,7 +157,7 @@ export class RabbitCluster {
       this.options.extraConfig ?? '',
     ].join('\n');
     writeFileSync(join(node.dir, 'rabbitmq.conf'), `${config}\n`, { mode: 0o644 });
-    writeFileSync(join(node.dir, 'enabled_plugins'), PLUGINS, { mode: 0o644 });
+    writeFileSync(join(node.dir, 'enabled_plugins'), `[${(this.options.plugins ?? PLUGINS).join(',')}].\n`, { mode: 0o644 });
   }
 
   private async boot(node: ClusterNode, timeoutMs: number): Promise<void> {
@@ -261,7 +266,14 @@ export function freeLoopbackPort(): Promise<number> {
 }
 
 /** A cluster of `size` nodes on free loopback ports (AMQP and distribution), files under `dir`. */
-export async function clusterOnFreePorts(options: { dir: string; baseEnv: NodeJS.ProcessEnv; size?: number; prefix?: string; extraConfig?: string }): Promise<RabbitCluster> {
+export async function clusterOnFreePorts(options: {
+  dir: string;
+  baseEnv: NodeJS.ProcessEnv;
+  size?: number;
+  prefix?: string;
+  extraConfig?: string;
+  plugins?: readonly string[];
+}): Promise<RabbitCluster> {
   const taken = new Set<number>();
   const pick = async (): Promise<number> => {
     for (;;) {
@@ -277,5 +289,13 @@ export async function clusterOnFreePorts(options: { dir: string; baseEnv: NodeJS
   const distPorts: number[] = [];
   for (let i = 0; i < size; i += 1) ports.push(await pick());
   for (let i = 0; i < size; i += 1) distPorts.push(await pick());
-  return new RabbitCluster({ dir: options.dir, baseEnv: options.baseEnv, ports, distPorts, ...(options.prefix ? { prefix: options.prefix } : {}), ...(options.extraConfig ? { extraConfig: options.extraConfig } : {}) });
+  return new RabbitCluster({
+    dir: options.dir,
+    baseEnv: options.baseEnv,
+    ports,
+    distPorts,
+    ...(options.prefix ? { prefix: options.prefix } : {}),
+    ...(options.extraConfig ? { extraConfig: options.extraConfig } : {}),
+    ...(options.plugins ? { plugins: options.plugins } : {}),
+  });
 }

@@ -3,7 +3,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { amqpUrlWithCredentials, isClientId, isClientSecret, mintClientCredentials, redactAmqpUrl } from '../../shared/broker-identity.js';
 import { cappedDeadLetterQueueOptions, cappedInputQueueOptions, clientQueueOptions, DEFAULT_QUEUE_CAPS, secureTopologyFor } from '../../shared/secure-topology.js';
-import { parseEnabledPlugins, rewriteBrokerConfig } from '../../server/broker/broker-config.js';
+import { clusterNodeBrokerConfig, parseEnabledPlugins, rewriteBrokerConfig } from '../../server/broker/broker-config.js';
 import { ConnectionTracker } from '../../server/authority/connection-tracker.js';
 
 const REPO = join(import.meta.dirname, '..', '..');
@@ -71,6 +71,16 @@ describe('broker configuration files', () => {
     expect(() => rewriteBrokerConfig('auth_backends.1 = http\n', { host: 'h', amqpPort: 1, managementPort: 2, prometheusPort: 3, authorityOrigin: 'http://x' })).toThrow(/auth_http/);
     expect(() => parseEnabledPlugins('rabbitmq_management')).toThrow();
   });
+
+  it('gives a loopback cluster\'s nodes the same keys without the per-node ports, and the plugins without a port of their own', () => {
+    const { extraConfig, plugins } = clusterNodeBrokerConfig(conf, readFileSync(join(REPO, 'broker', 'enabled_plugins'), 'utf8'), { authorityOrigin: 'http://127.0.0.1:4444', definitionsFile: '/repo/broker/definitions.json' });
+    expect(extraConfig).toMatch(/^auth_backends\.1 = http$/m);
+    expect(extraConfig).toMatch(/^auth_http\.vhost_path = http:\/\/127\.0\.0\.1:4444\/auth\/vhost$/m);
+    expect(extraConfig).toMatch(/^load_definitions = \/repo\/broker\/definitions\.json$/m);
+    expect(extraConfig).not.toMatch(/^(listeners|management|prometheus)\./m);
+    expect(extraConfig).not.toContain('#');
+    expect(plugins).toEqual(['rabbitmq_auth_backend_http', 'rabbitmq_event_exchange', 'rabbitmq_consistent_hash_exchange']);
+  });
 });
 
 describe('connection tracker counting (events fed by hand)', () => {
@@ -95,5 +105,33 @@ describe('connection tracker counting (events fed by hand)', () => {
     now = 101;
     expect(tracker.count('v')).toBe(0);
     expect(tracker.live).toBe(false);
+  });
+
+  it('given every node, applies the copies each node\'s stream delivers once, and forgets a dead node\'s connections', () => {
+    let now = 0;
+    const tracker = new ConnectionTracker({ url: 'amqp://127.0.0.1:1,amqp://127.0.0.1:2,amqp://127.0.0.1:3', namespace: 'ns', now: () => now });
+    const created = (pid: string, node: string): Record<string, unknown> => ({ user: 'u', pid, node, name: `${pid} -> ${node}` });
+    // The same event through two streams counts once.
+    tracker.apply('connection.created', created('<a.1>', 'a'));
+    tracker.apply('connection.created', created('<a.1>', 'a'));
+    tracker.apply('connection.created', created('<b.1>', 'b'));
+    expect(tracker.count('u')).toBe(2);
+    // A late copy of `created` after its `closed` (another node's stream lagging) does not bring it back.
+    tracker.apply('connection.closed', { pid: '<b.1>', node: 'b' });
+    tracker.apply('connection.created', created('<b.1>', 'b'));
+    expect(tracker.count('u')).toBe(1);
+    // Node a dies: its connections are never reported closed; dropping the node forgets them, and only them.
+    tracker.apply('connection.created', created('<a.2>', 'a'));
+    tracker.apply('connection.created', created('<c.1>', 'c'));
+    expect(tracker.count('u')).toBe(3);
+    expect(tracker.dropNode('a')).toBe(2);
+    expect(tracker.count('u')).toBe(1);
+    expect(tracker.connectionNames('u')).toEqual(['<c.1> -> c']);
+    expect(tracker.dropNode('nobody')).toBe(0);
+    // Closed pids are remembered for a while only.
+    now = 61_000;
+    tracker.apply('connection.closed', { pid: '<c.1>', node: 'c' });
+    tracker.apply('connection.created', created('<b.1>', 'b'));
+    expect(tracker.count('u')).toBe(1);
   });
 });

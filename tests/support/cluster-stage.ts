@@ -5,7 +5,8 @@ import { uniqueNamespace } from './broker.js';
 import { joinClients, type Sender } from './cluster-traffic.js';
 import { coordinatorProgram, stopProgram, waitForServing } from './fault-kit.js';
 import { RATE_LIMITS_OFF, type Program } from './programs.js';
-import { startTestCluster, urlsFrom, type RabbitCluster } from './rabbit-cluster.js';
+import { freePort } from './private-broker.js';
+import { startSecureTestCluster, startTestCluster, urlsFrom, type RabbitCluster } from './rabbit-cluster.js';
 import { sleep } from './wait.js';
 
 /** What `clusterStage` sets up; each field is there once the describe block's `beforeAll` has run. */
@@ -21,10 +22,11 @@ export interface ClusterStage {
 /**
  * Call inside a `describe`: its `beforeAll` starts a three-node cluster (rabbit-cluster.ts), the
  * real coordinator given every node, and clients called `names`, each starting on another node;
- * its `afterAll` closes and removes them all.
+ * its `afterAll` closes and removes them all. `secure`: every node asks the coordinator's
+ * authority (`startSecureTestCluster`) and the clients log in with minted ids; open mode otherwise.
  */
-export function clusterStage(names: readonly string[]): ClusterStage {
-  const namespace = uniqueNamespace('cluster');
+export function clusterStage(names: readonly string[], options: { secure?: boolean } = {}): ClusterStage {
+  const namespace = uniqueNamespace(options.secure ? 'scluster' : 'cluster');
   const dir = mkdtempSync(join(tmpdir(), 'warren-cluster-stage-'));
   const logPath = join(dir, 'log', 'chat.log');
   let cluster: RabbitCluster | undefined;
@@ -36,9 +38,11 @@ export function clusterStage(names: readonly string[]): ClusterStage {
   };
 
   beforeAll(async () => {
-    const nodes = await startTestCluster();
+    const authorityPort = options.secure ? await freePort() : undefined;
+    const nodes = authorityPort === undefined ? await startTestCluster() : await startSecureTestCluster(authorityPort);
     cluster = nodes;
     coordinator = coordinatorProgram({
+      ...(authorityPort === undefined ? {} : { WARREN_INSECURE_OPEN_BROKER: '', WARREN_AUTHORITY_PORT: String(authorityPort) }),
       AMQP_URL: nodes.urls(),
       WARREN_NAMESPACE: namespace,
       WARREN_DATA_DIR: join(dir, 'data'),
@@ -47,7 +51,8 @@ export function clusterStage(names: readonly string[]): ClusterStage {
       ...RATE_LIMITS_OFF,
     });
     await waitForServing(coordinator, 0, 60_000);
-    senders = await joinClients(names, namespace, (index) => urlsFrom(nodes, index % nodes.nodes.length));
+    const security = options.secure ? ({ mode: 'secure', coordinatorUser: 'warren-coordinator' } as const) : ({ mode: 'open' } as const);
+    senders = await joinClients(names, namespace, (index) => urlsFrom(nodes, index % nodes.nodes.length), security);
   }, 240_000);
 
   afterAll(async () => {

@@ -1,4 +1,5 @@
 import { WarrenClient } from '../../client/lib/warren-client.js';
+import type { WarrenClientOptions } from '../../client/lib/api-types.js';
 import { DEFAULT_ROOM, type ChatEvent } from '../../shared/index.js';
 import { OPEN_MODE } from './broker.js';
 import { addCheck, compareIds, fullHistory, loggedMessages, record, senderOrderBreaks, settleWithin, type ClientRecord } from './fault-kit.js';
@@ -19,11 +20,16 @@ export interface Sender extends ClientRecord {
   connects: { atMs: number; broker: string }[];
 }
 
-/** Clients named `names`, client i given the URL list `urlsFor(i)`; logged in, every one in both rooms. */
-export async function joinClients(names: readonly string[], namespace: string, urlsFor: (index: number) => string): Promise<Sender[]> {
+/** Clients named `names`, client i given the URL list `urlsFor(i)`; logged in, every one in both rooms. Open mode unless `security` says otherwise. */
+export async function joinClients(
+  names: readonly string[],
+  namespace: string,
+  urlsFor: (index: number) => string,
+  security: WarrenClientOptions['security'] = OPEN_MODE,
+): Promise<Sender[]> {
   const senders: Sender[] = [];
   for (const [index, name] of names.entries()) {
-    const client = new WarrenClient({ amqpUrl: urlsFor(index), namespace, security: OPEN_MODE, requestTimeoutMs: 20_000, reconnectBackoff: { initialMs: 100, maxMs: 2000 } });
+    const client = new WarrenClient({ amqpUrl: urlsFor(index), namespace, security, requestTimeoutMs: 20_000, reconnectBackoff: { initialMs: 100, maxMs: 2000 } });
     const entry: Sender = { ...record(name, client), sent: new Map(ROOMS.map((room) => [room, []])), connects: [] };
     client.on('status', (status) => {
       if (status.state === 'connected') entry.connects.push({ atMs: performance.now(), broker: status.broker });
