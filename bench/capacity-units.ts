@@ -71,6 +71,12 @@ export const UNITS = {
     unit: 'ms broker CPU per input (quorum queue in, confirm, out to the coordinator, ack)',
     source: 'PERFORMANCE.md "Messaging after issue 14", rate 1000: broker 0.82 ms/msg − 10 deliveries × 0.058',
   },
+  brokerCpuMsPerClientSecond: {
+    value: 0.21,
+    unit: 'ms broker CPU per second per connected client, heartbeats aside (its connection, channel and queue processes, their statistics, AMQP heartbeats)',
+    source:
+      'PERFORMANCE.md "Scale: 5,000 clients", "What an idle client costs the broker": 600 idle clients with 20 s heartbeats and no binding check, 17.5% of a core less 30 heartbeats/s; the 5,000-client run gives 0.22 with its heartbeats in',
+  },
   inputQueueMaxPerSecond: {
     value: 5381,
     unit: 'msg/s through one quorum input queue',

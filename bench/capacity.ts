@@ -64,7 +64,7 @@ export function loadOf(workload: Workload, units: UnitValues): Load {
     inputsPerSecond,
     meanFanout: fanout,
     deliveriesPerSecond,
-    brokerCpuCores: (inputsPerSecond * units.brokerCpuMsPerInput + deliveriesPerSecond * units.brokerCpuMsPerDelivery) / 1000,
+    brokerCpuCores: (inputsPerSecond * units.brokerCpuMsPerInput + deliveriesPerSecond * units.brokerCpuMsPerDelivery + workload.online * units.brokerCpuMsPerClientSecond) / 1000,
     brokerMemoryMb: units.brokerBaseMb + workload.online * units.brokerMbPerClient,
     coordinatorCpuCores: (messagesPerSecond * units.coordinatorCpuMsPerMessage + heartbeatsPerSecond * units.coordinatorCpuMsPerHeartbeat) / 1000,
     coordinatorMemoryMb: units.coordinatorBaseMb + workload.online * units.coordinatorMbPerClient,

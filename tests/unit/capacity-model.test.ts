@@ -12,6 +12,7 @@ const UNITS: UnitValues = {
   coordinatorMaxMessagesPerSecond: 3000,
   brokerCpuMsPerInput: 0.24,
   brokerCpuMsPerDelivery: 0.058,
+  brokerCpuMsPerClientSecond: 0.2,
   brokerBaseMb: 142,
   brokerMbPerClient: 0.23,
   coordinatorBaseMb: 80,
@@ -64,7 +65,7 @@ describe('capacity model arithmetic, a case worked by hand', () => {
     expect(load.meanFanout).toBeCloseTo(20); // 0.5 × 10 + 0.5 × 30
     expect(load.deliveriesPerSecond).toBeCloseTo(400); // 10 × 20 + 200 replies
     expect(load.inputsPerSecond).toBeCloseTo(210);
-    expect(load.brokerCpuCores).toBeCloseTo(0.0736); // (210 × 0.24 + 400 × 0.058) / 1000
+    expect(load.brokerCpuCores).toBeCloseTo(0.2736); // (210 × 0.24 + 400 × 0.058 + 1000 clients × 0.2) / 1000
     expect(load.coordinatorCpuCores).toBeCloseTo(0.0436); // (10 × 0.36 + 200 × 0.2) / 1000
     expect(load.brokerMemoryMb).toBeCloseTo(372); // 142 + 1000 × 0.23
     expect(load.coordinatorMemoryMb).toBeCloseTo(130); // 80 + 1000 × 0.05
@@ -73,7 +74,7 @@ describe('capacity model arithmetic, a case worked by hand', () => {
 
   it('divides by what a deployment has', () => {
     const u = utilisationOf(loadOf(workload, UNITS), workload, ONE_NODE, UNITS);
-    expect(u['broker CPU']).toBeCloseTo(0.0368); // 0.0736 / 2 cores
+    expect(u['broker CPU']).toBeCloseTo(0.1368); // 0.2736 / 2 cores
     expect(u['broker sockets']).toBeCloseTo(0.05); // 1000 / 20000
     expect(u['input queue']).toBeCloseTo(210 / 5381);
     expect(u['store commits']).toBeCloseTo(10 / 6000);
@@ -89,9 +90,12 @@ describe('capacity model arithmetic, a case worked by hand', () => {
 
   it('sizes a deployment and finds the walls', () => {
     // 30000 online: 300 msg/s, 6000 heartbeats/s, 12000 deliveries/s, 6300 inputs/s.
-    // Broker CPU (6300 × 0.24 + 12000 × 0.058) / 1000 = 2.208 cores: over 2 on one node, 2.208 / (1.8 × 2) on two.
+    // Broker CPU (6300 × 0.24 + 12000 × 0.058 + 30000 × 0.2) / 1000 = 8.208 cores: each node after the
+    // first adds 0.8 × 2 cores, so 2 + 1.6 × (N − 1) ≥ 8.208 needs N = 5 (7.6 cores with four).
     // Coordinator CPU (300 × 0.36 + 6000 × 0.2) / 1000 = 1.308: two coordinators.
-    expect(sizeFor({ ...workload, online: 30_000 }, ONE_NODE, UNITS)).toEqual({ brokerNodes: 2, coordinators: 2 });
+    expect(sizeFor({ ...workload, online: 30_000 }, ONE_NODE, UNITS)).toEqual({ brokerNodes: 5, coordinators: 2 });
+    // Broker CPU on one 2-core node: 0.2736 cores per 1000 online, full (≥ 1) from 2 / 0.0002736 = 7309.9, i.e. 7310 people.
+    expect(wallFor('broker CPU', workload, ONE_NODE, UNITS)).toBe(7_310);
     expect(wallFor('broker sockets', workload, ONE_NODE, UNITS)).toBe(20_000);
     // Coordinator CPU reaches 1 core at online × (0.1 × 6 / 60 × 0.36 + 0.2 / 5) / 1000 = 1, i.e. 1 / 0.0000436 = 22936.
     expect(wallFor('coordinator CPU', workload, ONE_NODE, UNITS)).toBe(22_936);
