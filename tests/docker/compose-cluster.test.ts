@@ -113,7 +113,9 @@ beforeAll(async () => {
 afterAll(async () => {
   for (const window of terminals) window.kill();
   if (project) {
-    const leftoverLogs = await project.run(['logs', '--no-color', '--tail=' + (process.env.WARREN_DOCKER_KEEP_LOGS ?? '60'), 'server']).catch(() => '');
+    // WARREN_DOCKER_KEEP_LOGS=1 prints the coordinators' last 60 lines; a larger number, that many.
+    const keep = Number(process.env.WARREN_DOCKER_KEEP_LOGS);
+    const leftoverLogs = await project.run(['logs', '--no-color', `--tail=${Number.isInteger(keep) && keep > 60 ? keep : 60}`, 'server']).catch(() => '');
     await project.down();
     if (process.env.WARREN_DOCKER_KEEP_LOGS) process.stderr.write(leftoverLogs);
   }
