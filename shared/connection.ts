@@ -43,8 +43,6 @@ export interface BrokerConnectionOptions {
   retryRefusedForMs?: number;
   /** TCP_NODELAY on the socket (amqplib's `noDelay`); default true: Nagle's algorithm off. */
   noDelay?: boolean;
-  /** One socket write per tick instead of one per AMQP frame (shared/write-coalescing.ts); default true. */
-  coalesceWrites?: boolean;
 }
 
 export const DEFAULT_BACKOFF = { initialMs: 250, maxMs: 10_000 } as const;
@@ -79,9 +77,9 @@ export class BrokerConnection extends EventEmitter<{ status: [ConnectionStatus] 
       // instead of leaving close() waiting on it.
       connectionOptions: { timeout: 10_000, noDelay: options.noDelay ?? true, clientProperties: { connection_name: options.connectionName } },
     });
-    const coalesce = options.coalesceWrites ?? true;
     this.manager.on('connect', ({ connection, url }) => {
-      if (coalesce) coalesceSocketWrites(connection);
+      // One socket write per tick instead of one per AMQP frame.
+      coalesceSocketWrites(connection);
       this.connectedAtMs = Date.now();
       this.refusedSinceMs = undefined;
       this.setStatus({ state: 'connected', broker: typeof url === 'string' ? redactUrl(url) : 'broker' });
