@@ -61,7 +61,9 @@ const runnable = clusterAvailable() || process.env.WARREN_REQUIRE_PRIVATE_BROKER
     });
     await waitForServing(coordinator, 0, 60_000);
     const at = /connected to (\S+)/.exec(coordinator.stderr())?.[1];
-    progress(`coordinator serving, on node ${at === undefined ? '?' : cluster.indexOfUrl(at)}`);
+    // Where the input queues' leaders went (quorum queues are led from where they were first declared).
+    const leader = await cluster.leaderOf(`${namespace}.chat`).catch((err: unknown) => String(err));
+    progress(`coordinator serving, on node ${at === undefined ? '?' : cluster.indexOfUrl(at)}; ${namespace}.chat led from node ${leader}`);
   }, 240_000);
 
   afterAll(async () => {
