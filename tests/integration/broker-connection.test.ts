@@ -1,4 +1,6 @@
 import { createServer, type AddressInfo, type Server } from 'node:net';
+import { WarrenClient } from '../../client/lib/warren-client.js';
+import type { WarrenClientOptions } from '../../client/lib/api-types.js';
 import { BrokerConnection, ERROR_CODES, redactUrl, type ConnectionStatus, type NodeOrder } from '../../shared/index.js';
 import { amqpUrl } from '../support/broker.js';
 import { waitFor } from '../support/wait.js';
@@ -161,6 +163,26 @@ describe('BrokerConnection: where in the list it starts (WARREN_AMQP_NODE_ORDER)
     const { tried, startingNode } = await attempts('spread', 3);
     expect(startingNode).toBe(3);
     expect(tried).toEqual(['|', 'a', 'b', 'c']);
+  });
+});
+
+describe('WarrenClient: spread unless told otherwise (the library behaves as the programs do)', () => {
+  /** Where each of `count` clients given three nodes starts (white box: the library keeps its connection to itself). */
+  async function starts(count: number, nodeOrder?: NodeOrder): Promise<number[]> {
+    const dead = [1, 2, 3].map((port) => withUrl((url) => (url.port = String(port)))).join(',');
+    const options: WarrenClientOptions = { amqpUrl: dead, namespace: 'warren-test-order', security: { mode: 'open' }, ...(nodeOrder === undefined ? {} : { nodeOrder }) };
+    const clients = Array.from({ length: count }, () => new WarrenClient(options));
+    const found = clients.map((client) => (client as unknown as { link: { connection: BrokerConnection } }).link.connection.startingNode);
+    await Promise.all(clients.map((client) => client.close()));
+    return found;
+  }
+
+  it('without nodeOrder: clients start on every node of three (all 60 on one or two by chance: below 1e-10)', async () => {
+    expect(new Set(await starts(60))).toEqual(new Set([0, 1, 2]));
+  });
+
+  it('listed: every client starts at the first node', async () => {
+    expect(new Set(await starts(20, 'listed'))).toEqual(new Set([0]));
   });
 });
 
