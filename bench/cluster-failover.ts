@@ -9,15 +9,18 @@
  * `--secure`: every node configured from broker/rabbitmq.conf like the secure deployment, asking
  * the coordinator's authority (server/broker/broker-config.ts `clusterNodeBrokerConfig`), and the
  * clients in secure mode, so every kill also kills one of the authority's event streams.
+ * `--node-order listed` (default): placed, as the figures in docs/RELIABILITY.md were taken: the
+ * coordinator on node 0, client i on node i mod 3. `spread`: as deployed (WARREN_AMQP_NODE_ORDER's
+ * default), everyone given the same list and starting at a random node.
  */
 import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Command, InvalidArgumentError } from 'commander';
+import { Command, InvalidArgumentError, Option } from 'commander';
 import { WarrenClient } from '../client/lib/warren-client.js';
 import { clusterNodeBrokerConfig } from '../server/broker/broker-config.js';
 import { clusterOnFreePorts, freeLoopbackPort, type RabbitCluster } from '../server/broker/rabbit-cluster.js';
-import { DEFAULT_ROOM, LIMITS, type ChatEvent } from '../shared/index.js';
+import { DEFAULT_ROOM, LIMITS, NODE_ORDERS, type ChatEvent, type NodeOrder } from '../shared/index.js';
 import { benchNamespace } from './namespace.js';
 import { killAllPrograms, ROOT, startCoordinator } from './programs.js';
 import { percentiles } from './stats.js';
@@ -32,8 +35,13 @@ const opts = new Command('cluster-failover')
   .option('--clients <n>', 'clients sending all the time', count, 4)
   .option('--interval <ms>', 'pause between one client message and its next', count, 50)
   .option('--secure', 'secure mode: the nodes ask the coordinator\'s authority, the clients log in with minted ids')
+  .addOption(
+    new Option('--node-order <order>', 'listed: the coordinator on node 0 and client i on node i mod 3 (placed); spread: everyone given the same list, starting at a random node (WARREN_AMQP_NODE_ORDER)')
+      .choices(NODE_ORDERS)
+      .default('listed'),
+  )
   .parse()
-  .opts<{ trials: number; clients: number; interval: number; secure?: boolean }>();
+  .opts<{ trials: number; clients: number; interval: number; secure?: boolean; nodeOrder: NodeOrder }>();
 
 interface Probe {
   name: string;
@@ -76,13 +84,14 @@ async function main(): Promise<void> {
 
 async function run(cluster: RabbitCluster, authorityPort: number | undefined): Promise<void> {
   const namespace = benchNamespace('cluster');
-  const coordinator = await startCoordinator({ amqpUrl: cluster.urls(), namespace, prefetch: 200, ...(authorityPort === undefined ? {} : { authorityPort }) });
-  process.stdout.write(`${authorityPort === undefined ? 'open' : 'secure'} mode\n`);
+  const coordinator = await startCoordinator({ amqpUrl: cluster.urls(), amqpNodeOrder: opts.nodeOrder, namespace, prefetch: 200, ...(authorityPort === undefined ? {} : { authorityPort }) });
+  const coordinatorNode = /connected to (\S+)/.exec(coordinator.stderr())?.[1];
+  process.stdout.write(`${authorityPort === undefined ? 'open' : 'secure'} mode, node order ${opts.nodeOrder}; the coordinator is on node ${coordinatorNode === undefined ? '?' : cluster.indexOfUrl(coordinatorNode)}\n`);
   const probes: Probe[] = [];
   const urls = cluster.nodes.map((node) => node.url);
   for (let i = 0; i < opts.clients; i += 1) {
-    const order = [...urls.slice(i % urls.length), ...urls.slice(0, i % urls.length)].join(',');
-    const client = new WarrenClient({ amqpUrl: order, namespace, security: authorityPort === undefined ? { mode: 'open' } : { mode: 'secure', coordinatorUser: 'warren-coordinator' }, requestTimeoutMs: 60_000 });
+    const order = opts.nodeOrder === 'listed' ? [...urls.slice(i % urls.length), ...urls.slice(0, i % urls.length)].join(',') : cluster.urls();
+    const client = new WarrenClient({ amqpUrl: order, nodeOrder: opts.nodeOrder, namespace, security: authorityPort === undefined ? { mode: 'open' } : { mode: 'secure', coordinatorUser: 'warren-coordinator' }, requestTimeoutMs: 60_000 });
     const probe: Probe = { name: `c${i}`, client, connects: [], sent: [], served: [], sessionsLost: 0 };
     client.on('sessionLost', () => (probe.sessionsLost += 1));
     client.on('status', (status) => {
@@ -92,6 +101,7 @@ async function run(cluster: RabbitCluster, authorityPort: number | undefined): P
     await client.login(probe.name);
     probes.push(probe);
   }
+  process.stdout.write(`clients start on nodes ${probes.map((probe) => cluster.indexOfUrl(probe.connects[0]?.broker ?? '')).join(', ')}\n`);
   let sending = true;
   const pending: Promise<unknown>[] = [];
   const loops = probes.map(async (probe) => {

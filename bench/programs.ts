@@ -2,6 +2,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
+import type { NodeOrder } from '../shared/broker-urls.js';
 
 /** dist/bench/programs.js → the repository root. */
 export const ROOT = resolve(import.meta.dirname, '..', '..');
@@ -132,6 +133,8 @@ export interface CoordinatorChild extends ChildProgram {
  */
 export async function startCoordinator(options: {
   amqpUrl: string;
+  /** WARREN_AMQP_NODE_ORDER; the program's default (spread) when absent. */
+  amqpNodeOrder?: NodeOrder;
   namespace: string;
   prefetch: number;
   profileDir?: string;
@@ -154,6 +157,7 @@ export async function startCoordinator(options: {
     WARREN_DATA_DIR: join(dir, 'data'),
     WARREN_LOG_DIR: join(dir, 'log'),
     WARREN_PREFETCH: String(options.prefetch),
+    ...(options.amqpNodeOrder === undefined ? {} : { WARREN_AMQP_NODE_ORDER: options.amqpNodeOrder }),
     ...(options.noDelay === undefined ? {} : { WARREN_AMQP_NO_DELAY: String(options.noDelay) }),
     ...(options.sessionTimeoutSeconds === undefined ? {} : { WARREN_SESSION_TIMEOUT: String(options.sessionTimeoutSeconds) }),
     // The chat is visible from the first user on; the benchmark measures traffic, not the threshold.

@@ -1,8 +1,8 @@
 import { Command } from 'commander';
 import { z } from 'zod';
-import type { ClientSecurity } from './lib/api-types.js';
+import type { ClientSecurity, WarrenClientOptions } from './lib/api-types.js';
 // The modules themselves, not shared/index.js: the name prompt shows before the rest of shared/ loads.
-import { AMQP_HEARTBEAT_SETTING, AMQP_NO_DELAY_SETTING, AMQP_URL_SETTING, COORDINATOR_USER_SETTING, INSECURE_OPEN_BROKER_SETTING, addSettingFlags, booleanFromText, namespaceSchema, resolveSettings, setting, wholeNumber, type SettingsOf } from '../shared/settings.js';
+import { AMQP_HEARTBEAT_SETTING, AMQP_NODE_ORDER_SETTING, AMQP_NO_DELAY_SETTING, AMQP_URL_SETTING, COORDINATOR_USER_SETTING, INSECURE_OPEN_BROKER_SETTING, addSettingFlags, booleanFromText, namespaceSchema, resolveSettings, setting, wholeNumber, type SettingsOf } from '../shared/settings.js';
 
 export const CLIENT_SETTINGS = {
   amqpUrl: AMQP_URL_SETTING,
@@ -21,6 +21,7 @@ export const CLIENT_SETTINGS = {
   coordinatorUser: COORDINATOR_USER_SETTING,
   amqpNoDelay: AMQP_NO_DELAY_SETTING,
   amqpHeartbeat: AMQP_HEARTBEAT_SETTING,
+  amqpNodeOrder: AMQP_NODE_ORDER_SETTING,
   requestTimeout: setting({ env: 'WARREN_REQUEST_TIMEOUT', flag: 'request-timeout', description: 'seconds to wait for the coordinator to answer a request', default: 10, schema: wholeNumber(1, 600) }),
 };
 
@@ -41,4 +42,17 @@ export function parseClientSettings(argv: string[], env: Record<string, string |
 /** What the client library is told about the broker's security (client/lib/api-types.ts ClientSecurity). */
 export function clientSecurity(settings: ClientSettings): ClientSecurity {
   return settings.insecureOpenBroker ? { mode: 'open' } : { mode: 'secure', coordinatorUser: settings.coordinatorUser };
+}
+
+/** The client library's options from the settings: one place for the chat and the script mode (client/ui/). */
+export function clientOptions(settings: ClientSettings): WarrenClientOptions {
+  return {
+    amqpUrl: settings.amqpUrl,
+    namespace: settings.namespace,
+    security: clientSecurity(settings),
+    requestTimeoutMs: settings.requestTimeout * 1000,
+    noDelay: settings.amqpNoDelay,
+    heartbeatSeconds: settings.amqpHeartbeat,
+    nodeOrder: settings.amqpNodeOrder,
+  };
 }

@@ -9,7 +9,13 @@ import { BrokerConnection, ERROR_CODES, OPEN_BROKER_WARNING, isWarrenError, reda
 import { amqpUrlWithCredentials, mintClientCredentials } from '../shared/broker-identity.js';
 import { CLIENT_SETTINGS } from './config.js';
 
-const STANDBY_SETTINGS = { amqpUrl: CLIENT_SETTINGS.amqpUrl, namespace: CLIENT_SETTINGS.namespace, insecureOpenBroker: CLIENT_SETTINGS.insecureOpenBroker };
+const STANDBY_SETTINGS = {
+  amqpUrl: CLIENT_SETTINGS.amqpUrl,
+  // Spread like the chat sessions of the container: the standby's check lands on any node.
+  amqpNodeOrder: CLIENT_SETTINGS.amqpNodeOrder,
+  namespace: CLIENT_SETTINGS.namespace,
+  insecureOpenBroker: CLIENT_SETTINGS.insecureOpenBroker,
+};
 /** Secure mode: a refused login means the broker is up but the coordinator's authority is not answering yet. */
 const REFUSED_RETRY_MS = 2000;
 
@@ -46,7 +52,7 @@ async function main(): Promise<number> {
     // is never bound to a name, so the authority forgets it after a couple of minutes.
     const credentials = mintClientCredentials();
     const target = settings.insecureOpenBroker ? settings.amqpUrl : amqpUrlWithCredentials(settings.amqpUrl, credentials.clientId, credentials.secret);
-    const connection = new BrokerConnection({ url: target, connectionName: 'warren standby' });
+    const connection = new BrokerConnection({ url: target, connectionName: 'warren standby', nodeOrder: settings.amqpNodeOrder });
     connection.on('status', (status) => {
       const line = describeStatus(status, url);
       if (line) process.stderr.write(`${line}\n`);

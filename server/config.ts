@@ -1,6 +1,6 @@
 import { Command } from 'commander';
 import { z } from 'zod';
-import { AMQP_HEARTBEAT_SETTING, AMQP_NO_DELAY_SETTING, AMQP_URL_SETTING, COORDINATOR_USER_SETTING, INSECURE_OPEN_BROKER_SETTING, MAX_INPUT_PARTITIONS, addSettingFlags, booleanFromText, namespaceSchema, resolveSettings, setting, wholeNumber, type SettingsOf } from '../shared/index.js';
+import { AMQP_HEARTBEAT_SETTING, AMQP_NODE_ORDER_SETTING, AMQP_NO_DELAY_SETTING, AMQP_URL_SETTING, COORDINATOR_USER_SETTING, INSECURE_OPEN_BROKER_SETTING, MAX_INPUT_PARTITIONS, addSettingFlags, booleanFromText, namespaceSchema, resolveSettings, setting, wholeNumber, type SettingsOf } from '../shared/index.js';
 import type { CoordinatorOptions } from './coordinator.js';
 import { METRICS_SETTINGS } from './observability/settings.js';
 import { QUEUE_CAP_SETTINGS, queueCaps } from './queue-cap-settings.js';
@@ -56,6 +56,7 @@ export const SERVER_SETTINGS = {
   amqpNoDelay: AMQP_NO_DELAY_SETTING,
   inputPartitions: setting({ env: 'WARREN_INPUT_PARTITIONS', flag: 'input-partitions', description: `input queues of each kind, each with one active coordinator at a time; above 1 they sit behind a consistent-hash exchange (plugin rabbitmq_consistent_hash_exchange). Every coordinator of a deployment needs the same value`, default: 1, schema: positiveInt(MAX_INPUT_PARTITIONS) }),
   amqpHeartbeat: AMQP_HEARTBEAT_SETTING,
+  amqpNodeOrder: AMQP_NODE_ORDER_SETTING,
   prefetch: setting({ env: 'WARREN_PREFETCH', flag: 'prefetch', description: 'unacknowledged inputs the coordinator works on at once', default: 200, schema: positiveInt(10_000) }),
   ...RATE_LIMIT_SETTINGS,
   ...QUEUE_CAP_SETTINGS,
@@ -103,6 +104,7 @@ export function coordinatorOptions(settings: ServerSettings): CoordinatorOptions
     prefetch: settings.prefetch,
     amqpNoDelay: settings.amqpNoDelay,
     amqpHeartbeatSeconds: settings.amqpHeartbeat,
+    amqpNodeOrder: settings.amqpNodeOrder,
     minUsers: settings.minUsers,
     rateRules: rateRules(settings),
     queueCaps: queueCaps(settings),

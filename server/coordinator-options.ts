@@ -1,4 +1,4 @@
-import type { QueueCaps } from '../shared/index.js';
+import type { NodeOrder, QueueCaps } from '../shared/index.js';
 import type { SecureBrokerSettings } from './authority/broker-access.js';
 import type { ScryptParams } from './accounts/password-hash.js';
 import type { CoordinatorExtension } from './extension.js';
@@ -33,6 +33,13 @@ export interface CoordinatorOptions {
   amqpNoDelay?: boolean;
   /** Seconds between AMQP heartbeats (WARREN_AMQP_HEARTBEAT); default 5. */
   amqpHeartbeatSeconds?: number;
+  /**
+   * With several nodes in `amqpUrl` (WARREN_AMQP_NODE_ORDER): `spread` (default) starts at a random
+   * one, `listed` at the first. Nothing of the coordinator needs a particular node: its authority
+   * follows the broker's event stream on every node of the list whichever node this is, and any
+   * node can reach the input queues (docs/RELIABILITY.md "Three-node cluster").
+   */
+  amqpNodeOrder?: NodeOrder;
   /** Users that must have been online at once before anyone sees the chat (1: always active). */
   minUsers?: number;
   /** Per-user rate limits (server/rate-limits/); a kind set to null is off. Default: DEFAULT_RATE_RULES. */

@@ -203,6 +203,7 @@ export class Coordinator extends EventEmitter<{ status: [ConnectionStatus]; serv
       connectionName: `warren-coordinator ${this.topology.namespace}`,
       noDelay: this.options.amqpNoDelay ?? true,
       heartbeatSeconds: this.options.amqpHeartbeatSeconds ?? 5,
+      nodeOrder: this.options.amqpNodeOrder ?? 'spread',
       // Secure mode: the authority deciding our login may be another coordinator's, briefly away
       // while this one's takes its port over (docs/SECURITY.md §2.2): its refusals are retried.
       ...(this.authority ? { retryRefusedForMs: COORDINATOR_REFUSED_GRACE_MS } : {}),

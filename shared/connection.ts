@@ -2,7 +2,7 @@ import { EventEmitter } from 'node:events';
 import amqp, { type AmqpConnectionManager, type ChannelWrapper, type SetupFunc } from 'amqp-connection-manager';
 import type { Channel, ConfirmChannel } from 'amqplib';
 import { unrecoverableBrokerFailure } from './broker-failure.js';
-import { brokerUrls, redactUrl } from './broker-urls.js';
+import { brokerUrls, redactUrl, rotateList, startingNode, type NodeOrder, type NodePick } from './broker-urls.js';
 import { ERROR_CODES, WarrenError } from './errors.js';
 import { coalesceSocketWrites } from './write-coalescing.js';
 
@@ -12,9 +12,10 @@ import { coalesceSocketWrites } from './write-coalescing.js';
  * exponential backoff with full jitter, gives up at once on failures a retry cannot fix (bad
  * credentials, missing vhost), and reports its status as typed events a UI can show.
  *
- * Given several URLs (every node of a cluster), it connects to the first that answers and, when
- * its node goes, to the next one at once: a full round of the list fails before the backoff
- * waits. A node that closes the connection because another node went down (541 INTERNAL_ERROR
+ * Given several URLs (every node of a cluster), it starts at the first (`nodeOrder` listed) or at
+ * a random one (spread), goes on through the list in its order, round it, until one answers, and
+ * when its node goes, moves to the next one at once: a full round of the list fails before the
+ * backoff waits. A node that closes the connection because another node went down (541 INTERNAL_ERROR
  * while a queue leader is elected) is one more reason to move on, never a failure.
  */
 export type ConnectionStatus =
@@ -43,6 +44,14 @@ export interface BrokerConnectionOptions {
   retryRefusedForMs?: number;
   /** TCP_NODELAY on the socket (amqplib's `noDelay`); default true: Nagle's algorithm off. */
   noDelay?: boolean;
+  /**
+   * Where to start in a list of several URLs (WARREN_AMQP_NODE_ORDER): `listed`, the default here,
+   * at the first; `spread` at one picked for this connection (`pickNode`, random unless a test
+   * injects it). From there on the list is gone through in its order, round it: the connection is
+   * handed the list turned to begin at that node.
+   */
+  nodeOrder?: NodeOrder;
+  pickNode?: NodePick;
 }
 
 export const DEFAULT_BACKOFF = { initialMs: 250, maxMs: 10_000 } as const;
@@ -62,13 +71,20 @@ export class BrokerConnection extends EventEmitter<{ status: [ConnectionStatus] 
   /** When the current run of refusals began; undefined after a successful connect. */
   private refusedSinceMs: number | undefined;
   private lastStatus: ConnectionStatus = { state: 'connecting', attempt: 1 };
+  /** Index in the given list of the node this connection tries first (0 unless spread). */
+  readonly startingNode: number;
 
   constructor(options: BrokerConnectionOptions) {
     super();
     this.backoff = options.backoff ?? DEFAULT_BACKOFF;
     this.retryRefusedForMs = options.retryRefusedForMs;
     const heartbeat = options.heartbeatSeconds ?? 5;
-    const urls = brokerUrls(options.url);
+    const listed = brokerUrls(options.url);
+    this.startingNode = startingNode(options.nodeOrder ?? 'listed', listed.length, options.pickNode);
+    // amqp-connection-manager tries its list from index 0 and, after every attempt (failed or
+    // connected), the next index, back to 0 after the last: turned to begin at the starting node,
+    // the list is gone round in the listed order from there, after a loss as before.
+    const urls = rotateList(listed, this.startingNode);
     this.urlCount = urls.length;
     this.manager = amqp.connect(urls, {
       heartbeatIntervalInSeconds: heartbeat,

@@ -1,7 +1,7 @@
 import { CommanderError, Option, type Command } from 'commander';
 import { z } from 'zod';
 import { ERROR_CODES, WarrenError } from './errors.js';
-import { brokerUrls, redactUrl } from './broker-urls.js';
+import { NODE_ORDERS, brokerUrls, redactUrl, type NodeOrder } from './broker-urls.js';
 import { isValidNamespace } from './topology.js';
 
 /**
@@ -84,7 +84,7 @@ export const namespaceSchema = z.string().refine(isValidNamespace, 'lowercase le
 export const AMQP_URL_SETTING = setting({
   env: 'AMQP_URL',
   flag: 'amqp-url',
-  description: 'RabbitMQ to connect to; for a cluster, every node as a comma-separated list (tried in order, the next one when a node goes)',
+  description: 'RabbitMQ to connect to; for a cluster, every node as a comma-separated list (the next one is tried when a node goes; where to start: --amqp-node-order)',
   default: 'amqp://guest:guest@localhost:5672',
   schema: amqpUrlListSchema,
 });
@@ -100,6 +100,20 @@ export const AMQP_HEARTBEAT_SETTING = setting({
   description: 'seconds between AMQP heartbeats; a silent broker node is given up after about two (0: none)',
   default: 5,
   schema: wholeNumber(0, 600),
+});
+
+/**
+ * Where a connection starts in an AMQP_URL list (shared/broker-urls.ts NodeOrder): `spread` at a
+ * random node, so the programs given one list share the cluster's nodes out, or `listed` at the
+ * first. Either way it moves on round the list in the listed order when its node goes. One
+ * definition for every entry point (the coordinator, the client, the web gateway, the standby).
+ */
+export const AMQP_NODE_ORDER_SETTING = setting<NodeOrder>({
+  env: 'WARREN_AMQP_NODE_ORDER',
+  flag: 'amqp-node-order',
+  description: 'where to start in an AMQP_URL list of several nodes: spread (at a random node, so clients share the nodes out) or listed (at the first); the next node is tried round the list in the listed order when one goes',
+  default: 'spread',
+  schema: z.enum(NODE_ORDERS, { error: `must be ${NODE_ORDERS.join(' or ')}` }),
 });
 
 /** Adds one flag per setting; help shows the variable and the default. */

@@ -3,6 +3,7 @@ import type {
   ChatEvent,
   ConnectionStatus,
   MessageRemoved,
+  NodeOrder,
   MessageUpdated,
   PresenceEvent,
   PrivateStatus,
@@ -42,6 +43,12 @@ export interface WarrenClientOptions {
   noDelay?: boolean;
   /** Seconds between AMQP heartbeats (WARREN_AMQP_HEARTBEAT); default 5. */
   heartbeatSeconds?: number;
+  /**
+   * With several nodes in `amqpUrl` (WARREN_AMQP_NODE_ORDER): `spread` (default) starts at a random
+   * one, so clients given the same list share the nodes out; `listed` at the first. Either way the
+   * client moves on round the list, in its order, when its node goes.
+   */
+  nodeOrder?: NodeOrder;
 }
 
 export interface SendOptions {

@@ -9,6 +9,8 @@ import {
   PRESENCE_ROUTING_KEY,
   WarrenError,
   type ConnectionStatus,
+  type NodeOrder,
+  type NodePick,
 } from '../../shared/index.js';
 import { amqpUrlWithCredentials, type ClientCredentials } from '../../shared/broker-identity.js';
 import { clientQueueOptions, type SecureTopology } from '../../shared/secure-topology.js';
@@ -29,6 +31,10 @@ export interface ClientLinkOptions {
   noDelay?: boolean | undefined;
   /** Seconds between AMQP heartbeats; default 5 (BrokerConnectionOptions.heartbeatSeconds). */
   heartbeatSeconds?: number | undefined;
+  /** Where to start in a list of several nodes; default listed (BrokerConnectionOptions.nodeOrder: WarrenClient passes its own default). */
+  nodeOrder?: NodeOrder | undefined;
+  /** Tests: the starting node of `spread` (BrokerConnectionOptions.pickNode). */
+  pickNode?: NodePick | undefined;
 }
 
 /** Pause before reconnecting to get a fresh channel after the broker closed ours. */
@@ -96,6 +102,8 @@ export class ClientLink extends EventEmitter<ClientLinkEvents> {
       connectionName: `warren-client ${this.clientId}`,
       noDelay: options.noDelay ?? true,
       ...(options.heartbeatSeconds === undefined ? {} : { heartbeatSeconds: options.heartbeatSeconds }),
+      ...(options.nodeOrder === undefined ? {} : { nodeOrder: options.nodeOrder }),
+      ...(options.pickNode === undefined ? {} : { pickNode: options.pickNode }),
       ...(options.reconnectBackoff ? { backoff: options.reconnectBackoff } : {}),
       ...(options.security.mode === 'secure' ? { retryRefusedForMs: options.refusedGraceMs ?? DEFAULT_REFUSED_GRACE_MS } : {}),
     });

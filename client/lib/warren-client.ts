@@ -82,6 +82,7 @@ export class WarrenClient extends CommandMethods {
       refusedGraceMs: options.refusedGraceMs,
       noDelay: options.noDelay,
       heartbeatSeconds: options.heartbeatSeconds,
+      nodeOrder: options.nodeOrder ?? 'spread',
     });
     this.clientId = this.link.clientId;
     this.requests = new Requester(

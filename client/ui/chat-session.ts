@@ -1,5 +1,5 @@
 import { isWarrenError, redactUrl, type LoginOk } from '../../shared/index.js';
-import { clientSecurity, type ClientSettings } from '../config.js';
+import { clientOptions, type ClientSettings } from '../config.js';
 import { WarrenClient } from '../lib/warren-client.js';
 import { BufferedOutput } from './buffered-output.js';
 import { complete } from './completion.js';
@@ -30,7 +30,7 @@ export class ChatSession {
     private readonly io: AppIo,
   ) {
     this.format = createFormatter(io.chalk, { localTime: settings.localTime });
-    this.client = new WarrenClient({ amqpUrl: settings.amqpUrl, namespace: settings.namespace, security: clientSecurity(settings), requestTimeoutMs: settings.requestTimeout * 1000, noDelay: settings.amqpNoDelay, heartbeatSeconds: settings.amqpHeartbeat });
+    this.client = new WarrenClient(clientOptions(settings));
     // /register asks on the screen's line, masked; the screen exists once the login is done.
     const askSecret = (question: string): Promise<string> =>
       this.screen ? this.screen.askHidden(question) : Promise.reject(new Error('no screen to ask on'));

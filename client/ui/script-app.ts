@@ -1,6 +1,6 @@
 import { createInterface } from 'node:readline';
 import { ERROR_CODES, OPEN_BROKER_WARNING, WarrenError, isWarrenError } from '../../shared/index.js';
-import { clientSecurity, type ClientSettings } from '../config.js';
+import { clientOptions, type ClientSettings } from '../config.js';
 import { WarrenClient } from '../lib/warren-client.js';
 import { BufferedOutput } from './buffered-output.js';
 import { createFormatter } from './format.js';
@@ -26,7 +26,7 @@ export async function runScriptApp(settings: ClientSettings, io: AppIo): Promise
     io.errorOutput.write(`${format.error(isWarrenError(err) ? err.code : ERROR_CODES.CONFIG_INVALID, err instanceof Error ? err.message : String(err))}\n`);
     return 2;
   }
-  const client = new WarrenClient({ amqpUrl: settings.amqpUrl, namespace: settings.namespace, security: clientSecurity(settings), requestTimeoutMs: settings.requestTimeout * 1000, noDelay: settings.amqpNoDelay, heartbeatSeconds: settings.amqpHeartbeat });
+  const client = new WarrenClient(clientOptions(settings));
   if (settings.insecureOpenBroker) io.errorOutput.write(`${io.chalk.red.bold(OPEN_BROKER_WARNING)}\n`);
   const print = (...lines: string[]): void => {
     for (const line of lines) io.output.write(`${line}\n`);

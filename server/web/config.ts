@@ -1,9 +1,10 @@
 import { resolve } from 'node:path';
 import { Command } from 'commander';
 import { z } from 'zod';
-import type { ClientSecurity } from '../../client/lib/api-types.js';
+import type { ClientSecurity, WarrenClientOptions } from '../../client/lib/api-types.js';
 import {
   AMQP_HEARTBEAT_SETTING,
+  AMQP_NODE_ORDER_SETTING,
   AMQP_URL_SETTING,
   COORDINATOR_USER_SETTING,
   INSECURE_OPEN_BROKER_SETTING,
@@ -33,6 +34,7 @@ export const WEB_SETTINGS = {
   port: setting({ env: 'WARREN_WEB_PORT', flag: 'port', description: 'port of the web page and its WebSocket', default: 8080, schema: wholeNumber(1, 65_535) }),
   amqpUrl: AMQP_URL_SETTING,
   amqpHeartbeat: AMQP_HEARTBEAT_SETTING,
+  amqpNodeOrder: AMQP_NODE_ORDER_SETTING,
   namespace: setting({ env: 'WARREN_NAMESPACE', flag: 'namespace', description: 'prefix of every exchange and queue name (must match the coordinator)', default: 'warren', schema: namespaceSchema }),
   insecureOpenBroker: INSECURE_OPEN_BROKER_SETTING,
   coordinatorUser: COORDINATOR_USER_SETTING,
@@ -60,4 +62,16 @@ export function parseWebSettings(argv: string[], env: Record<string, string | un
 
 export function webSecurity(settings: WebSettings): ClientSecurity {
   return settings.insecureOpenBroker ? { mode: 'open' } : { mode: 'secure', coordinatorUser: settings.coordinatorUser };
+}
+
+/** The options of each browser session's client: under `spread` each session starts at its own random node. */
+export function webClientOptions(settings: WebSettings): WarrenClientOptions {
+  return {
+    amqpUrl: settings.amqpUrl,
+    namespace: settings.namespace,
+    security: webSecurity(settings),
+    requestTimeoutMs: settings.requestTimeout * 1000,
+    heartbeatSeconds: settings.amqpHeartbeat,
+    nodeOrder: settings.amqpNodeOrder,
+  };
 }

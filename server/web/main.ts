@@ -3,7 +3,7 @@ import { OPEN_BROKER_WARNING, isWarrenError, redactUrl, settingsForEntryPoint } 
 import { WarrenClient } from '../../client/lib/warren-client.js';
 import { streamLogger } from '../logger.js';
 import { brokerReachable } from './broker-reachable.js';
-import { WEB_SETTINGS, webCommand, webSecurity } from './config.js';
+import { WEB_SETTINGS, webClientOptions, webCommand } from './config.js';
 import { createMetricsRegistry, metricsListen, registerWebGatewayMetrics, serveMetrics } from '../observability/index.js';
 import { WebGateway } from './gateway.js';
 import { loadStaticFiles } from './static-files.js';
@@ -18,14 +18,14 @@ async function main(): Promise<number> {
   }
   const settings = parsed.settings;
   if (settings.insecureOpenBroker) logger.warn(OPEN_BROKER_WARNING);
-  const security = webSecurity(settings);
+  const clientOptions = webClientOptions(settings);
   let gateway: WebGateway;
   try {
     gateway = new WebGateway({
       host: settings.host,
       port: settings.port,
       files: loadStaticFiles(settings.staticDir),
-      createClient: () => new WarrenClient({ amqpUrl: settings.amqpUrl, namespace: settings.namespace, security, requestTimeoutMs: settings.requestTimeout * 1000, heartbeatSeconds: settings.amqpHeartbeat }),
+      createClient: () => new WarrenClient(clientOptions),
       maxSessions: settings.maxSessions,
       resumeGraceMs: settings.resumeGrace * 1000,
       replayFrames: settings.replayFrames,

@@ -11,8 +11,9 @@ import { sleep, waitFor } from '../support/wait.js';
 /**
  * Secure mode on a three-node cluster (`clusterStage` with `secure`): every node asks the
  * coordinator's authority (auth_http), which counts each client's connections (cap 3) from the
- * broker's event stream. The coordinator is given the nodes in order, so it starts on node 0, as
- * two clients do; the others start on nodes 1 and 2. Node 0 is killed with SIGKILL in the middle
+ * broker's event stream. The coordinator is given the nodes in order and told to start at the
+ * first (`listed`, by the stage), so it is on node 0, as two clients are; the others start on
+ * nodes 1 and 2. Node 0 is killed with SIGKILL in the middle
  * of a burst: its clients must be back within seconds, nothing lost, doubled or reordered, no
  * session lost, and the authority must not lose its counts. Then a node where one client holds
  * its whole cap of three connections is killed: that node's connections must stop counting, so

@@ -1,4 +1,7 @@
-import { BrokerConnection, ERROR_CODES, redactUrl, type ConnectionStatus } from '../../shared/index.js';
+import { createServer, type AddressInfo, type Server } from 'node:net';
+import { WarrenClient } from '../../client/lib/warren-client.js';
+import type { WarrenClientOptions } from '../../client/lib/api-types.js';
+import { BrokerConnection, ERROR_CODES, redactUrl, type ConnectionStatus, type NodeOrder } from '../../shared/index.js';
 import { amqpUrl } from '../support/broker.js';
 import { waitFor } from '../support/wait.js';
 
@@ -83,6 +86,103 @@ describe('BrokerConnection: a list of nodes (AMQP_URL with every node of a clust
     } finally {
       await connection.close();
     }
+  });
+});
+
+/**
+ * Stand-ins for dead cluster nodes that say when they were tried: each accepts a TCP connection,
+ * writes down its own name and hangs up (the AMQP handshake fails, as with a node that dies).
+ */
+async function recordingNodes(names: readonly string[]): Promise<{ urls: string[]; tried: string[]; close(): Promise<void> }> {
+  const tried: string[] = [];
+  const servers: Server[] = [];
+  const urls: string[] = [];
+  for (const name of names) {
+    const server = createServer((socket) => {
+      tried.push(name);
+      socket.destroy();
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    servers.push(server);
+    urls.push(withUrl((url) => {
+      url.hostname = '127.0.0.1';
+      url.port = String((server.address() as AddressInfo).port);
+    }));
+  }
+  return { urls, tried, close: () => Promise.all(servers.map((server) => new Promise<void>((resolve) => server.close(() => resolve())))).then(() => undefined) };
+}
+
+describe('BrokerConnection: where in the list it starts (WARREN_AMQP_NODE_ORDER)', () => {
+  /** Three failing nodes a, b, c, then the live broker, in that order; the connection's starting node picked by the test. */
+  async function attempts(order: NodeOrder, pick: number): Promise<{ tried: string[]; startingNode: number; statuses: ConnectionStatus[] }> {
+    const nodes = await recordingNodes(['a', 'b', 'c']);
+    const connection = new BrokerConnection({
+      url: [...nodes.urls, amqpUrl()].join(','),
+      connectionName: `warren-test node-order ${order}`,
+      backoff: { initialMs: 50, maxMs: 100 },
+      nodeOrder: order,
+      pickNode: (count) => {
+        expect(count).toBe(4);
+        return pick;
+      },
+    });
+    const statuses: ConnectionStatus[] = [];
+    connection.on('status', (status) => statuses.push(status));
+    try {
+      await connection.waitForConnect();
+      const firstRound = nodes.tried.length;
+      // The connection is lost (as when its node dies): it goes on from the node after the live one.
+      connection.reconnect();
+      await waitFor(() => statuses.filter((status) => status.state === 'connected').length >= 2, 'the connection to be back', 10_000);
+      return { tried: [...nodes.tried.slice(0, firstRound), '|', ...nodes.tried.slice(firstRound)], startingNode: connection.startingNode, statuses };
+    } finally {
+      await connection.close();
+      await nodes.close();
+    }
+  }
+
+  it('listed: from the first node, round the list in its order', async () => {
+    const { tried, startingNode, statuses } = await attempts('listed', 3);
+    expect(startingNode).toBe(0);
+    // a, b, c fail, the broker takes it; after the loss: a, b, c again (the broker is 4th of 4).
+    expect(tried).toEqual(['a', 'b', 'c', '|', 'a', 'b', 'c']);
+    expect(statuses.find((status) => status.state === 'connected')).toEqual({ state: 'connected', broker: redactUrl(amqpUrl()) });
+  });
+
+  it('spread: from the picked node, then round the list in its order, after a loss too', async () => {
+    const { tried, startingNode, statuses } = await attempts('spread', 2);
+    expect(startingNode).toBe(2);
+    // Starts at c (index 2), then the broker; after the loss, on from the broker: a, b, c, broker.
+    expect(tried).toEqual(['c', '|', 'a', 'b', 'c']);
+    // The failed node before the broker is passed at once, as from the head of the list.
+    expect(statuses.find((status) => status.state === 'reconnecting')).toMatchObject({ delayMs: 0 });
+    expect(statuses.filter((status) => status.state === 'connected')).toHaveLength(2);
+  });
+
+  it('spread: a pick of the live node connects at once, nothing else tried', async () => {
+    const { tried, startingNode } = await attempts('spread', 3);
+    expect(startingNode).toBe(3);
+    expect(tried).toEqual(['|', 'a', 'b', 'c']);
+  });
+});
+
+describe('WarrenClient: spread unless told otherwise (the library behaves as the programs do)', () => {
+  /** Where each of `count` clients given three nodes starts (white box: the library keeps its connection to itself). */
+  async function starts(count: number, nodeOrder?: NodeOrder): Promise<number[]> {
+    const dead = [1, 2, 3].map((port) => withUrl((url) => (url.port = String(port)))).join(',');
+    const options: WarrenClientOptions = { amqpUrl: dead, namespace: 'warren-test-order', security: { mode: 'open' }, ...(nodeOrder === undefined ? {} : { nodeOrder }) };
+    const clients = Array.from({ length: count }, () => new WarrenClient(options));
+    const found = clients.map((client) => (client as unknown as { link: { connection: BrokerConnection } }).link.connection.startingNode);
+    await Promise.all(clients.map((client) => client.close()));
+    return found;
+  }
+
+  it('without nodeOrder: clients start on every node of three (all 60 on one or two by chance: below 1e-10)', async () => {
+    expect(new Set(await starts(60))).toEqual(new Set([0, 1, 2]));
+  });
+
+  it('listed: every client starts at the first node', async () => {
+    expect(new Set(await starts(20, 'listed'))).toEqual(new Set([0]));
   });
 });
 

@@ -22,7 +22,9 @@ export interface ClusterStage {
 /**
  * Call inside a `describe`: its `beforeAll` starts a three-node cluster (rabbit-cluster.ts), the
  * real coordinator given every node, and clients called `names`, each starting on another node;
- * its `afterAll` closes and removes them all. `secure`: every node asks the coordinator's
+ * its `afterAll` closes and removes them all. Everyone is placed, not spread
+ * (WARREN_AMQP_NODE_ORDER=listed): the coordinator on node 0, client i on node i mod 3, so a test
+ * knows in advance who is on the node it kills (tests/cluster/node-order.test.ts tests spreading). `secure`: every node asks the coordinator's
  * authority (`startSecureTestCluster`) and the clients log in with minted ids; open mode otherwise.
  */
 export function clusterStage(names: readonly string[], options: { secure?: boolean } = {}): ClusterStage {
@@ -44,6 +46,8 @@ export function clusterStage(names: readonly string[], options: { secure?: boole
     coordinator = coordinatorProgram({
       ...(authorityPort === undefined ? {} : { WARREN_INSECURE_OPEN_BROKER: '', WARREN_AUTHORITY_PORT: String(authorityPort) }),
       AMQP_URL: nodes.urls(),
+      // On node 0, as the tests say (secure-node-kill kills the node the coordinator is on).
+      WARREN_AMQP_NODE_ORDER: 'listed',
       WARREN_NAMESPACE: namespace,
       WARREN_DATA_DIR: join(dir, 'data'),
       WARREN_LOG_DIR: join(dir, 'log'),

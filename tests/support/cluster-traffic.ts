@@ -20,7 +20,11 @@ export interface Sender extends ClientRecord {
   connects: { atMs: number; broker: string }[];
 }
 
-/** Clients named `names`, client i given the URL list `urlsFor(i)`; logged in, every one in both rooms. Open mode unless `security` says otherwise. */
+/**
+ * Clients named `names`, client i given the URL list `urlsFor(i)` and starting at its first node
+ * (`listed`: placed by the test, not spread at random); logged in, every one in both rooms. Open
+ * mode unless `security` says otherwise.
+ */
 export async function joinClients(
   names: readonly string[],
   namespace: string,
@@ -29,7 +33,7 @@ export async function joinClients(
 ): Promise<Sender[]> {
   const senders: Sender[] = [];
   for (const [index, name] of names.entries()) {
-    const client = new WarrenClient({ amqpUrl: urlsFor(index), namespace, security, requestTimeoutMs: 20_000, reconnectBackoff: { initialMs: 100, maxMs: 2000 } });
+    const client = new WarrenClient({ amqpUrl: urlsFor(index), nodeOrder: 'listed', namespace, security, requestTimeoutMs: 20_000, reconnectBackoff: { initialMs: 100, maxMs: 2000 } });
     const entry: Sender = { ...record(name, client), sent: new Map(ROOMS.map((room) => [room, []])), connects: [] };
     client.on('status', (status) => {
       if (status.state === 'connected') entry.connects.push({ atMs: performance.now(), broker: status.broker });

@@ -1,4 +1,4 @@
-import { CLIENT_SETTINGS, clientSecurity, parseClientSettings } from '../../client/config.js';
+import { CLIENT_SETTINGS, clientOptions, clientSecurity, parseClientSettings } from '../../client/config.js';
 import { ERROR_CODES } from '../../shared/index.js';
 import { configError } from '../support/config-error.js';
 
@@ -14,6 +14,7 @@ describe('client settings: broker identity', () => {
     [{ WARREN_AMQP_HEARTBEAT: '2.5' }, 'WARREN_AMQP_HEARTBEAT'],
     [{ WARREN_AMQP_HEARTBEAT: '601' }, 'WARREN_AMQP_HEARTBEAT'],
     [{ AMQP_URL: 'amqp://a:5701,amqp://b:5702,' }, 'AMQP_URL'],
+    [{ WARREN_AMQP_NODE_ORDER: 'random' }, 'WARREN_AMQP_NODE_ORDER'],
   ])('refuses %j, naming %s', (env, named) => {
     const error = configError(() => parseClientSettings([], env));
     expect(error.code).toBe(ERROR_CODES.CONFIG_INVALID);
@@ -24,6 +25,35 @@ describe('client settings: broker identity', () => {
     expect(parseClientSettings([], {}).amqpHeartbeat).toBe(5);
     expect(parseClientSettings([], { WARREN_AMQP_HEARTBEAT: '2' }).amqpHeartbeat).toBe(2);
     expect(parseClientSettings(['--amqp-heartbeat', '10'], { WARREN_AMQP_HEARTBEAT: '2' }).amqpHeartbeat).toBe(10);
+  });
+
+  it('refuses a node order other than spread or listed, naming both', () => {
+    for (const bad of ['random', 'Spread', ' listed', 'first']) {
+      const error = configError(() => parseClientSettings([], { WARREN_AMQP_NODE_ORDER: bad }));
+      expect(error.code).toBe(ERROR_CODES.CONFIG_INVALID);
+      expect(error.message).toBe(`WARREN_AMQP_NODE_ORDER: must be spread or listed (got ${JSON.stringify(bad)})`);
+    }
+    expect(configError(() => parseClientSettings(['--amqp-node-order', 'round-robin'], { WARREN_AMQP_NODE_ORDER: 'listed' })).message).toMatch(/^--amqp-node-order: must be spread or listed/);
+  });
+
+  it('spreads over the nodes of the list unless told otherwise (the flag wins)', () => {
+    expect(parseClientSettings([], {}).amqpNodeOrder).toBe('spread');
+    expect(parseClientSettings([], { WARREN_AMQP_NODE_ORDER: 'listed' }).amqpNodeOrder).toBe('listed');
+    expect(parseClientSettings(['--amqp-node-order', 'spread'], { WARREN_AMQP_NODE_ORDER: 'listed' }).amqpNodeOrder).toBe('spread');
+  });
+
+  it('hands the broker settings to the client library as the chat and the script mode use them', () => {
+    const options = clientOptions(parseClientSettings([], { AMQP_URL: 'amqp://a:5701,amqp://b:5702', WARREN_AMQP_NODE_ORDER: 'listed', WARREN_AMQP_HEARTBEAT: '2', WARREN_AMQP_NO_DELAY: 'no', WARREN_REQUEST_TIMEOUT: '3' }));
+    expect(options).toEqual({
+      amqpUrl: 'amqp://a:5701,amqp://b:5702',
+      namespace: 'warren',
+      security: { mode: 'secure', coordinatorUser: 'warren-coordinator' },
+      requestTimeoutMs: 3000,
+      noDelay: false,
+      heartbeatSeconds: 2,
+      nodeOrder: 'listed',
+    });
+    expect(clientOptions(parseClientSettings([], {})).nodeOrder).toBe('spread');
   });
 
   it("turns Nagle's algorithm off on the broker socket unless told otherwise (the flag wins)", () => {

@@ -19,6 +19,7 @@ const BOUNDS: { key: keyof typeof SERVER_SETTINGS; bad: string; good: string; ex
   { key: 'brokerAdminPassword', bad: 'short', good: 'correct-horse-battery', expected: 'correct-horse-battery' },
   { key: 'managementUrl', bad: 'http://admin:pw@rabbitmq:15672', good: 'http://rabbitmq:15672', expected: 'http://rabbitmq:15672' },
   { key: 'managementUrl', bad: 'rabbitmq:15672', good: 'https://broker.example/', expected: 'https://broker.example/' },
+  { key: 'amqpNodeOrder', bad: 'random', good: 'listed', expected: 'listed' },
   { key: 'amqpNoDelay', bad: 'maybe', good: 'false', expected: false },
   { key: 'amqpNoDelay', bad: '2', good: 'on', expected: true },
   { key: 'storeUrl', bad: 'mysql://db/warren', good: 'postgres://warren:pw@db:5432/chat', expected: 'postgres://warren:pw@db:5432/chat' },
@@ -92,6 +93,16 @@ describe('coordinator settings: every variable and flag is validated', () => {
   it('passes the heartbeat to the coordinator, 5 s unless told otherwise', () => {
     expect(coordinatorOptions(parseServerSettings([], {})).amqpHeartbeatSeconds).toBe(5);
     expect(coordinatorOptions(parseServerSettings([], { WARREN_AMQP_HEARTBEAT: '2' })).amqpHeartbeatSeconds).toBe(2);
+  });
+
+  it('refuses a node order other than spread or listed, naming both', () => {
+    expect(configError(() => parseServerSettings([], { WARREN_AMQP_NODE_ORDER: 'random' })).message).toBe('WARREN_AMQP_NODE_ORDER: must be spread or listed (got "random")');
+  });
+
+  it('passes the node order to the coordinator: spread over the list unless told otherwise', () => {
+    expect(coordinatorOptions(parseServerSettings([], {})).amqpNodeOrder).toBe('spread');
+    expect(coordinatorOptions(parseServerSettings([], { WARREN_AMQP_NODE_ORDER: 'listed' })).amqpNodeOrder).toBe('listed');
+    expect(coordinatorOptions(parseServerSettings(['--amqp-node-order', 'spread'], { WARREN_AMQP_NODE_ORDER: 'listed' })).amqpNodeOrder).toBe('spread');
   });
 
   it("turns Nagle's algorithm off on the broker socket unless told otherwise", () => {

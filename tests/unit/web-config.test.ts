@@ -1,4 +1,4 @@
-import { WEB_SETTINGS, parseWebSettings, webSecurity } from '../../server/web/config.js';
+import { WEB_SETTINGS, parseWebSettings, webClientOptions, webSecurity } from '../../server/web/config.js';
 import { ERROR_CODES } from '../../shared/index.js';
 import { configError } from '../support/config-error.js';
 
@@ -21,6 +21,7 @@ describe('web gateway settings', () => {
     [{ WARREN_NAMESPACE: 'Bad Name' }, 'WARREN_NAMESPACE', 'lowercase letters'],
     [{ WARREN_COORDINATOR_USER: 'guest' }, 'WARREN_COORDINATOR_USER', 'must not be guest'],
     [{ WARREN_INSECURE_OPEN_BROKER: 'perhaps' }, 'WARREN_INSECURE_OPEN_BROKER', 'must be one of'],
+    [{ WARREN_AMQP_NODE_ORDER: 'random' }, 'WARREN_AMQP_NODE_ORDER', 'must be spread or listed'],
   ])('refuses %j, naming the variable and the reason', (env, named, reason) => {
     const error = configError(() => parseWebSettings([], env));
     expect(error.code).toBe(ERROR_CODES.CONFIG_INVALID);
@@ -48,5 +49,19 @@ describe('web gateway settings', () => {
     ]);
     expect(parseWebSettings(['--port', '9001'], { WARREN_WEB_PORT: '9000' }).port).toBe(9001);
     expect(webSecurity(parseWebSettings([], { WARREN_INSECURE_OPEN_BROKER: '1' }))).toEqual({ mode: 'open' });
+  });
+
+  it("spreads each browser session's broker connection over the nodes unless told otherwise", () => {
+    const settings = parseWebSettings([], { AMQP_URL: 'amqp://a:5701,amqp://b:5702', WARREN_REQUEST_TIMEOUT: '4', WARREN_AMQP_HEARTBEAT: '3' });
+    expect(settings.amqpNodeOrder).toBe('spread');
+    expect(webClientOptions(settings)).toEqual({
+      amqpUrl: 'amqp://a:5701,amqp://b:5702',
+      namespace: 'warren',
+      security: { mode: 'secure', coordinatorUser: 'warren-coordinator' },
+      requestTimeoutMs: 4000,
+      heartbeatSeconds: 3,
+      nodeOrder: 'spread',
+    });
+    expect(webClientOptions(parseWebSettings(['--amqp-node-order', 'listed'], {})).nodeOrder).toBe('listed');
   });
 });
