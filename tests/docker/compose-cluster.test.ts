@@ -58,10 +58,14 @@ async function freeRange(): Promise<string> {
 
 /** The cluster node holding most client connections (client ids are `c-…`), as the broker lists them. */
 async function busiestClientNode(): Promise<string> {
-  const listed = await project!.run(['exec', '-T', 'rabbitmq-2', 'rabbitmqctl', '-q', 'list_connections', 'user', 'node', '--formatter', 'json'], 60_000);
-  const connections = JSON.parse(listed.slice(listed.indexOf('['))) as { user: string; node: string }[];
+  // One line per connection: its user, a tab, its pid (`<rabbit@rabbitmq-2.1624.0>`: the node it is on).
+  const listed = await project!.run(['exec', '-T', 'rabbitmq-2', 'rabbitmqctl', '-q', 'list_connections', 'user', 'pid', '--no-table-headers'], 60_000);
   const perNode = new Map<string, number>();
-  for (const { user, node } of connections) if (user.startsWith('c-')) perNode.set(node, (perNode.get(node) ?? 0) + 1);
+  for (const line of listed.split('\n')) {
+    const [user, pid] = line.trim().split('\t');
+    const node = /^<(.+)\.\d+\.\d+>$/.exec(pid ?? '')?.[1];
+    if (user?.startsWith('c-') && node) perNode.set(node, (perNode.get(node) ?? 0) + 1);
+  }
   const [busiest] = [...perNode].sort((a, b) => b[1] - a[1]);
   if (!busiest) throw new Error(`no client connection in the broker's list:\n${listed}`);
   return busiest[0];
