@@ -58,12 +58,13 @@ async function freeRange(): Promise<string> {
 
 /** The cluster node holding most client connections (client ids are `c-…`), as the broker lists them. */
 async function busiestClientNode(): Promise<string> {
-  // One line per connection: its user, a tab, its pid (`<rabbit@rabbitmq-2.1624.0>`: the node it is on).
+  // One line per connection: its user, a tab, its pid (`<rabbit@rabbitmq-2.1796232173.1624.0>`: the node it is on).
   const listed = await project!.run(['exec', '-T', 'rabbitmq-2', 'rabbitmqctl', '-q', 'list_connections', 'user', 'pid', '--no-table-headers'], 60_000);
   const perNode = new Map<string, number>();
   for (const line of listed.split('\n')) {
     const [user, pid] = line.trim().split('\t');
-    const node = /^<(.+)\.\d+\.\d+>$/.exec(pid ?? '')?.[1];
+    // The node name ends at the first dot: the cluster file's host names are single labels.
+    const node = /^<([^@.]+@[^.]+)\./.exec(pid ?? '')?.[1];
     if (user?.startsWith('c-') && node) perNode.set(node, (perNode.get(node) ?? 0) + 1);
   }
   const [busiest] = [...perNode].sort((a, b) => b[1] - a[1]);
