@@ -34,8 +34,9 @@ describe('PostgreSQL bridge: refusals', () => {
   });
 
   it('throws STORE_TIMEOUT when a call takes too long, and is closed after it', () => {
-    const slow = new PostgresDatabase({ url: TEST_POSTGRES_URL, schema, timeoutMs: 300 });
-    expect(() => slow.exec('SELECT pg_sleep(3)')).toThrow(expect.objectContaining({ code: ERROR_CODES.STORE_TIMEOUT }));
+    // The limit covers connecting too: 2 s lets a loaded machine connect, and the sleep is well past it.
+    const slow = new PostgresDatabase({ url: TEST_POSTGRES_URL, schema, timeoutMs: 2_000 });
+    expect(() => slow.exec('SELECT pg_sleep(8)')).toThrow(expect.objectContaining({ code: ERROR_CODES.STORE_TIMEOUT }));
     expect(slow.open).toBe(false);
     expect(() => slow.exec('SELECT 1')).toThrow(expect.objectContaining({ code: ERROR_CODES.CLOSED }));
     slow.close();
