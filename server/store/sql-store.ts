@@ -13,6 +13,9 @@ const MARK_DELAY_MS = 50;
 /** Marks written by one `UPDATE … WHERE num IN (…)` at most; a statement is prepared once for each count up to this. */
 const MARKS_PER_STATEMENT = 64;
 
+/** The INSERT's parameters, in its column order. */
+type InsertParams = [string, string, number, string, string, string, string, string | null, string, string, string, string | null];
+
 /** A room's counter inside one batch: the value the batch's first message wrote, and the last one it gave out. */
 interface BatchSeq {
   written: number;
@@ -50,11 +53,12 @@ export class SqlStore implements Store {
       findByClientId: db.prepare<[string, string], MessageRow>('SELECT * FROM messages WHERE session_id = ? AND client_msg_id = ?'),
       nextSeq: db.prepare<[string], { last_seq: number }>('UPDATE rooms SET last_seq = last_seq + 1 WHERE name = ? RETURNING last_seq'),
       previousSeq: db.prepare<[string]>('UPDATE rooms SET last_seq = last_seq - 1 WHERE name = ?'),
-      insert: db.prepare<[Record<string, unknown>], { num: number }>(
+      // Positional: no object built per message. SQLite tells the new num by lastInsertRowid (a
+      // RETURNING costs it a result table per statement); PostgreSQL returns it.
+      insert: db.prepare<InsertParams, { num: number }>(
         `INSERT INTO messages (id, room, seq, session_id, sender_key, client_msg_id, sender, recipient, text, client_ts, server_ts, expires_at)
-         VALUES (@id, @room, @seq, @sessionId, @senderKey, @clientMsgId, @from, @to, @text, @clientTs, @serverTs, @expiresAt)
-         ON CONFLICT (session_id, client_msg_id) DO NOTHING
-         RETURNING num`,
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+         ON CONFLICT (session_id, client_msg_id) DO NOTHING${db.dialect === 'sqlite' ? '' : ' RETURNING num'}`,
       ),
       setSeq: db.prepare<[number, string]>('UPDATE rooms SET last_seq = ? WHERE name = ?'),
       unlogged: db.prepare<[], MessageRow>('SELECT * FROM messages WHERE logged = 0 ORDER BY num'),
@@ -188,13 +192,24 @@ export class SqlStore implements Store {
   private insertNumbered(message: NewMessage, seq: number, taken: () => void, giveBack?: () => void): AppendResult {
     let row: { num: number } | undefined;
     try {
-      row = this.sql.insert.get({
-        ...message,
+      const params: InsertParams = [
+        message.id,
+        message.room,
         seq,
-        senderKey: nameKey(message.from),
-        to: message.to ?? null,
-        expiresAt: message.expiresAt ?? null,
-      });
+        message.sessionId,
+        message.senderKey ?? nameKey(message.from),
+        message.clientMsgId,
+        message.from,
+        message.to ?? null,
+        message.text,
+        message.clientTs,
+        message.serverTs,
+        message.expiresAt ?? null,
+      ];
+      if (this.db.dialect === 'sqlite') {
+        const result = this.sql.insert.run(...params);
+        row = result.changes === 0 ? undefined : { num: Number(result.lastInsertRowid) };
+      } else row = this.sql.insert.get(...params);
     } catch (err) {
       // No savepoint inside a batch (SQLite): the counter is given back by hand, so a failed insert
       // leaves no gap. PostgreSQL's transaction or savepoint is aborted and rolls the counter back.
