@@ -39,7 +39,7 @@ export class AdmissionGate<T extends Input> {
       behind.push(input);
       return;
     }
-    if (!needsAdmission(value)) {
+    if (!needsAdmission(value, this.deps.rateLimits)) {
       this.release(input);
       return;
     }
@@ -71,7 +71,7 @@ export class AdmissionGate<T extends Input> {
       while (behind.length > 0 && input === undefined) {
         const next = behind.shift() as T;
         const nextValue = next.value;
-        if (nextValue !== undefined && needsAdmission(nextValue)) {
+        if (nextValue !== undefined && needsAdmission(nextValue, this.deps.rateLimits)) {
           input = next;
           value = nextValue;
         } else this.release(next);
