@@ -46,6 +46,12 @@ export class SqlStore implements Store {
    * written once before the commit (writeBatchSeqs). Undefined outside a batch.
    */
   private batchSeqs: Map<string, BatchSeq> | undefined;
+  /**
+   * Inside a batch: rooms read in it, so that each message does not read its room again. Rooms
+   * change only by this store's own writes, which drop them here (on SQLite the batch holds the
+   * write lock; on PostgreSQL the batch reads a room as it was when first read in the batch).
+   */
+  private batchRooms: Map<string, RoomRecord> | undefined;
 
   constructor(private readonly db: SqlDatabase) {
     applySchema(db);
@@ -119,16 +125,19 @@ export class SqlStore implements Store {
           return fn();
         } catch (err) {
           this.batchSeqs = saved;
+          this.batchRooms?.clear();
           throw err;
         }
       }
       this.batchSeqs = new Map();
+      this.batchRooms = new Map();
       try {
         const result = fn();
         this.writeBatchSeqs();
         return result;
       } finally {
         this.batchSeqs = undefined;
+        this.batchRooms = undefined;
       }
     });
     this.markAll = db.transaction(() => this.writeMarks());
@@ -333,13 +342,19 @@ export class SqlStore implements Store {
   }
 
   createRoom(room: Omit<RoomRecord, 'lastSeq'>): void {
+    this.batchRooms?.delete(room.name);
     this.sql.createRoom.run(room);
   }
 
   room(name: string): RoomRecord | undefined {
-    const row = this.sql.room.get(name);
-    if (!row) return undefined;
-    const room = toRoom(row);
+    let room = this.batchRooms?.get(name);
+    if (room) room = { ...room };
+    else {
+      const row = this.sql.room.get(name);
+      if (!row) return undefined;
+      room = toRoom(row);
+      this.batchRooms?.set(name, { ...room });
+    }
     // The batch's numbers not yet written to the row.
     const counted = this.batchSeqs?.get(name);
     if (counted) room.lastSeq = counted.last;
@@ -352,6 +367,7 @@ export class SqlStore implements Store {
   }
 
   setRoomTtl(name: string, ttlMs: number | null): void {
+    this.batchRooms?.delete(name);
     this.sql.setTtl.run(ttlMs, name);
   }
 
@@ -391,7 +407,11 @@ export class SqlStore implements Store {
   forgetGuest(key: string): ForgottenGuest {
     // It copies and deletes rooms by SQL of its own: the rows must hold the batch's numbers first.
     this.writeBatchSeqs();
-    return this.forgetGuestTx.immediate(key);
+    try {
+      return this.forgetGuestTx.immediate(key);
+    } finally {
+      this.batchRooms?.clear();
+    }
   }
 
   getFlag(key: string): string | undefined {

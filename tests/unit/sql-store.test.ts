@@ -250,6 +250,47 @@ describe.each(STORE_ENGINES)('SqlStore on $name', (engine) => {
    * different message later, and `seq` must never be handed out twice in a room, or clients would
    * take a new message for one they already showed.
    */
+  describe('rooms read inside a batch', () => {
+    const games = { name: 'games', kind: 'public' as const, createdBy: 'alice', createdAt: '2024-05-01T12:00:00.000Z', ttlMs: null };
+
+    it("show the batch's own changes: a new room, a new TTL, the numbers given out", () => {
+      const seen = store.batch(() => {
+        const before = store.room('games');
+        store.createRoom(games);
+        const created = store.room('games');
+        store.setRoomTtl('games', 60_000);
+        store.appendMessage(newMessage({ room: 'games' }));
+        return { before, created: created?.ttlMs, after: store.room('games') };
+      });
+      expect(seen.before).toBeUndefined();
+      expect(seen.created).toBeNull();
+      expect(seen.after).toMatchObject({ name: 'games', ttlMs: 60_000, lastSeq: 1 });
+      expect(store.room('games')).toMatchObject({ ttlMs: 60_000, lastSeq: 1 });
+    });
+
+    it('forget a room created in a batch inside the batch when that one rolls back', () => {
+      const seen = store.batch(() => {
+        expect(() =>
+          store.batch(() => {
+            store.createRoom(games);
+            expect(store.room('games')).toBeDefined();
+            throw new Error('inner rolled back');
+          }),
+        ).toThrow('inner rolled back');
+        return store.room('games');
+      });
+      expect(seen).toBeUndefined();
+    });
+
+    it('are copies: changing one read changes nothing for the next', () => {
+      store.batch(() => {
+        const first = store.room('general');
+        if (first) first.ttlMs = 5;
+        expect(store.room('general')?.ttlMs).toBeNull();
+      });
+    });
+  });
+
   describe('numbers are never reused', () => {
     it('a redelivered message takes no seq: the next new one follows on, no gap', () => {
       const first = store.appendMessage(newMessage({ clientMsgId: 'same' })).event;
