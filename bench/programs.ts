@@ -172,6 +172,8 @@ export async function startCoordinator(options: {
     // Metrics on, as deployed, on any free port (several coordinators at once, other runs beside);
     // WARREN_METRICS_PORT=off in the bench's environment measures the coordinator without them.
     WARREN_METRICS_PORT: process.env.WARREN_METRICS_PORT ?? '0',
+    // The group commit's window as the bench's environment sets it (to compare values); else the program's default.
+    ...(process.env.WARREN_COMMIT_WINDOW_MS === undefined ? {} : { WARREN_COMMIT_WINDOW_MS: process.env.WARREN_COMMIT_WINDOW_MS }),
   };
   const nodeArgs = options.profileDir ? ['--cpu-prof', `--cpu-prof-dir=${options.profileDir}`] : [];
   const program = startProgram(main, [], env, nodeArgs);

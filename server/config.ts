@@ -7,6 +7,8 @@ import { QUEUE_CAP_SETTINGS, queueCaps } from './queue-cap-settings.js';
 import { RATE_LIMIT_SETTINGS, rateRules } from './rate-limits/settings.js';
 
 const positiveInt = (max: number) => wholeNumber(1, max);
+/** WARREN_COMMIT_WINDOW_MS when unset (docs/PERFORMANCE.md, "Group commit across turns"). */
+export const COMMIT_WINDOW_DEFAULT_MS = 0;
 /** A host name or address to listen on: no scheme, port or white space. */
 const hostSchema = z.string().regex(/^[A-Za-z0-9.:_-]{1,253}$/, 'must be a host name or an IP address');
 const httpUrlSchema = z
@@ -58,6 +60,7 @@ export const SERVER_SETTINGS = {
   amqpHeartbeat: AMQP_HEARTBEAT_SETTING,
   amqpNodeOrder: AMQP_NODE_ORDER_SETTING,
   prefetch: setting({ env: 'WARREN_PREFETCH', flag: 'prefetch', description: 'unacknowledged inputs the coordinator works on at once', default: 200, schema: positiveInt(10_000) }),
+  commitWindow: setting({ env: 'WARREN_COMMIT_WINDOW_MS', flag: 'commit-window-ms', description: 'group commit: a batch of inputs begins at most once per this many ms, so at moderate rates several turns share one commit (each input waits at most this long more); 0: a batch every turn', default: COMMIT_WINDOW_DEFAULT_MS, schema: wholeNumber(0, 100) }),
   ...RATE_LIMIT_SETTINGS,
   ...QUEUE_CAP_SETTINGS,
   ...METRICS_SETTINGS,
@@ -102,6 +105,7 @@ export function coordinatorOptions(settings: ServerSettings): CoordinatorOptions
     sessionTimeoutMs: settings.sessionTimeout * 1000,
     historyOnJoin: settings.historySize,
     prefetch: settings.prefetch,
+    commitWindowMs: settings.commitWindow,
     amqpNoDelay: settings.amqpNoDelay,
     amqpHeartbeatSeconds: settings.amqpHeartbeat,
     amqpNodeOrder: settings.amqpNodeOrder,

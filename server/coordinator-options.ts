@@ -29,6 +29,8 @@ export interface CoordinatorOptions {
   sessionTimeoutMs: number;
   historyOnJoin: number;
   prefetch: number;
+  /** Group commit across turns (WARREN_COMMIT_WINDOW_MS; input-pipeline.ts); default 0: a batch every turn. */
+  commitWindowMs?: number;
   /** TCP_NODELAY on the broker socket (WARREN_AMQP_NO_DELAY); default true. */
   amqpNoDelay?: boolean;
   /** Seconds between AMQP heartbeats (WARREN_AMQP_HEARTBEAT); default 5. */

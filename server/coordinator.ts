@@ -122,6 +122,7 @@ export class Coordinator extends EventEmitter<{ status: [ConnectionStatus]; serv
       othersAlive: othersAlive(this.topology, partitions, this.openChannel),
       ...(options.takeoverGraceMs === undefined ? {} : { takeoverGraceMs: options.takeoverGraceMs }),
       turn: (fn) => this.registry.duringTurn(fn),
+      ...(options.commitWindowMs === undefined ? {} : { commitWindowMs: options.commitWindowMs }),
       beforeCommit: () => this.registry.writeTouches(),
       store: this.store,
       publisher: this.publisher,

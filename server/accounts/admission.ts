@@ -26,9 +26,23 @@ export interface AdmissionDeps {
   scrypt?: ScryptParams;
 }
 
-/** True when admitting `value` costs a password hash (tens of milliseconds): the gate parks its sender meanwhile. */
-export function needsAdmission(value: ChatSend | CommandRequest): boolean {
-  return value.type === 'chat' || value.type === 'create_room' || value.type === 'login' || value.type === 'register';
+/**
+ * True when admitting `value` is asynchronous work (a password hash, tens of milliseconds; a
+ * rate limit's count): the gate parks its sender meanwhile. A chat line or a new room whose limit
+ * is switched off has nothing to admit, and goes on in the same turn.
+ */
+export function needsAdmission(value: ChatSend | CommandRequest, rateLimits?: Pick<RateLimits, 'isLimited'>): boolean {
+  switch (value.type) {
+    case 'chat':
+      return rateLimits?.isLimited('message') ?? true;
+    case 'create_room':
+      return rateLimits?.isLimited('roomCreate') ?? true;
+    case 'login':
+    case 'register':
+      return true;
+    default:
+      return false;
+  }
 }
 
 /**

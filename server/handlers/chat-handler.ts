@@ -38,6 +38,7 @@ export function handleChat(message: ChatSend, ctx: HandlerContext): Outcome {
   const { event, logged, duplicate } = ctx.store.appendMessage({
     id: randomUUID(),
     sessionId: session.sessionId,
+    senderKey: session.nameKey,
     clientMsgId: message.id,
     room: target.room.name,
     from: session.name,

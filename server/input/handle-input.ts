@@ -46,7 +46,9 @@ export function handleInput(input: Input, now: Date, topology: Topology, context
     });
   }
   const replyTo = guard && sender !== undefined ? guard.replyQueue(sender) : validReplyTo(topology, msg.properties.replyTo);
-  const ctx = { ...contextFor(now, replyTo), admitted: input.admitted };
+  // contextFor makes a new object each time: the input's admission is set on it rather than copied into another.
+  const ctx = contextFor(now, replyTo);
+  ctx.admitted = input.admitted;
   const decoded = input.value ? { ok: true as const, value: input.value } : decodeInput(kind, msg.content);
   if (!decoded.ok) {
     return refusal({ queue, code: decoded.code, reason: decoded.message, serverTs: now.toISOString(), replyTo, requestId: decoded.requestId });

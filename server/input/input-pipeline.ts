@@ -45,6 +45,13 @@ export interface InputPipelineDeps {
   onCancelled?: (queue: string) => void;
   /** Counts and latencies (server/observability/); absent: nothing is measured. */
   metrics?: CoordinatorMetrics | undefined;
+  /**
+   * Group commit across turns: a batch begins at most once per this many ms, so at moderate rates
+   * the inputs of several turns share one transaction and one commit (docs/PERFORMANCE.md). An
+   * input that arrives when the last batch began longer ago than this is handled in the next turn,
+   * as without it. 0 (the default): every turn's inputs are a batch of their own.
+   */
+  commitWindowMs?: number;
 }
 
 /**
@@ -57,6 +64,10 @@ export class InputPipeline {
   /** Every input queue this coordinator consumes, with its kind. */
   private readonly queues: readonly { kind: InputKind; queue: string }[];
   private arrived: Arrived[] = [];
+  /** When the last batch began (performance.now()), for the commit window. */
+  private lastBatchAt = Number.NEGATIVE_INFINITY;
+  /** The commit window's timer, while a batch waits for it. */
+  private windowTimer: NodeJS.Timeout | undefined;
   private stopped = false;
   private readonly gate: AdmissionGate<Arrived> | undefined;
   private readonly acks = new AckCoalescer();
@@ -184,13 +195,23 @@ export class InputPipeline {
   private arrive(input: Arrived): void {
     if (this.stopped) return;
     this.arrived.push(input);
-    if (this.arrived.length === 1) setImmediate(() => this.handleArrived());
+    if (this.arrived.length > 1) return;
+    // The first of a batch: the batch begins in the next turn, or when the commit window since the
+    // last one has passed. Nothing is acked before its batch commits, whenever that is.
+    const wait = this.lastBatchAt + (this.deps.commitWindowMs ?? 0) - performance.now();
+    if (wait < 1) setImmediate(() => this.handleArrived());
+    else this.windowTimer = setTimeout(() => this.handleArrived(), wait);
   }
 
   private handleArrived(): void {
+    if (this.windowTimer !== undefined) {
+      clearTimeout(this.windowTimer);
+      this.windowTimer = undefined;
+    }
     const batch = this.arrived;
     if (batch.length === 0) return;
     this.arrived = [];
+    this.lastBatchAt = performance.now();
     const turn = this.deps.turn ?? ((fn) => fn());
     turn(() => this.handleBatch(batch));
   }

@@ -76,23 +76,23 @@ function value(raw: string | number): string {
   return PLAIN.test(text) ? text : quote(text);
 }
 
+type MessageEntry = Extract<LogEntry, { kind: 'MESSAGE' }>;
+
+/** A MESSAGE line, the one written per chat line: built as one string, the same as the generic path would. */
+function messageLine(entry: MessageEntry): string {
+  let line = `${entry.serverTs} MESSAGE room=${value(entry.room)} seq=${value(entry.seq)}`;
+  if (entry.num !== undefined) line += ` num=${value(entry.num)}`;
+  line += ` from=${value(entry.from)} client_ts=${value(entry.clientTs)} server_ts=${value(entry.serverTs)} id=${value(entry.id)}`;
+  if (entry.to !== undefined) line += ` to=${value(entry.to)}`;
+  if (entry.expiresAt !== undefined) line += ` expires_at=${value(entry.expiresAt)}`;
+  return `${line} text=${quote(entry.text)}`;
+}
+
 export function formatLogLine(entry: LogEntry): string {
   const fields: [string, string | number | undefined][] = [];
   switch (entry.kind) {
     case 'MESSAGE':
-      fields.push(
-        ['room', entry.room],
-        ['seq', entry.seq],
-        ['num', entry.num],
-        ['from', entry.from],
-        ['client_ts', entry.clientTs],
-        ['server_ts', entry.serverTs],
-        ['id', entry.id],
-        ['to', entry.to],
-        ['expires_at', entry.expiresAt],
-        ['text', quote(entry.text)],
-      );
-      break;
+      return messageLine(entry);
     case 'ROOM':
       fields.push(
         ['event', entry.event],

@@ -74,6 +74,8 @@ export interface RateLimits {
   take(kind: RateLimitKind, key: string, cost?: number): Promise<void>;
   /** Forgets `key`'s count (e.g. a name's failed logins after a good one). */
   reset(kind: RateLimitKind, key: string): Promise<void>;
+  /** False when `kind` is switched off: consuming it always succeeds, so there is nothing to ask. */
+  isLimited(kind: RateLimitKind): boolean;
 }
 
 /** In the coordinator's memory: counts start again when it restarts. */
@@ -110,6 +112,10 @@ export class MemoryRateLimits implements RateLimits {
 
   async reset(kind: RateLimitKind, key: string): Promise<void> {
     await this.limiters.get(kind)?.delete(key);
+  }
+
+  isLimited(kind: RateLimitKind): boolean {
+    return this.limiters.has(kind);
   }
 }
 

@@ -4,11 +4,23 @@ import { toEvent, toMember, toRoom, type MemberRow, type MessageRow, type RoomRo
 import { applySchema } from './schema.js';
 import { prepareSessionTable, type SessionTable } from './session-table.js';
 import { DIALECTS } from './sql/dialect.js';
-import type { SqlDatabase, SqlTransaction } from './sql/sql-database.js';
+import type { SqlDatabase, SqlStatement, SqlTransaction } from './sql/sql-database.js';
 import type { AppendResult, MemberRecord, NewMessage, RoomRecord, Store, StoredMessage } from './store.js';
 
 /** How long a mark may wait for a batch to carry it before it gets a transaction of its own. */
 const MARK_DELAY_MS = 50;
+
+/** Marks written by one `UPDATE … WHERE num IN (…)` at most; a statement is prepared once for each count up to this. */
+const MARKS_PER_STATEMENT = 64;
+
+/** The INSERT's parameters, in its column order. */
+type InsertParams = [string, string, number, string, string, string, string, string | null, string, string, string, string | null];
+
+/** A room's counter inside one batch: the value the batch's first message wrote, and the last one it gave out. */
+interface BatchSeq {
+  written: number;
+  last: number;
+}
 
 /**
  * The store on the SQL port (sql/sql-database.ts): SQLite in WAL mode by default, or PostgreSQL,
@@ -25,6 +37,21 @@ export class SqlStore implements Store {
   readonly sessionTable: SessionTable;
   private toMark = new Set<number>();
   private markTimer: NodeJS.Timeout | undefined;
+  /** `UPDATE … SET logged = 1 WHERE num IN (?, …)`, by the number of placeholders (1 to MARKS_PER_STATEMENT). */
+  private readonly markStatements = new Map<number, SqlStatement<number[]>>();
+  /**
+   * Inside a batch: the rooms whose counter it moved. Only a room's first message of the batch
+   * moves `rooms.last_seq` (which locks the row: the batch holds SQLite's write lock, and on
+   * PostgreSQL the row's lock, until it commits); the others are numbered here, and the counter is
+   * written once before the commit (writeBatchSeqs). Undefined outside a batch.
+   */
+  private batchSeqs: Map<string, BatchSeq> | undefined;
+  /**
+   * Inside a batch: rooms read in it, so that each message does not read its room again. Rooms
+   * change only by this store's own writes, which drop them here (on SQLite the batch holds the
+   * write lock; on PostgreSQL the batch reads a room as it was when first read in the batch).
+   */
+  private batchRooms: Map<string, RoomRecord> | undefined;
 
   constructor(private readonly db: SqlDatabase) {
     applySchema(db);
@@ -32,13 +59,14 @@ export class SqlStore implements Store {
       findByClientId: db.prepare<[string, string], MessageRow>('SELECT * FROM messages WHERE session_id = ? AND client_msg_id = ?'),
       nextSeq: db.prepare<[string], { last_seq: number }>('UPDATE rooms SET last_seq = last_seq + 1 WHERE name = ? RETURNING last_seq'),
       previousSeq: db.prepare<[string]>('UPDATE rooms SET last_seq = last_seq - 1 WHERE name = ?'),
-      insert: db.prepare<[Record<string, unknown>], { num: number }>(
+      // Positional: no object built per message. SQLite tells the new num by lastInsertRowid (a
+      // RETURNING costs it a result table per statement); PostgreSQL returns it.
+      insert: db.prepare<InsertParams, { num: number }>(
         `INSERT INTO messages (id, room, seq, session_id, sender_key, client_msg_id, sender, recipient, text, client_ts, server_ts, expires_at)
-         VALUES (@id, @room, @seq, @sessionId, @senderKey, @clientMsgId, @from, @to, @text, @clientTs, @serverTs, @expiresAt)
-         ON CONFLICT (session_id, client_msg_id) DO NOTHING
-         RETURNING num`,
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+         ON CONFLICT (session_id, client_msg_id) DO NOTHING${db.dialect === 'sqlite' ? '' : ' RETURNING num'}`,
       ),
-      markLogged: db.prepare<[number]>('UPDATE messages SET logged = 1 WHERE num = ?'),
+      setSeq: db.prepare<[number, string]>('UPDATE rooms SET last_seq = ? WHERE name = ?'),
       unlogged: db.prepare<[], MessageRow>('SELECT * FROM messages WHERE logged = 0 ORDER BY num'),
       after: db.prepare<[string, number, number], MessageRow>('SELECT * FROM messages WHERE room = ? AND seq > ? ORDER BY seq LIMIT ?'),
       latest: db.prepare<[string, number], MessageRow>(
@@ -89,7 +117,28 @@ export class SqlStore implements Store {
     // Marks left from earlier turns ride along in the next batch instead of a commit of their own.
     this.batchTx = db.transaction((fn: () => unknown) => {
       this.writeMarks();
-      return fn();
+      const outer = this.batchSeqs;
+      if (outer) {
+        // A batch inside a batch (a savepoint): if it rolls back, so do the numbers it gave out.
+        const saved = new Map([...outer].map(([room, seq]) => [room, { ...seq }]));
+        try {
+          return fn();
+        } catch (err) {
+          this.batchSeqs = saved;
+          this.batchRooms?.clear();
+          throw err;
+        }
+      }
+      this.batchSeqs = new Map();
+      this.batchRooms = new Map();
+      try {
+        const result = fn();
+        this.writeBatchSeqs();
+        return result;
+      } finally {
+        this.batchSeqs = undefined;
+        this.batchRooms = undefined;
+      }
     });
     this.markAll = db.transaction(() => this.writeMarks());
     this.forgetGuestTx = db.transaction(prepareGuestForget(db));
@@ -130,30 +179,59 @@ export class SqlStore implements Store {
    * stored row. The room's counter moves first and is given back when nothing was inserted.
    */
   private insertMessage(message: NewMessage): AppendResult {
+    // Inside a batch, a room's counter moves in the database once (its first message); the
+    // others take the next number here and give nothing back when they insert nothing.
+    const counted = this.batchSeqs?.get(message.room);
+    if (counted) return this.insertNumbered(message, counted.last + 1, () => (counted.last += 1));
     // The room exists already: the handlers check or create it (private rooms) before they append.
     const seq = this.sql.nextSeq.get(message.room)?.last_seq;
     if (seq === undefined) throw new Error(`no room ${message.room}`);
+    return this.insertNumbered(
+      message,
+      seq,
+      () => this.batchSeqs?.set(message.room, { written: seq, last: seq }),
+      () => this.sql.previousSeq.run(message.room),
+    );
+  }
+
+  /**
+   * The INSERT with the number `seq`: `taken` when the row went in, `giveBack` (a number that
+   * moved the room's counter in the database) when it did not.
+   */
+  private insertNumbered(message: NewMessage, seq: number, taken: () => void, giveBack?: () => void): AppendResult {
     let row: { num: number } | undefined;
     try {
-      row = this.sql.insert.get({
-        ...message,
+      const params: InsertParams = [
+        message.id,
+        message.room,
         seq,
-        senderKey: nameKey(message.from),
-        to: message.to ?? null,
-        expiresAt: message.expiresAt ?? null,
-      });
+        message.sessionId,
+        message.senderKey ?? nameKey(message.from),
+        message.clientMsgId,
+        message.from,
+        message.to ?? null,
+        message.text,
+        message.clientTs,
+        message.serverTs,
+        message.expiresAt ?? null,
+      ];
+      if (this.db.dialect === 'sqlite') {
+        const result = this.sql.insert.run(...params);
+        row = result.changes === 0 ? undefined : { num: Number(result.lastInsertRowid) };
+      } else row = this.sql.insert.get(...params);
     } catch (err) {
       // No savepoint inside a batch (SQLite): the counter is given back by hand, so a failed insert
       // leaves no gap. PostgreSQL's transaction or savepoint is aborted and rolls the counter back.
-      if (!this.guardedInsert) this.sql.previousSeq.run(message.room);
+      if (!this.guardedInsert) giveBack?.();
       throw err;
     }
     if (!row) {
-      this.sql.previousSeq.run(message.room);
+      giveBack?.();
       const existing = this.sql.findByClientId.get(message.sessionId, message.clientMsgId);
       if (!existing) throw new Error('insert returned no row and there is no earlier copy');
       return { event: toEvent(existing), duplicate: true, logged: existing.logged === 1 || this.toMark.has(existing.num) };
     }
+    taken();
     const event: ChatEvent = {
       type: 'message',
       room: message.room,
@@ -185,11 +263,36 @@ export class SqlStore implements Store {
     this.clearMarkTimer();
   }
 
-  /** Inside a transaction: the pending marks as UPDATEs. */
+  /** Inside a transaction: the pending marks, up to MARKS_PER_STATEMENT in one UPDATE. */
   private writeMarks(): void {
-    for (const num of this.toMark) this.sql.markLogged.run(num);
+    if (this.toMark.size > 0) {
+      const nums = [...this.toMark];
+      for (let start = 0; start < nums.length; start += MARKS_PER_STATEMENT) {
+        const chunk = nums.slice(start, start + MARKS_PER_STATEMENT);
+        this.markStatement(chunk.length).run(...chunk);
+      }
+    }
     this.toMark.clear();
     this.clearMarkTimer();
+  }
+
+  private markStatement(count: number): SqlStatement<number[]> {
+    let statement = this.markStatements.get(count);
+    if (!statement) {
+      statement = this.db.prepare<number[]>(`UPDATE messages SET logged = 1 WHERE num IN (${Array(count).fill('?').join(', ')})`);
+      this.markStatements.set(count, statement);
+    }
+    return statement;
+  }
+
+  /** Inside a batch: each room's counter, where the batch numbered messages past what its first one wrote. */
+  private writeBatchSeqs(): void {
+    for (const [room, seq] of this.batchSeqs ?? []) {
+      if (seq.last === seq.written) continue;
+      // Written again before the commit even when written earlier (rooms(), forgetGuest): a savepoint
+      // that rolls back after such a write must not leave the row behind the batch's numbers.
+      this.sql.setSeq.run(seq.last, room);
+    }
   }
 
   private clearMarkTimer(): void {
@@ -239,19 +342,32 @@ export class SqlStore implements Store {
   }
 
   createRoom(room: Omit<RoomRecord, 'lastSeq'>): void {
+    this.batchRooms?.delete(room.name);
     this.sql.createRoom.run(room);
   }
 
   room(name: string): RoomRecord | undefined {
-    const row = this.sql.room.get(name);
-    return row ? toRoom(row) : undefined;
+    let room = this.batchRooms?.get(name);
+    if (room) room = { ...room };
+    else {
+      const row = this.sql.room.get(name);
+      if (!row) return undefined;
+      room = toRoom(row);
+      this.batchRooms?.set(name, { ...room });
+    }
+    // The batch's numbers not yet written to the row.
+    const counted = this.batchSeqs?.get(name);
+    if (counted) room.lastSeq = counted.last;
+    return room;
   }
 
   rooms(): RoomRecord[] {
+    this.writeBatchSeqs();
     return this.sql.rooms.all().map(toRoom);
   }
 
   setRoomTtl(name: string, ttlMs: number | null): void {
+    this.batchRooms?.delete(name);
     this.sql.setTtl.run(ttlMs, name);
   }
 
@@ -289,7 +405,13 @@ export class SqlStore implements Store {
   }
 
   forgetGuest(key: string): ForgottenGuest {
-    return this.forgetGuestTx.immediate(key);
+    // It copies and deletes rooms by SQL of its own: the rows must hold the batch's numbers first.
+    this.writeBatchSeqs();
+    try {
+      return this.forgetGuestTx.immediate(key);
+    } finally {
+      this.batchRooms?.clear();
+    }
   }
 
   getFlag(key: string): string | undefined {

@@ -15,6 +15,8 @@ export interface NewMessage {
   serverTs: string;
   to?: string;
   expiresAt?: string;
+  /** nameKey(from), when the caller has it already (the sender's session); else the store works it out. */
+  senderKey?: string;
 }
 
 export interface AppendResult {

@@ -67,6 +67,19 @@ describe('the admission gate (server/input/admission-gate.ts)', () => {
     expect(released.map(labelOf)).toEqual(['first', 'second']);
   });
 
+  it('passes a chat line at once when the message limit is off, and parks it while the limit is counted when on', () => {
+    const eve = kit.login('eve').user;
+    const chat = (id: string) => input('chat', { type: 'chat', id, token: eve.token, from: 'eve', text: 'x', clientTs: kit.now().toISOString() });
+    const off = gate();
+    off.gate.enter(chat('unlimited'));
+    expect(off.released.map(labelOf)).toEqual(['unlimited']);
+    expect(off.gate.busy).toBe(0);
+    const on = gate(new MemoryRateLimits({ ...RULES_OFF, message: { points: 5, durationMs: 10_000 } }));
+    on.gate.enter(chat('limited'));
+    expect(on.released).toEqual([]);
+    expect(on.gate.busy).toBe(1);
+  });
+
   it('attaches a rate-limit refusal instead of holding the input', async () => {
     const dan = kit.login('dan').user;
     const { gate: g, released } = gate(new MemoryRateLimits({ ...RULES_OFF, message: { points: 1, durationMs: 10_000 } }));

@@ -43,6 +43,14 @@ describe('chat log: message lines', () => {
     expect(parsed.fields.server_ts).toMatch(ISO_UTC_MS);
   });
 
+  it('put every field in one fixed order, quoting only what is not plain', () => {
+    const line = formatLogLine(message('a "q"', { num: 3, room: 'dm:alice:bob', to: 'Bob Smith', expiresAt: '2024-05-01T13:00:00.000Z' }));
+    expect(line).toBe(
+      `${SERVER_TS} MESSAGE room=dm:alice:bob seq=7 num=3 from=alice client_ts=${CLIENT_TS} server_ts=${SERVER_TS} ` +
+        'id=3f2b8c1e-0000-4000-8000-000000000001 to="Bob Smith" expires_at=2024-05-01T13:00:00.000Z text="a \\"q\\""',
+    );
+  });
+
   it('always quotes the text, even a plain word, so where the text starts is never ambiguous', () => {
     expect(formatLogLine(message('hello'))).toMatch(/ text="hello"$/);
   });

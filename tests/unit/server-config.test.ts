@@ -1,4 +1,4 @@
-import { SERVER_SETTINGS, coordinatorOptions, parseServerSettings } from '../../server/config.js';
+import { COMMIT_WINDOW_DEFAULT_MS, SERVER_SETTINGS, coordinatorOptions, parseServerSettings } from '../../server/config.js';
 import { ERROR_CODES } from '../../shared/index.js';
 import { configError } from '../support/config-error.js';
 
@@ -10,6 +10,8 @@ const BOUNDS: { key: keyof typeof SERVER_SETTINGS; bad: string; good: string; ex
   { key: 'historySize', bad: '501', good: '0', expected: 0 },
   { key: 'minUsers', bad: '0', good: '2', expected: 2 },
   { key: 'prefetch', bad: '1.5', good: '1', expected: 1 },
+  { key: 'commitWindow', bad: '101', good: '0', expected: 0 },
+  { key: 'commitWindow', bad: '-1', good: '100', expected: 100 },
   { key: 'authorityHost', bad: 'http://0.0.0.0', good: '0.0.0.0', expected: '0.0.0.0' },
   { key: 'authorityPort', bad: '65536', good: '1', expected: 1 },
   { key: 'authorityAllowFrom', bad: 'rabbitmq,', good: 'rabbitmq', expected: 'rabbitmq' },
@@ -84,6 +86,12 @@ describe('coordinator settings: every variable and flag is validated', () => {
       minUsers: 3,
       prefetch: 50,
     });
+  });
+
+  it('hands the group commit window to the coordinator in ms, by default the one named by COMMIT_WINDOW_DEFAULT_MS', () => {
+    expect(coordinatorOptions(parseServerSettings([], {})).commitWindowMs).toBe(COMMIT_WINDOW_DEFAULT_MS);
+    expect(coordinatorOptions(parseServerSettings([], { WARREN_COMMIT_WINDOW_MS: '3' })).commitWindowMs).toBe(3);
+    expect(coordinatorOptions(parseServerSettings(['--commit-window-ms', '1'], { WARREN_COMMIT_WINDOW_MS: '3' })).commitWindowMs).toBe(1);
   });
 
   it('refuses a heartbeat that is not a whole number of seconds up to 600', () => {

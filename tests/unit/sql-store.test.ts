@@ -140,6 +140,15 @@ describe.each(STORE_ENGINES)('SqlStore on $name', (engine) => {
       store.markLogged(a.num);
       expect(store.unloggedMessages().map((event) => event.id)).toEqual([b.id]);
     });
+    it('marks many messages logged at once (more than one statement holds), and only those', () => {
+      const events = Array.from({ length: 150 }, () => store.appendMessage(newMessage()).event);
+      for (const event of events.slice(0, 140)) store.markLogged(event.num);
+      expect(store.unloggedMessages().map((event) => event.seq)).toEqual(events.slice(140).map((event) => event.seq));
+      // Marks also ride along in the next batch.
+      for (const event of events.slice(140, 145)) store.markLogged(event.num);
+      store.batch(() => store.appendMessage(newMessage()));
+      expect(store.unloggedMessages().map((event) => event.seq)).toEqual([...events.slice(145).map((event) => event.seq), 151]);
+    });
   });
 
   describe('history', () => {
@@ -241,6 +250,47 @@ describe.each(STORE_ENGINES)('SqlStore on $name', (engine) => {
    * different message later, and `seq` must never be handed out twice in a room, or clients would
    * take a new message for one they already showed.
    */
+  describe('rooms read inside a batch', () => {
+    const games = { name: 'games', kind: 'public' as const, createdBy: 'alice', createdAt: '2024-05-01T12:00:00.000Z', ttlMs: null };
+
+    it("show the batch's own changes: a new room, a new TTL, the numbers given out", () => {
+      const seen = store.batch(() => {
+        const before = store.room('games');
+        store.createRoom(games);
+        const created = store.room('games');
+        store.setRoomTtl('games', 60_000);
+        store.appendMessage(newMessage({ room: 'games' }));
+        return { before, created: created?.ttlMs, after: store.room('games') };
+      });
+      expect(seen.before).toBeUndefined();
+      expect(seen.created).toBeNull();
+      expect(seen.after).toMatchObject({ name: 'games', ttlMs: 60_000, lastSeq: 1 });
+      expect(store.room('games')).toMatchObject({ ttlMs: 60_000, lastSeq: 1 });
+    });
+
+    it('forget a room created in a batch inside the batch when that one rolls back', () => {
+      const seen = store.batch(() => {
+        expect(() =>
+          store.batch(() => {
+            store.createRoom(games);
+            expect(store.room('games')).toBeDefined();
+            throw new Error('inner rolled back');
+          }),
+        ).toThrow('inner rolled back');
+        return store.room('games');
+      });
+      expect(seen).toBeUndefined();
+    });
+
+    it('are copies: changing one read changes nothing for the next', () => {
+      store.batch(() => {
+        const first = store.room('general');
+        if (first) first.ttlMs = 5;
+        expect(store.room('general')?.ttlMs).toBeNull();
+      });
+    });
+  });
+
   describe('numbers are never reused', () => {
     it('a redelivered message takes no seq: the next new one follows on, no gap', () => {
       const first = store.appendMessage(newMessage({ clientMsgId: 'same' })).event;
@@ -258,6 +308,57 @@ describe.each(STORE_ENGINES)('SqlStore on $name', (engine) => {
         expect(() => store.appendMessage(newMessage({ text: null as unknown as string }))).toThrow(/NOT NULL|not-null/);
         const second = store.appendMessage(newMessage()).event.seq;
         return [first, second];
+      });
+      expect(seqs).toEqual([1, 2]);
+      expect(store.lastSeq('general')).toBe(2);
+      expect(store.history('general', { limit: 10 }).map((event) => event.seq)).toEqual([1, 2]);
+    });
+
+    it('in a batch, numbers each room on from its first message, past a repeat and a failed insert, and writes the counter before the commit', () => {
+      store.createRoom({ name: 'games', kind: 'public', createdBy: 'alice', createdAt: '2024-05-01T12:00:00.000Z', ttlMs: null });
+      store.appendMessage(newMessage({ clientMsgId: 'earlier' }));
+      const seen = store.batch(() => {
+        const seqs = [newMessage(), newMessage({ room: 'games' }), newMessage()].map((each) => store.appendMessage(each).event.seq);
+        // A repeat and a failed insert of a room already numbered in this batch take no number.
+        expect(store.appendMessage(newMessage({ clientMsgId: 'earlier' })).duplicate).toBe(true);
+        expect(() => store.appendMessage(newMessage({ text: null as unknown as string }))).toThrow(/NOT NULL|not-null/);
+        seqs.push(store.appendMessage(newMessage()).event.seq, store.appendMessage(newMessage({ room: 'games' })).event.seq);
+        // Read inside the batch: the numbers given out so far, not the row's.
+        return { seqs, general: store.lastSeq('general'), games: store.room('games')?.lastSeq };
+      });
+      expect(seen).toEqual({ seqs: [2, 1, 3, 4, 2], general: 4, games: 2 });
+      expect(store.lastSeq('general')).toBe(4);
+      expect(store.rooms().map((room) => [room.name, room.lastSeq])).toEqual([['games', 2], ['general', 4]]);
+      expect(store.appendMessage(newMessage()).event.seq).toBe(5);
+      expect(store.batch(() => store.appendMessage(newMessage()).event.seq)).toBe(6);
+      reopen();
+      expect(store.lastSeq('general')).toBe(6);
+      expect(store.history('general', { limit: 10 }).map((event) => event.seq)).toEqual([1, 2, 3, 4, 5, 6]);
+    });
+
+    it('a batch rolled back gives back every number it gave out', () => {
+      store.appendMessage(newMessage());
+      expect(() =>
+        store.batch(() => {
+          store.appendMessage(newMessage());
+          store.appendMessage(newMessage());
+          throw new Error('rolled back');
+        }),
+      ).toThrow('rolled back');
+      expect(store.lastSeq('general')).toBe(1);
+      expect(store.batch(() => store.appendMessage(newMessage()).event.seq)).toBe(2);
+    });
+
+    it('a batch inside a batch that rolls back gives back its numbers, and the outer one numbers on after its own', () => {
+      const seqs = store.batch(() => {
+        const first = store.appendMessage(newMessage()).event.seq;
+        expect(() =>
+          store.batch(() => {
+            store.appendMessage(newMessage());
+            throw new Error('inner rolled back');
+          }),
+        ).toThrow('inner rolled back');
+        return [first, store.appendMessage(newMessage()).event.seq];
       });
       expect(seqs).toEqual([1, 2]);
       expect(store.lastSeq('general')).toBe(2);

@@ -9,6 +9,8 @@ export type Dialect = 'sqlite' | 'postgres';
 export interface RunResult {
   /** Rows the statement inserted, updated or deleted. */
   changes: number;
+  /** SQLite only: the rowid of the last row inserted (stale when `changes` is 0). */
+  lastInsertRowid?: number | bigint;
 }
 
 export interface SqlStatement<P extends unknown[] = unknown[], R = unknown> {
