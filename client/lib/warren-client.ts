@@ -41,6 +41,9 @@ interface Session {
   token: string;
 }
 
+/** How long close() waits for its logout's answer before closing anyway (the session then times out instead). */
+export const LOGOUT_WAIT_MS = 3_000;
+
 /**
  * The warren client library: login, session, sending and commands, with typed events for incoming
  * messages and connection status. It has no terminal code: the terminal UI, the tests, the
@@ -245,11 +248,21 @@ export class WarrenClient extends CommandMethods {
     }
   }
 
-  /** Idempotent: logs out if still logged in (best effort), then closes the connection and every timer. */
+  /**
+   * Idempotent: logs out if still logged in (best effort, for at most LOGOUT_WAIT_MS), then closes
+   * the connection and every timer. The wait is bounded because a request's clock starts only once
+   * the broker has confirmed it: a logout sent just as the connection dropped would otherwise wait
+   * for a reconnect that may never come (a node gone, a login refused), and close() with it.
+   */
   async close(options: { logout?: boolean } = {}): Promise<void> {
     if (this.closed) return;
     if (options.logout !== false && this.session && this.link.isConnected) {
-      await this.logout().catch(() => undefined);
+      let timer: NodeJS.Timeout | undefined;
+      const gaveUp = new Promise<void>((resolve) => {
+        timer = setTimeout(resolve, LOGOUT_WAIT_MS);
+      });
+      await Promise.race([this.logout().catch(() => undefined), gaveUp]);
+      clearTimeout(timer);
     }
     this.closed = true;
     this.heartbeat.stop();
