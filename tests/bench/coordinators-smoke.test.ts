@@ -11,6 +11,9 @@ const MAIN = join(ROOT, 'dist', 'bench', 'coordinators.js');
 /** `npm run bench:coordinators` at the smallest size, SQLite only, one failover trial: it must run to the end; figures are never asserted. */
 const TINY = ['--stores', 'sqlite', '--coordinators', '1,2', '--rounds', '1', '--n', '240', '--warmup', '1', '--partitions', '4', '--trials', '1', '--json'];
 
+/** Longer than any run seen (22–27 s); past it the run is stopped and its progress lines shown. */
+const RUN_LIMIT_MS = 150_000;
+
 function run(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
   const child = spawn(process.execPath, [MAIN, ...args], {
     cwd: ROOT,
@@ -22,8 +25,15 @@ function run(args: string[]): Promise<{ code: number | null; stdout: string; std
   child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString('utf8')));
   child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString('utf8')));
   return new Promise((resolveRun, reject) => {
+    const limit = setTimeout(() => {
+      child.kill('SIGKILL');
+      reject(new Error(`bench:coordinators still running after ${RUN_LIMIT_MS} ms; its last lines:\n${stderr.slice(-4000)}`));
+    }, RUN_LIMIT_MS);
     child.on('error', reject);
-    child.on('exit', (code) => resolveRun({ code, stdout, stderr }));
+    child.on('exit', (code) => {
+      clearTimeout(limit);
+      resolveRun({ code, stdout, stderr });
+    });
   });
 }
 
@@ -53,5 +63,5 @@ describe('bench:coordinators at the smallest size', () => {
     expect(failover.trials[0]?.allAcceptedMs).toBeGreaterThanOrEqual(0);
     expect({ accepted: failover.accepted, stored: failover.stored, logged: failover.logged, repeated: failover.logLinesRepeated }).toEqual({ accepted: failover.sent, stored: failover.sent, logged: failover.sent, repeated: 0 });
     expect(failover.trials.map((trial) => [trial.lost, trial.doubled, trial.unseen])).toEqual([[0, 0, 0]]);
-  }, 90_000);
+  }, RUN_LIMIT_MS + 30_000);
 });
