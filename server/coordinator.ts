@@ -29,6 +29,7 @@ import { openStore } from './store/open-store.js';
 import type { SqlStore } from './store/sql-store.js';
 import type { Store } from './store/store.js';
 import { ExpiryScheduler, expireMessages } from './sweeps/message-expiry.js';
+import { InputLiveness, LIVENESS_HEADER, livenessIntervalMs } from './sweeps/input-liveness.js';
 import { SessionSweep } from './sweeps/session-sweep.js';
 import { DEFAULT_PRECONDITION_RETRY_MS, TopologyKeeper } from './sweeps/topology-keeper.js';
 import { DEFAULT_TOPOLOGY_CHECK_MS } from './sweeps/topology-watch.js';
@@ -62,6 +63,8 @@ export class Coordinator extends EventEmitter<{ status: [ConnectionStatus]; serv
   private readonly inFlight: InFlight;
   private readonly input: InputPipeline;
   private readonly sessions: SessionSweep;
+  /** Whether the input queues held here deliver: a session is timed out only while they do. */
+  private readonly liveness: InputLiveness;
   private readonly balancer: PartitionBalancer;
   /** Notices and restores what vanished from the broker; `keeper.brokerEvents` is the authority's hook. */
   readonly keeper: TopologyKeeper;
@@ -137,6 +140,7 @@ export class Coordinator extends EventEmitter<{ status: [ConnectionStatus]; serv
         ...(options.scrypt ? { scrypt: options.scrypt } : {}),
       },
       onCancelled: (queue) => this.keeper.watch.consumerCancelled(queue),
+      onLivenessProbe: (queue, probeId) => this.liveness.arrived(queue, probeId),
       metrics: deps.metrics,
     });
     if (deps.metrics) {
@@ -169,12 +173,23 @@ export class Coordinator extends EventEmitter<{ status: [ConnectionStatus]; serv
       release: (queue) => this.input.release(queue),
       logger,
     });
+    const probeEveryMs = livenessIntervalMs(options.sessionTimeoutMs);
+    this.liveness = new InputLiveness({
+      activeQueues: () => this.input.activeQueues.map(({ queue }) => queue),
+      send: (queue, probeId) => this.sendLivenessProbe(queue, probeId),
+      intervalMs: probeEveryMs,
+      stallMs: 2 * probeEveryMs,
+      logger,
+    });
     this.sessions = new SessionSweep({
       registry: this.registry,
       store: this.store,
       accounts: this.accounts,
       sessionTimeoutMs: options.sessionTimeoutMs,
-      connectedSinceMs: () => this.connectedSinceMs,
+      reachableSinceMs: () => {
+        const flowing = this.liveness.flowingSinceMs;
+        return this.connectedSinceMs === undefined || flowing === undefined ? undefined : Math.max(this.connectedSinceMs, flowing);
+      },
       keepsAlive: (session) => this.extension?.keepsAlive(session) ?? false,
       carryOut,
       logger,
@@ -216,7 +231,11 @@ export class Coordinator extends EventEmitter<{ status: [ConnectionStatus]; serv
         if (connectedBefore) this.metrics?.reconnected();
         connectedBefore = true;
         this.connectedSinceMs = Date.now();
-      } else if (status.state !== 'connecting') this.connectedSinceMs = undefined;
+        this.liveness.reset();
+      } else if (status.state !== 'connecting') {
+        this.connectedSinceMs = undefined;
+        this.liveness.reset();
+      }
       this.describeStatus(status);
       this.emit('status', status);
     });
@@ -229,6 +248,7 @@ export class Coordinator extends EventEmitter<{ status: [ConnectionStatus]; serv
     if (this.extension) await this.extension.start(this.extensionHost(connection));
     for (const { num, expiresAt } of this.store.expiringMessages()) this.expiry.schedule(num, expiresAt);
     this.sessions.start();
+    this.liveness.start();
     this.keeper.start();
     this.balancer.start();
   }
@@ -243,6 +263,7 @@ export class Coordinator extends EventEmitter<{ status: [ConnectionStatus]; serv
     this.balancer.stop();
     this.keeper.stop();
     this.sessions.stop();
+    this.liveness.stop();
     this.expiry.stop();
     // What waits is published now, and later changes (inputs still in hand) go out at once.
     this.publisher.stop();
@@ -305,6 +326,15 @@ export class Coordinator extends EventEmitter<{ status: [ConnectionStatus]; serv
     const partitions = this.options.inputPartitions ?? 1;
     this.logger.info(partitions === 1 ? `serving ${this.topology.chatQueue} and ${this.topology.commandQueue}` : `serving ${this.topology.chatQueue} and ${this.topology.commandQueue} in ${partitions} partitions each`);
     this.emit('serving');
+  }
+
+  /** A liveness probe straight to one input queue (the coordinator may write to `amq.default`); not while offline. */
+  private sendLivenessProbe(queue: string, probeId: string): boolean {
+    const channel = this.channel;
+    if (!channel || this.connection?.isConnected !== true) return false;
+    const userId = this.options.security.mode === 'secure' ? this.options.security.coordinatorUser : undefined;
+    channel.publish('', queue, Buffer.alloc(0), { headers: { [LIVENESS_HEADER]: probeId }, ...(userId ? { userId } : {}) }).catch(() => undefined);
+    return true;
   }
 
   private extensionHost(connection: BrokerConnection): ExtensionHost {

@@ -98,7 +98,10 @@ export class WarrenClient extends CommandMethods {
     this.link.on('message', (body) => this.onMessage(body));
     this.link.on('down', () => this.requests.disarmAll());
     this.link.on('reconnected', () => {
-      if (this.session) this.feed.fillAll();
+      if (!this.session) return;
+      this.feed.fillAll();
+      // A sign of life at once: the outage ate into the session's timeout, the next beat may be seconds away.
+      this.beat();
     });
     this.feed = new RoomFeed({
       channel: this.link.channel,

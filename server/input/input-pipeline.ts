@@ -7,6 +7,7 @@ import type { CoordinatorMetrics } from '../observability/coordinator-metrics.js
 import type { Outcome } from '../outcome.js';
 import type { OutcomePublisher } from '../output/outcome-publisher.js';
 import type { Store } from '../store/store.js';
+import { LIVENESS_HEADER } from '../sweeps/input-liveness.js';
 import { PROBE_HEADER } from '../sweeps/topology-watch.js';
 import { AckCoalescer, settle } from './ack-coalescer.js';
 import { AdmissionGate } from './admission-gate.js';
@@ -43,6 +44,8 @@ export interface InputPipelineDeps {
   admission?: AdmissionDeps;
   /** The broker cancelled our consumer of `queue` (it was deleted): the topology watch restores it. */
   onCancelled?: (queue: string) => void;
+  /** A liveness probe (sweeps/input-liveness.ts) reached our consumer of `queue`. */
+  onLivenessProbe?: (queue: string, probeId: string) => void;
   /** Counts and latencies (server/observability/); absent: nothing is measured. */
   metrics?: CoordinatorMetrics | undefined;
   /**
@@ -175,10 +178,13 @@ export class InputPipeline {
       return;
     }
     if (this.stopped) return;
-    // A binding probe of the topology watch, routed as it should be: dropped on arrival, before
-    // the admission gate and any count (it is no one's input).
-    if (msg.properties.headers?.[PROBE_HEADER] !== undefined) {
+    // A binding probe of the topology watch, routed as it should be, or a liveness probe: dropped
+    // on arrival, before the admission gate and any count (it is no one's input).
+    const headers = msg.properties.headers;
+    if (headers?.[PROBE_HEADER] !== undefined || headers?.[LIVENESS_HEADER] !== undefined) {
       settle(() => channel.ack(msg));
+      const probeId: unknown = headers[LIVENESS_HEADER];
+      if (probeId !== undefined) this.deps.onLivenessProbe?.(queue, Buffer.isBuffer(probeId) ? probeId.toString('utf8') : String(probeId));
       return;
     }
     this.acks.received(channel, msg);

@@ -11,8 +11,11 @@ export interface SessionSweepOptions {
   store: Store;
   accounts: AccountStore;
   sessionTimeoutMs: number;
-  /** When the broker connection last came up; undefined while it is down. */
-  connectedSinceMs: () => number | undefined;
+  /**
+   * Since when clients could reach this coordinator without a break: the broker connection up and
+   * every input queue it holds delivering (input-liveness.ts); undefined while either is not so.
+   */
+  reachableSinceMs: () => number | undefined;
   /** Sessions vouched for by other means (an extension's clients); never timed out here. */
   keepsAlive: (session: Session) => boolean;
   carryOut: (outcome: Outcome) => void;
@@ -37,10 +40,11 @@ export class SessionSweep {
 
   sweep(now = new Date()): void {
     const { registry, store, accounts, sessionTimeoutMs, logger } = this.options;
-    // Nobody can reach us while the broker is away, so a session only expires after a full timeout
-    // of the coordinator being reachable (restored sessions get the same grace after a restart).
-    const connectedSince = this.options.connectedSinceMs();
-    if (connectedSince === undefined || now.getTime() - connectedSince < sessionTimeoutMs) return;
+    // Nobody can reach us while the broker is away or our input is stalled, so a session only
+    // expires after a full timeout of the coordinator being reachable (restored sessions get the
+    // same grace after a restart).
+    const reachableSince = this.options.reachableSinceMs();
+    if (reachableSince === undefined || now.getTime() - reachableSince < sessionTimeoutMs) return;
     for (const session of registry.expired(now)) {
       if (this.options.keepsAlive(session)) continue;
       logger.info(`session of ${session.name} timed out`);

@@ -58,7 +58,7 @@ const runnable = clusterAvailable() || process.env.WARREN_REQUIRE_PRIVATE_BROKER
     const loggedAtKill = loggedMessages(logLines()).length;
     await settleWithin([bursts], 'the clients to send the whole burst', 120_000);
     progress('burst sent');
-    const { counts, differences } = await tally(stage.senders, outcomes, logLines);
+    const { counts, differences } = await tally(stage.senders, outcomes, logLines, stage.explain);
     const total = NAMES.length * PER_CLIENT;
     differences.sentMinusPlanned = (counts.sent ?? 0) - total;
     differences.killedAfterTheBurstEnded = loggedAtKill < total ? 0 : 1;

@@ -37,9 +37,9 @@ const runnable = clusterAvailable() || process.env.WARREN_REQUIRE_PRIVATE_BROKER
     }
     restarting = false;
     await settleWithin([bursts], 'the clients to finish sending', 120_000);
-    const { counts, differences } = await tally(stage.senders, outcomes, logLines);
+    const { counts, differences } = await tally(stage.senders, outcomes, logLines, stage.explain);
     differences.coordinatorExited = stage.coordinator.child.exitCode === null ? 0 : 1;
-    expect(report('cluster: rolling restart of all three nodes during traffic', { ...counts, restarts: nodes.nodes.length, loggedAtFirstRestart: loggedBefore[0] ?? 0 }, differences)).toEqual(
+    expect(report('cluster: rolling restart of all three nodes during traffic', { ...counts, restarts: nodes.nodes.length, loggedAtFirstRestart: loggedBefore[0] ?? 0, inputStalls: stage.coordinator.stderr().split('delivered nothing for').length - 1 }, differences)).toEqual(
       zeroes(differences),
     );
   }, 300_000);

@@ -100,7 +100,7 @@ const runnable = clusterAvailable() || process.env.WARREN_REQUIRE_PRIVATE_BROKER
       const times = await backAndServed(moved, before, killedAt, victim, outcomes);
       await settleWithin([bursts], 'the clients to send the whole burst', 120_000);
       progress('burst sent');
-      const { counts, differences } = await tally(stage.senders, outcomes, stage.logLines);
+      const { counts, differences } = await tally(stage.senders, outcomes, stage.logLines, stage.explain);
       // The lines sent after the kill by the moved clients are stored too.
       differences.sentMinusPlanned = (counts.sent ?? 0) - NAMES.length * PER_CLIENT - moved.length;
       differences.noClientOnTheKilledNode = moved.length === 0 ? 1 : 0;

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { uniqueNamespace } from './broker.js';
 import { joinClients, type Sender } from './cluster-traffic.js';
-import { coordinatorProgram, stopProgram, waitForServing } from './fault-kit.js';
+import { coordinatorProgram, stopProgram, timelines, waitForServing } from './fault-kit.js';
 import { RATE_LIMITS_OFF, type Program } from './programs.js';
 import { freePort } from './private-broker.js';
 import { startSecureTestCluster, startTestCluster, urlsFrom, type RabbitCluster } from './rabbit-cluster.js';
@@ -17,6 +17,8 @@ export interface ClusterStage {
   readonly senders: Sender[];
   /** Lines of the coordinator's chat log so far. */
   logLines(): string[];
+  /** For a failure's report: each client's link timeline and the coordinator's last 80 lines of output. */
+  explain(): string;
 }
 
 /**
@@ -78,6 +80,7 @@ export function clusterStage(names: readonly string[], options: { secure?: boole
     get senders() {
       return senders;
     },
+    explain: () => `what the clients saw:\n${timelines(senders)}\nthe coordinator's last lines:\n${(coordinator?.stderr() ?? '').split('\n').slice(-80).join('\n')}`,
     logLines: () => (existsSync(logPath) ? readFileSync(logPath, 'utf8').split('\n').filter(Boolean) : []),
   };
 }

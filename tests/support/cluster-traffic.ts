@@ -77,9 +77,25 @@ export async function burst(senders: Sender[], perClient: number, window: number
 /**
  * Waits for every answer and every client to show every stored message, then compares: each
  * client's view of each room, the store's history, chat.log, each sender's order. Returns the
- * counts to print and the differences that must all be zero.
+ * counts to print and the differences that must all be zero. `explain`: what to add to an error
+ * (cluster-stage.ts `explain`: the clients' link timelines and the coordinator's last lines).
  */
-export async function tally(senders: Sender[], outcomes: Promise<Outcome>[], logLines: () => string[]): Promise<{ counts: Record<string, number>; differences: Record<string, number> }> {
+export async function tally(
+  senders: Sender[],
+  outcomes: Promise<Outcome>[],
+  logLines: () => string[],
+  explain?: () => string,
+): Promise<{ counts: Record<string, number>; differences: Record<string, number> }> {
+  try {
+    return await tallyCounts(senders, outcomes, logLines);
+  } catch (err) {
+    // A refusal or a wait that ran out says little by itself: say what led to it.
+    if (explain) throw new Error(`${err instanceof Error ? err.message : String(err)}\n${explain()}`, { cause: err });
+    throw err;
+  }
+}
+
+async function tallyCounts(senders: Sender[], outcomes: Promise<Outcome>[], logLines: () => string[]): Promise<{ counts: Record<string, number>; differences: Record<string, number> }> {
   const results = (await settleWithin(outcomes, 'every message to be answered', 120_000)).map((settled) =>
     settled.status === 'fulfilled' ? settled.value : ({ ok: false, reason: settled.reason } as const),
   );

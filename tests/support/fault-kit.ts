@@ -17,14 +17,47 @@ export interface ClientRecord {
   view: ChatEvent[];
   statuses: ConnectionStatus['state'][];
   sessionLost: number;
+  /** What happened to its link and session, with the time (seconds since it was recorded): for a failure's report. */
+  timeline: string[];
 }
 
 export function record(name: string, client: WarrenClient): ClientRecord {
-  const entry: ClientRecord = { name, client, view: [], statuses: [], sessionLost: 0 };
+  const entry: ClientRecord = { name, client, view: [], statuses: [], sessionLost: 0, timeline: [] };
+  const started = performance.now();
+  const note = (what: string): void => {
+    entry.timeline.push(`${((performance.now() - started) / 1000).toFixed(2)}s ${what}`);
+  };
   client.on('message', (event) => entry.view.push(event));
-  client.on('status', (status) => entry.statuses.push(status.state));
-  client.on('sessionLost', () => (entry.sessionLost += 1));
+  client.on('status', (status) => {
+    entry.statuses.push(status.state);
+    note(describeStatus(status));
+  });
+  client.on('link', (notice) => note(`link ${notice.state}: ${notice.what}`));
+  client.on('sessionLost', (error) => {
+    entry.sessionLost += 1;
+    note(`session lost: ${error.message}`);
+  });
   return entry;
+}
+
+function describeStatus(status: ConnectionStatus): string {
+  switch (status.state) {
+    case 'connected':
+      return `connected to ${status.broker}`;
+    case 'disconnected':
+      return `disconnected: ${status.reason}`;
+    case 'reconnecting':
+      return `reconnecting (attempt ${status.attempt}, in ${status.delayMs} ms): ${status.reason}`;
+    case 'failed':
+      return `failed: ${status.error.message}`;
+    default:
+      return status.state;
+  }
+}
+
+/** Every client's timeline, for the report of a failed fault test. */
+export function timelines(records: readonly ClientRecord[]): string {
+  return records.map((entry) => `  ${entry.name}:\n${entry.timeline.map((line) => `    ${line}`).join('\n')}`).join('\n');
 }
 
 /** The whole history of a room, page by page, as the coordinator's store has it. */
