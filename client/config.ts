@@ -1,12 +1,12 @@
 import { Command } from 'commander';
 import { z } from 'zod';
-import type { ClientSecurity, WarrenClientOptions } from './lib/api-types.js';
+import type { WarrenClientOptions } from './lib/api-types.js';
+import { CLIENT_LINK_SETTINGS, linkOptions } from './link-settings.js';
 // The modules themselves, not shared/index.js: the name prompt shows before the rest of shared/ loads.
-import { AMQP_HEARTBEAT_SETTING, AMQP_NODE_ORDER_SETTING, AMQP_NO_DELAY_SETTING, AMQP_URL_SETTING, COORDINATOR_USER_SETTING, INSECURE_OPEN_BROKER_SETTING, addSettingFlags, booleanFromText, namespaceSchema, resolveSettings, setting, wholeNumber, type SettingsOf } from '../shared/settings.js';
+import { AMQP_NO_DELAY_SETTING, addSettingFlags, booleanFromText, resolveSettings, setting, type SettingsOf } from '../shared/settings.js';
 
 export const CLIENT_SETTINGS = {
-  amqpUrl: AMQP_URL_SETTING,
-  namespace: setting({ env: 'WARREN_NAMESPACE', flag: 'namespace', description: 'prefix of every exchange and queue name (must match the coordinator)', default: 'warren', schema: namespaceSchema }),
+  ...CLIENT_LINK_SETTINGS,
   user: setting<string | undefined>({ env: 'WARREN_USER', flag: 'user', description: 'log in with this name instead of being asked (required without a terminal)', default: undefined, schema: z.string().min(1).optional() }),
   passwordFile: setting<string | undefined>({
     env: 'WARREN_PASSWORD_FILE',
@@ -17,12 +17,7 @@ export const CLIENT_SETTINGS = {
     schema: z.string().min(1).optional(),
   }),
   localTime: setting({ env: 'WARREN_LOCAL_TIME', flag: 'local-time', description: 'show times in the local time zone instead of UTC', default: false, schema: booleanFromText, boolean: true }),
-  insecureOpenBroker: INSECURE_OPEN_BROKER_SETTING,
-  coordinatorUser: COORDINATOR_USER_SETTING,
   amqpNoDelay: AMQP_NO_DELAY_SETTING,
-  amqpHeartbeat: AMQP_HEARTBEAT_SETTING,
-  amqpNodeOrder: AMQP_NODE_ORDER_SETTING,
-  requestTimeout: setting({ env: 'WARREN_REQUEST_TIMEOUT', flag: 'request-timeout', description: 'seconds to wait for the coordinator to answer a request', default: 10, schema: wholeNumber(1, 600) }),
 };
 
 export type ClientSettings = SettingsOf<typeof CLIENT_SETTINGS>;
@@ -39,20 +34,7 @@ export function parseClientSettings(argv: string[], env: Record<string, string |
   return resolveSettings(CLIENT_SETTINGS, command.opts(), env);
 }
 
-/** What the client library is told about the broker's security (client/lib/api-types.ts ClientSecurity). */
-export function clientSecurity(settings: ClientSettings): ClientSecurity {
-  return settings.insecureOpenBroker ? { mode: 'open' } : { mode: 'secure', coordinatorUser: settings.coordinatorUser };
-}
-
 /** The client library's options from the settings: one place for the chat and the script mode (client/ui/). */
 export function clientOptions(settings: ClientSettings): WarrenClientOptions {
-  return {
-    amqpUrl: settings.amqpUrl,
-    namespace: settings.namespace,
-    security: clientSecurity(settings),
-    requestTimeoutMs: settings.requestTimeout * 1000,
-    noDelay: settings.amqpNoDelay,
-    heartbeatSeconds: settings.amqpHeartbeat,
-    nodeOrder: settings.amqpNodeOrder,
-  };
+  return { ...linkOptions(settings), noDelay: settings.amqpNoDelay };
 }

@@ -1,20 +1,8 @@
 import { resolve } from 'node:path';
 import { Command } from 'commander';
 import { z } from 'zod';
-import type { ClientSecurity, WarrenClientOptions } from '../../client/lib/api-types.js';
-import {
-  AMQP_HEARTBEAT_SETTING,
-  AMQP_NODE_ORDER_SETTING,
-  AMQP_URL_SETTING,
-  COORDINATOR_USER_SETTING,
-  INSECURE_OPEN_BROKER_SETTING,
-  namespaceSchema,
-  resolveSettings,
-  addSettingFlags,
-  setting,
-  wholeNumber,
-  type SettingsOf,
-} from '../../shared/settings.js';
+import { CLIENT_LINK_SETTINGS } from '../../client/link-settings.js';
+import { resolveSettings, addSettingFlags, setting, wholeNumber, type SettingsOf } from '../../shared/settings.js';
 import { metricsSettingsFor } from '../observability/settings.js';
 
 const hostSchema = z.string().regex(/^[A-Za-z0-9.:_-]{1,253}$/, 'must be a host name or an IP address');
@@ -32,13 +20,8 @@ export const DEFAULT_WEB_METRICS_PORT = 9465;
 export const WEB_SETTINGS = {
   host: setting({ env: 'WARREN_WEB_HOST', flag: 'host', description: 'address the web page and its WebSocket listen on (0.0.0.0 in a container; publish it on 127.0.0.1 or behind a TLS proxy)', default: '127.0.0.1', schema: hostSchema }),
   port: setting({ env: 'WARREN_WEB_PORT', flag: 'port', description: 'port of the web page and its WebSocket', default: 8080, schema: wholeNumber(1, 65_535) }),
-  amqpUrl: AMQP_URL_SETTING,
-  amqpHeartbeat: AMQP_HEARTBEAT_SETTING,
-  amqpNodeOrder: AMQP_NODE_ORDER_SETTING,
-  namespace: setting({ env: 'WARREN_NAMESPACE', flag: 'namespace', description: 'prefix of every exchange and queue name (must match the coordinator)', default: 'warren', schema: namespaceSchema }),
-  insecureOpenBroker: INSECURE_OPEN_BROKER_SETTING,
-  coordinatorUser: COORDINATOR_USER_SETTING,
-  requestTimeout: setting({ env: 'WARREN_REQUEST_TIMEOUT', flag: 'request-timeout', description: 'seconds to wait for the coordinator to answer a request', default: 10, schema: wholeNumber(1, 600) }),
+  // The same as the terminal client's (client/link-settings.ts).
+  ...CLIENT_LINK_SETTINGS,
   maxSessions: setting({ env: 'WARREN_WEB_MAX_SESSIONS', flag: 'max-sessions', description: 'browser sessions served at once (each holds one broker connection); past it new ones are refused', default: 200, schema: wholeNumber(1, 100_000) }),
   resumeGrace: setting({ env: 'WARREN_WEB_RESUME_GRACE', flag: 'resume-grace', description: 'seconds a session outlives its dropped WebSocket, waiting for the page to reconnect and resume it', default: 30, schema: wholeNumber(1, 3600) }),
   replayFrames: setting({ env: 'WARREN_WEB_REPLAY_FRAMES', flag: 'replay-frames', description: 'frames kept per session for a reconnecting page; a page that missed more draws afresh', default: 2000, schema: wholeNumber(10, 100_000) }),
@@ -58,20 +41,4 @@ export function parseWebSettings(argv: string[], env: Record<string, string | un
   const command = addSettingFlags(webCommand(), WEB_SETTINGS).exitOverride();
   command.parse(argv, { from: 'user' });
   return resolveSettings(WEB_SETTINGS, command.opts(), env);
-}
-
-export function webSecurity(settings: WebSettings): ClientSecurity {
-  return settings.insecureOpenBroker ? { mode: 'open' } : { mode: 'secure', coordinatorUser: settings.coordinatorUser };
-}
-
-/** The options of each browser session's client: under `spread` each session starts at its own random node. */
-export function webClientOptions(settings: WebSettings): WarrenClientOptions {
-  return {
-    amqpUrl: settings.amqpUrl,
-    namespace: settings.namespace,
-    security: webSecurity(settings),
-    requestTimeoutMs: settings.requestTimeout * 1000,
-    heartbeatSeconds: settings.amqpHeartbeat,
-    nodeOrder: settings.amqpNodeOrder,
-  };
 }

@@ -3,7 +3,8 @@ import { OPEN_BROKER_WARNING, isWarrenError, redactUrl, settingsForEntryPoint } 
 import { WarrenClient } from '../../client/lib/warren-client.js';
 import { streamLogger } from '../logger.js';
 import { brokerReachable } from './broker-reachable.js';
-import { WEB_SETTINGS, webClientOptions, webCommand } from './config.js';
+import { linkOptions } from '../../client/link-settings.js';
+import { WEB_SETTINGS, webCommand } from './config.js';
 import { createMetricsRegistry, metricsListen, registerWebGatewayMetrics, serveMetrics } from '../observability/index.js';
 import { WebGateway } from './gateway.js';
 import { loadStaticFiles } from './static-files.js';
@@ -18,7 +19,7 @@ async function main(): Promise<number> {
   }
   const settings = parsed.settings;
   if (settings.insecureOpenBroker) logger.warn(OPEN_BROKER_WARNING);
-  const clientOptions = webClientOptions(settings);
+  const clientOptions = linkOptions(settings);
   let gateway: WebGateway;
   try {
     gateway = new WebGateway({

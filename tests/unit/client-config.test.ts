@@ -1,4 +1,5 @@
-import { CLIENT_SETTINGS, clientOptions, clientSecurity, parseClientSettings } from '../../client/config.js';
+import { CLIENT_SETTINGS, clientOptions, parseClientSettings } from '../../client/config.js';
+import { linkSecurity } from '../../client/link-settings.js';
 import { ERROR_CODES } from '../../shared/index.js';
 import { configError } from '../support/config-error.js';
 
@@ -66,17 +67,17 @@ describe('client settings: broker identity', () => {
   it('is secure by default and trusts only warren-coordinator', () => {
     const settings = parseClientSettings([], {});
     expect(settings.insecureOpenBroker).toBe(false);
-    expect(clientSecurity(settings)).toEqual({ mode: 'secure', coordinatorUser: 'warren-coordinator' });
+    expect(linkSecurity(settings)).toEqual({ mode: 'secure', coordinatorUser: 'warren-coordinator' });
   });
 
   it('takes the coordinator user from its variable or flag (the flag wins)', () => {
-    expect(clientSecurity(parseClientSettings([], { WARREN_COORDINATOR_USER: 'hub' }))).toEqual({ mode: 'secure', coordinatorUser: 'hub' });
-    expect(clientSecurity(parseClientSettings(['--coordinator-user', 'hub2'], { WARREN_COORDINATOR_USER: 'hub' }))).toEqual({ mode: 'secure', coordinatorUser: 'hub2' });
+    expect(linkSecurity(parseClientSettings([], { WARREN_COORDINATOR_USER: 'hub' }))).toEqual({ mode: 'secure', coordinatorUser: 'hub' });
+    expect(linkSecurity(parseClientSettings(['--coordinator-user', 'hub2'], { WARREN_COORDINATOR_USER: 'hub' }))).toEqual({ mode: 'secure', coordinatorUser: 'hub2' });
   });
 
   it('selects open mode only by its named variable or flag', () => {
-    expect(clientSecurity(parseClientSettings([], { WARREN_INSECURE_OPEN_BROKER: 'yes' }))).toEqual({ mode: 'open' });
-    expect(clientSecurity(parseClientSettings(['--insecure-open-broker'], {}))).toEqual({ mode: 'open' });
+    expect(linkSecurity(parseClientSettings([], { WARREN_INSECURE_OPEN_BROKER: 'yes' }))).toEqual({ mode: 'open' });
+    expect(linkSecurity(parseClientSettings(['--insecure-open-broker'], {}))).toEqual({ mode: 'open' });
     expect(CLIENT_SETTINGS.insecureOpenBroker.description).toMatch(/anyone on that broker can read and forge everything/);
   });
 });

@@ -1,4 +1,5 @@
-import { WEB_SETTINGS, parseWebSettings, webClientOptions, webSecurity } from '../../server/web/config.js';
+import { linkOptions, linkSecurity } from '../../client/link-settings.js';
+import { WEB_SETTINGS, parseWebSettings } from '../../server/web/config.js';
 import { ERROR_CODES } from '../../shared/index.js';
 import { configError } from '../support/config-error.js';
 
@@ -39,7 +40,7 @@ describe('web gateway settings', () => {
     expect(settings.host).toBe('127.0.0.1');
     expect(settings.port).toBe(WEB_SETTINGS.port.default);
     expect(settings.allowedOrigins).toEqual([]);
-    expect(webSecurity(settings)).toEqual({ mode: 'secure', coordinatorUser: 'warren-coordinator' });
+    expect(linkSecurity(settings)).toEqual({ mode: 'secure', coordinatorUser: 'warren-coordinator' });
   });
 
   it('reads a list of origins, and the flag wins over the variable', () => {
@@ -48,13 +49,13 @@ describe('web gateway settings', () => {
       'http://127.0.0.1:9000',
     ]);
     expect(parseWebSettings(['--port', '9001'], { WARREN_WEB_PORT: '9000' }).port).toBe(9001);
-    expect(webSecurity(parseWebSettings([], { WARREN_INSECURE_OPEN_BROKER: '1' }))).toEqual({ mode: 'open' });
+    expect(linkSecurity(parseWebSettings([], { WARREN_INSECURE_OPEN_BROKER: '1' }))).toEqual({ mode: 'open' });
   });
 
   it("spreads each browser session's broker connection over the nodes unless told otherwise", () => {
     const settings = parseWebSettings([], { AMQP_URL: 'amqp://a:5701,amqp://b:5702', WARREN_REQUEST_TIMEOUT: '4', WARREN_AMQP_HEARTBEAT: '3' });
     expect(settings.amqpNodeOrder).toBe('spread');
-    expect(webClientOptions(settings)).toEqual({
+    expect(linkOptions(settings)).toEqual({
       amqpUrl: 'amqp://a:5701,amqp://b:5702',
       namespace: 'warren',
       security: { mode: 'secure', coordinatorUser: 'warren-coordinator' },
@@ -62,6 +63,6 @@ describe('web gateway settings', () => {
       heartbeatSeconds: 3,
       nodeOrder: 'spread',
     });
-    expect(webClientOptions(parseWebSettings(['--amqp-node-order', 'listed'], {})).nodeOrder).toBe('listed');
+    expect(linkOptions(parseWebSettings(['--amqp-node-order', 'listed'], {})).nodeOrder).toBe('listed');
   });
 });
