@@ -1,17 +1,12 @@
 import { DEFAULT_ROOM, nameKey, type ChatEvent, type Role } from '../../shared/index.js';
 import { prepareGuestForget, type ForgottenGuest } from './guest-forget.js';
 import { toEvent, toMember, toRoom, type MemberRow, type MessageRow, type RoomRow } from './rows.js';
+import { LoggedMarks } from './logged-marks.js';
 import { applySchema } from './schema.js';
 import { prepareSessionTable, type SessionTable } from './session-table.js';
 import { DIALECTS } from './sql/dialect.js';
-import type { SqlDatabase, SqlStatement, SqlTransaction } from './sql/sql-database.js';
+import type { SqlDatabase, SqlTransaction } from './sql/sql-database.js';
 import type { AppendResult, MemberRecord, NewMessage, RoomRecord, Store, StoredMessage } from './store.js';
-
-/** How long a mark may wait for a batch to carry it before it gets a transaction of its own. */
-const MARK_DELAY_MS = 50;
-
-/** Marks written by one `UPDATE … WHERE num IN (…)` at most; a statement is prepared once for each count up to this. */
-const MARKS_PER_STATEMENT = 64;
 
 /** The INSERT's parameters, in its column order. */
 type InsertParams = [string, string, number, string, string, string, string, string | null, string, string, string, string | null];
@@ -32,13 +27,9 @@ export class SqlStore implements Store {
   private readonly appendTx: SqlTransaction<(message: NewMessage) => AppendResult>;
   private readonly guardedInsert: SqlTransaction<(message: NewMessage) => AppendResult> | undefined;
   private readonly batchTx: SqlTransaction<(fn: () => unknown) => unknown>;
-  private readonly markAll: SqlTransaction<() => void>;
   private readonly forgetGuestTx: SqlTransaction<(nameKey: string) => ForgottenGuest>;
   readonly sessionTable: SessionTable;
-  private toMark = new Set<number>();
-  private markTimer: NodeJS.Timeout | undefined;
-  /** `UPDATE … SET logged = 1 WHERE num IN (?, …)`, by the number of placeholders (1 to MARKS_PER_STATEMENT). */
-  private readonly markStatements = new Map<number, SqlStatement<number[]>>();
+  private readonly marks: LoggedMarks;
   /**
    * Inside a batch: the rooms whose counter it moved. Only a room's first message of the batch
    * moves `rooms.last_seq` (which locks the row: the batch holds SQLite's write lock, and on
@@ -55,6 +46,7 @@ export class SqlStore implements Store {
 
   constructor(private readonly db: SqlDatabase) {
     applySchema(db);
+    this.marks = new LoggedMarks(db);
     this.sql = {
       findByClientId: db.prepare<[string, string], MessageRow>('SELECT * FROM messages WHERE session_id = ? AND client_msg_id = ?'),
       nextSeq: db.prepare<[string], { last_seq: number }>('UPDATE rooms SET last_seq = last_seq + 1 WHERE name = ? RETURNING last_seq'),
@@ -116,7 +108,7 @@ export class SqlStore implements Store {
     this.guardedInsert = DIALECTS[db.dialect].failedStatementAbortsTransaction ? this.appendTx : undefined;
     // Marks left from earlier turns ride along in the next batch instead of a commit of their own.
     this.batchTx = db.transaction((fn: () => unknown) => {
-      this.writeMarks();
+      this.marks.write();
       const outer = this.batchSeqs;
       if (outer) {
         // A batch inside a batch (a savepoint): if it rolls back, so do the numbers it gave out.
@@ -140,7 +132,6 @@ export class SqlStore implements Store {
         this.batchRooms = undefined;
       }
     });
-    this.markAll = db.transaction(() => this.writeMarks());
     this.forgetGuestTx = db.transaction(prepareGuestForget(db));
     this.sessionTable = prepareSessionTable(db);
     this.createRoom({ name: DEFAULT_ROOM, kind: 'public', createdBy: null, createdAt: new Date(0).toISOString(), ttlMs: null });
@@ -163,12 +154,12 @@ export class SqlStore implements Store {
   }
 
   batch<T>(fn: () => T): T {
-    const marks = this.toMark.size > 0 ? [...this.toMark] : [];
+    const marks = this.marks.waiting();
     try {
       return this.batchTx.immediate(fn) as T;
     } catch (err) {
       // Rolled back: the marks written in it are undone too, so they wait for the next transaction.
-      for (const num of marks) this.markLogged(num);
+      for (const num of marks) this.marks.add(num);
       throw err;
     }
   }
@@ -229,7 +220,7 @@ export class SqlStore implements Store {
       giveBack?.();
       const existing = this.sql.findByClientId.get(message.sessionId, message.clientMsgId);
       if (!existing) throw new Error('insert returned no row and there is no earlier copy');
-      return { event: toEvent(existing), duplicate: true, logged: existing.logged === 1 || this.toMark.has(existing.num) };
+      return { event: toEvent(existing), duplicate: true, logged: existing.logged === 1 || this.marks.has(existing.num) };
     }
     taken();
     const event: ChatEvent = {
@@ -249,40 +240,9 @@ export class SqlStore implements Store {
     return { event, duplicate: false, logged: false };
   }
 
-  /**
-   * Deferred: written with the next batch, or after MARK_DELAY_MS when no batch comes. A crash
-   * before that leaves the message unmarked, and recovery finds its line in the log by id.
-   */
+  /** Deferred (logged-marks.ts): written with the next batch, or after a moment when none comes. */
   markLogged(num: number): void {
-    this.toMark.add(num);
-    this.markTimer ??= setTimeout(() => this.flushMarks(), MARK_DELAY_MS);
-  }
-
-  private flushMarks(): void {
-    if (this.toMark.size > 0 && this.db.open) this.markAll();
-    this.clearMarkTimer();
-  }
-
-  /** Inside a transaction: the pending marks, up to MARKS_PER_STATEMENT in one UPDATE. */
-  private writeMarks(): void {
-    if (this.toMark.size > 0) {
-      const nums = [...this.toMark];
-      for (let start = 0; start < nums.length; start += MARKS_PER_STATEMENT) {
-        const chunk = nums.slice(start, start + MARKS_PER_STATEMENT);
-        this.markStatement(chunk.length).run(...chunk);
-      }
-    }
-    this.toMark.clear();
-    this.clearMarkTimer();
-  }
-
-  private markStatement(count: number): SqlStatement<number[]> {
-    let statement = this.markStatements.get(count);
-    if (!statement) {
-      statement = this.db.prepare<number[]>(`UPDATE messages SET logged = 1 WHERE num IN (${Array(count).fill('?').join(', ')})`);
-      this.markStatements.set(count, statement);
-    }
-    return statement;
+    this.marks.add(num);
   }
 
   /** Inside a batch: each room's counter, where the batch numbered messages past what its first one wrote. */
@@ -295,14 +255,8 @@ export class SqlStore implements Store {
     }
   }
 
-  private clearMarkTimer(): void {
-    if (this.markTimer === undefined) return;
-    clearTimeout(this.markTimer);
-    this.markTimer = undefined;
-  }
-
   unloggedMessages(): ChatEvent[] {
-    this.flushMarks();
+    this.marks.flush();
     return this.sql.unlogged.all().map(toEvent);
   }
 
@@ -423,7 +377,7 @@ export class SqlStore implements Store {
   }
 
   close(): void {
-    if (this.db.open) this.flushMarks();
+    if (this.db.open) this.marks.flush();
     this.db.close();
   }
 }
