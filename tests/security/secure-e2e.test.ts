@@ -12,7 +12,7 @@ import { CLIENT_MAIN, SERVER_MAIN, runProgram, type Program } from '../support/p
 import { PrivateBroker, freePort } from '../support/private-broker.js';
 import { SecureBroker } from '../support/secure-broker.js';
 import { TerminalSession } from '../support/terminal.js';
-import { waitFor } from '../support/wait.js';
+import { sleep, waitFor } from '../support/wait.js';
 
 /**
  * Secure mode end to end: the real coordinator program (its authority inside) and real clients,
@@ -247,4 +247,16 @@ describeBroker('secure mode end to end', () => {
     await bob.client.send('still here');
     expect((await bob.client.users()).map((user) => user.name)).not.toContain('alice');
   }, 60_000);
+
+  it("probes its input queues as the coordinator user: none ever stalled, the broker never closed the coordinator's channel", async () => {
+    // Both input queues deliver to this coordinator (only those are probed), then a few rounds of probes.
+    await bob.client.send('a line for the chat queue');
+    await bob.client.users();
+    await sleep(5000);
+    // A probe the broker refused would close the channel (logged); one that never arrived, a stall warning.
+    const output = coordinator?.stderr() ?? '';
+    expect(output).toContain('serving');
+    expect(output).not.toContain('delivered nothing for');
+    expect(output).not.toMatch(/channel error|closed the coordinator's channel/);
+  }, 30_000);
 });
