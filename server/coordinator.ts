@@ -152,6 +152,7 @@ export class Coordinator extends EventEmitter<{ status: [ConnectionStatus]; serv
         sessionsOnline: () => this.registry.size,
         rooms: () => (this.sqlStore.database.open ? this.store.rooms().length : 0),
         queueDepths: () => depths.current(),
+        inputQueuesStalled: () => this.liveness.stalledQueues.length,
       });
     }
     this.keeper = new TopologyKeeper({

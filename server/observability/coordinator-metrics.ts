@@ -12,6 +12,8 @@ export interface CoordinatorGaugeSources {
   rooms(): number;
   /** Messages waiting, by queue label (`chat`, `commands`, `dead-letter`); cached by the source. */
   queueDepths(): Promise<ReadonlyMap<string, number>>;
+  /** Input queues held here that deliver nothing now (sweeps/input-liveness.ts). */
+  inputQueuesStalled(): number;
 }
 
 /** Label of an input that could not be decoded (its type is unknown or absent). */
@@ -113,6 +115,15 @@ export class CoordinatorMetrics {
       collect() {
         const from = sources();
         if (from) this.set(from.rooms());
+      },
+    });
+    new Gauge({
+      name: 'warren_input_queues_stalled',
+      help: 'Input queues this coordinator holds whose liveness probe has not come back: no session is timed out while above 0',
+      registers: [registry],
+      collect() {
+        const from = sources();
+        if (from) this.set(from.inputQueuesStalled());
       },
     });
     new Gauge({

@@ -1,4 +1,6 @@
+import { Registry } from 'prom-client';
 import type { WarrenClient } from '../../client/lib/warren-client.js';
+import { CoordinatorMetrics } from '../../server/observability/coordinator-metrics.js';
 import { topologyFor, type PresenceEvent } from '../../shared/index.js';
 import { startCoordinator, type RunningCoordinator } from '../support/coordinator.js';
 import { report, zeroes } from '../support/fault-kit.js';
@@ -41,7 +43,9 @@ const runnable = PrivateBroker.available() || process.env.WARREN_REQUIRE_PRIVATE
   }
 
   it('times nobody out while its heartbeats cannot arrive, and times out the one who left once it flows', async () => {
-    running = await startCoordinator({ amqpUrl: broker.url, sessionTimeoutMs: SESSION_TIMEOUT_MS });
+    const registry = new Registry();
+    running = await startCoordinator({ amqpUrl: broker.url, sessionTimeoutMs: SESSION_TIMEOUT_MS, metrics: new CoordinatorMetrics(registry) });
+    const stalledGauge = async (): Promise<number> => Number(/^warren_input_queues_stalled (\S+)$/m.exec(await registry.metrics())?.[1] ?? NaN);
     const alice: WarrenClient = await running.client();
     const bob: WarrenClient = await running.client();
     await alice.login('alice');
@@ -52,16 +56,20 @@ const runnable = PrivateBroker.available() || process.env.WARREN_REQUIRE_PRIVATE
     bob.on('presence', (event) => bobSees.push(event));
 
     const commands = topologyFor(running.namespace).commandQueue;
+    const stalledBefore = await stalledGauge();
+    let stalledDuring = Number.NaN;
     await suspendQueue(commands, 'suspend');
     try {
-      // Three timeouts without one heartbeat delivered.
+      // Three timeouts without one heartbeat delivered; the gauge says so meanwhile.
       await sleep(STALL_MS);
+      stalledDuring = await stalledGauge();
     } finally {
       await suspendQueue(commands, 'resume');
     }
     // What waited in the queue is handled; both are still online and served.
     const online = (await alice.users()).map((user) => user.name);
     const leftWhileStalled = linesOfKind(running.logLines(), 'LEAVE').length;
+    const stalledAfter = await stalledGauge();
 
     // The hold ends with the stall: alice goes without a word and is timed out.
     await alice.close({ logout: false });
@@ -69,6 +77,9 @@ const runnable = PrivateBroker.available() || process.env.WARREN_REQUIRE_PRIVATE
 
     const differences = {
       timedOutDuringStall: leftWhileStalled,
+      gaugeNotZeroBefore: stalledBefore === 0 ? 0 : 1,
+      gaugeNotOneDuring: stalledDuring === 1 ? 0 : 1,
+      gaugeNotZeroAfter: stalledAfter === 0 ? 0 : 1,
       sessionsLost: lost.length,
       onlineAfterStall: online.join(',') === 'alice,bob' ? 0 : 1,
       aliceNotTimedOutAfter: left.name === 'alice' && left.reason === 'timeout' ? 0 : 1,

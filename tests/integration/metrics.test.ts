@@ -102,6 +102,7 @@ describe('coordinator metrics and readiness, on the real broker', () => {
     expect(delta('warren_store_commit_seconds_count')).toBeGreaterThanOrEqual(1);
     expect(valueOf(after, 'warren_sessions_online')).toBe(2);
     expect(valueOf(after, 'warren_rooms')).toBeGreaterThanOrEqual(1);
+    expect(valueOf(after, 'warren_input_queues_stalled')).toBe(0);
     // Queue depths are asked of the broker at most every few seconds: the copy shows within that.
     const depths = await waitFor(async () => {
       const text = await scrape();
