@@ -99,33 +99,25 @@ export class CoordinatorMetrics {
       buckets: BATCH_SIZE_BUCKETS,
       registers: [registry],
     });
-    new Gauge({
-      name: 'warren_sessions_online',
-      help: 'Sessions logged in now',
-      registers: [registry],
-      collect() {
-        const from = sources();
-        if (from) this.set(from.sessionsOnline());
-      },
-    });
-    new Gauge({
-      name: 'warren_rooms',
-      help: 'Rooms that exist (#general included)',
-      registers: [registry],
-      collect() {
-        const from = sources();
-        if (from) this.set(from.rooms());
-      },
-    });
-    new Gauge({
-      name: 'warren_input_queues_stalled',
-      help: 'Input queues this coordinator holds whose liveness probe has not come back: no session is timed out while above 0',
-      registers: [registry],
-      collect() {
-        const from = sources();
-        if (from) this.set(from.inputQueuesStalled());
-      },
-    });
+    // A number read from the coordinator when someone scrapes.
+    const readGauge = (name: string, help: string, read: (from: CoordinatorGaugeSources) => number): void => {
+      new Gauge({
+        name,
+        help,
+        registers: [registry],
+        collect() {
+          const from = sources();
+          if (from) this.set(read(from));
+        },
+      });
+    };
+    readGauge('warren_sessions_online', 'Sessions logged in now', (from) => from.sessionsOnline());
+    readGauge('warren_rooms', 'Rooms that exist (#general included)', (from) => from.rooms());
+    readGauge(
+      'warren_input_queues_stalled',
+      'Input queues this coordinator holds whose liveness probe has not come back: no session is timed out while above 0',
+      (from) => from.inputQueuesStalled(),
+    );
     new Gauge({
       name: 'warren_queue_messages',
       help: 'Messages waiting in the input queues and the dead-letter queue (asked of the broker at most every few seconds)',
