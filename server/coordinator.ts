@@ -31,6 +31,7 @@ import type { Store } from './store/store.js';
 import { ExpiryScheduler, expireMessages } from './sweeps/message-expiry.js';
 import { InputLiveness, LIVENESS_HEADER, livenessIntervalMs } from './sweeps/input-liveness.js';
 import { SessionSweep } from './sweeps/session-sweep.js';
+import { StallRecord } from './sweeps/stall-record.js';
 import { DEFAULT_PRECONDITION_RETRY_MS, TopologyKeeper } from './sweeps/topology-keeper.js';
 import { DEFAULT_TOPOLOGY_CHECK_MS } from './sweeps/topology-watch.js';
 
@@ -175,11 +176,13 @@ export class Coordinator extends EventEmitter<{ status: [ConnectionStatus]; serv
       logger,
     });
     const probeEveryMs = livenessIntervalMs(options.sessionTimeoutMs);
+    const stalls = new StallRecord(this.store, logger);
     this.liveness = new InputLiveness({
       activeQueues: () => this.input.activeQueues.map(({ queue }) => queue),
       send: (queue, probeId) => this.sendLivenessProbe(queue, probeId),
       intervalMs: probeEveryMs,
       stallMs: 2 * probeEveryMs,
+      onStalled: (nowMs) => stalls.note(nowMs),
       logger,
     });
     this.sessions = new SessionSweep({
@@ -187,9 +190,10 @@ export class Coordinator extends EventEmitter<{ status: [ConnectionStatus]; serv
       store: this.store,
       accounts: this.accounts,
       sessionTimeoutMs: options.sessionTimeoutMs,
+      // Connected, our own input flowing, and no coordinator of the deployment stalled meanwhile.
       reachableSinceMs: () => {
         const flowing = this.liveness.flowingSinceMs;
-        return this.connectedSinceMs === undefined || flowing === undefined ? undefined : Math.max(this.connectedSinceMs, flowing);
+        return this.connectedSinceMs === undefined || flowing === undefined ? undefined : Math.max(this.connectedSinceMs, flowing, stalls.lastMs());
       },
       keepsAlive: (session) => this.extension?.keepsAlive(session) ?? false,
       carryOut,

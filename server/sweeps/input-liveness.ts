@@ -22,6 +22,8 @@ export interface InputLivenessDeps {
   intervalMs: number;
   /** A probe out for longer than this: its queue is stalled (it delivers nothing, heartbeats included). */
   stallMs: number;
+  /** At each round while a queue is stalled (stall-record.ts tells the other coordinators). */
+  onStalled?: (nowMs: number) => void;
   logger: Logger;
   now?: () => number;
 }
@@ -95,6 +97,7 @@ export class InputLiveness {
         this.deps.logger.warn(`input queue ${probe.queue} delivered nothing for ${now - probe.sentAtMs} ms (a probe has not come back): no session is timed out until it flows again`);
       }
     }
+    if (this.stalled.size > 0) this.deps.onStalled?.(now);
     const probed = new Set([...this.out.values()].map((probe) => probe.queue));
     for (const queue of active) {
       if (probed.has(queue)) continue;

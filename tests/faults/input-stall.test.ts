@@ -24,6 +24,7 @@ const runnable = PrivateBroker.available() || process.env.WARREN_REQUIRE_PRIVATE
 (runnable ? describe : describe.skip)('a stalled input queue', () => {
   let broker: PrivateBroker;
   let running: RunningCoordinator | undefined;
+  const others: RunningCoordinator[] = [];
 
   beforeAll(async () => {
     broker = await PrivateBroker.create();
@@ -31,6 +32,7 @@ const runnable = PrivateBroker.available() || process.env.WARREN_REQUIRE_PRIVATE
   }, 120_000);
 
   afterAll(async () => {
+    for (const other of others) await other.stop().catch(() => undefined);
     await running?.stop().catch(() => undefined);
     await broker.destroy();
   }, 60_000);
@@ -86,5 +88,43 @@ const runnable = PrivateBroker.available() || process.env.WARREN_REQUIRE_PRIVATE
       bobNotOnline: (await bob.users()).map((user) => user.name).join(',') === 'bob' ? 0 : 1,
     };
     expect(report('input queue stalled for three session timeouts', { stallMs: STALL_MS, sessionTimeoutMs: SESSION_TIMEOUT_MS }, differences)).toEqual(zeroes(differences));
+  }, 90_000);
+
+  it('a standby coordinator on the same store times nobody out either while the active one is stalled', async () => {
+    // The first to consume is the active consumer of both queues; the second stands by, and its
+    // sweep runs over the same sessions. It sends no probe (it holds no queue): it must learn of
+    // the stall through the store.
+    const active = await startCoordinator({ amqpUrl: broker.url, sessionTimeoutMs: SESSION_TIMEOUT_MS });
+    others.push(active);
+    const standby = await startCoordinator({
+      amqpUrl: broker.url,
+      sessionTimeoutMs: SESSION_TIMEOUT_MS,
+      namespace: active.namespace,
+      dataDir: active.options.dataDir,
+      logDir: `${active.options.logDir}-standby`,
+    });
+    others.push(standby);
+    const carol = await active.client();
+    const dave = await active.client();
+    await carol.login('carol');
+    await dave.login('dave');
+    const lost: string[] = [];
+    for (const [name, client] of [['carol', carol], ['dave', dave]] as const) client.on('sessionLost', () => lost.push(name));
+
+    const commands = topologyFor(active.namespace).commandQueue;
+    await suspendQueue(commands, 'suspend');
+    try {
+      await sleep(STALL_MS);
+    } finally {
+      await suspendQueue(commands, 'resume');
+    }
+    const online = (await carol.users()).map((user) => user.name);
+    const leaves = [...active.logLines(), ...standby.logLines()].filter((line) => / LEAVE /.test(line)).length;
+    const differences = {
+      timedOutDuringStall: leaves,
+      sessionsLost: lost.length,
+      onlineAfterStall: online.join(',') === 'carol,dave' ? 0 : 1,
+    };
+    expect(report('input queue stalled, a standby coordinator on the same store', { stallMs: STALL_MS, sessionTimeoutMs: SESSION_TIMEOUT_MS }, differences)).toEqual(zeroes(differences));
   }, 90_000);
 });

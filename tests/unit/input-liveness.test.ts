@@ -6,6 +6,7 @@ function harness(options: { active?: string[]; connected?: boolean } = {}) {
   let now = 1_000;
   const active = options.active ?? ['chat', 'commands'];
   const sent: { queue: string; id: string }[] = [];
+  const stallsNoted: number[] = [];
   const state = { connected: options.connected ?? true };
   const liveness = new InputLiveness({
     activeQueues: () => active,
@@ -16,12 +17,14 @@ function harness(options: { active?: string[]; connected?: boolean } = {}) {
     },
     intervalMs: 500,
     stallMs: 1000,
+    onStalled: (atMs) => stallsNoted.push(atMs),
     logger: silentLogger,
     now: () => now,
   });
   return {
     liveness,
     sent,
+    stallsNoted,
     active,
     state,
     advance: (ms: number) => {
@@ -64,6 +67,20 @@ describe('input liveness', () => {
     h.arrive('commands');
     expect(h.liveness.stalledQueues).toEqual([]);
     expect(h.liveness.flowingSinceMs).toBe(h.now());
+  });
+
+  it('tells of the stall at every round while it lasts, and no longer once it is over', () => {
+    const h = harness({ active: ['commands'] });
+    h.advance(0);
+    h.advance(500);
+    expect(h.stallsNoted).toEqual([]);
+    h.advance(501);
+    h.advance(500);
+    h.advance(500);
+    expect(h.stallsNoted).toEqual([2001, 2501, 3001]);
+    h.arrive('commands');
+    h.advance(500);
+    expect(h.stallsNoted).toEqual([2001, 2501, 3001]);
   });
 
   it('a probe in time never stalls anything', () => {
