@@ -142,6 +142,7 @@ export class Coordinator extends EventEmitter<{ status: [ConnectionStatus]; serv
       },
       onCancelled: (queue) => this.keeper.watch.consumerCancelled(queue),
       onLivenessProbe: (queue, probeId) => this.liveness.arrived(queue, probeId),
+      coordinatorUser: secure?.coordinatorUser,
       metrics: deps.metrics,
     });
     if (deps.metrics) {
@@ -338,6 +339,7 @@ export class Coordinator extends EventEmitter<{ status: [ConnectionStatus]; serv
     const channel = this.channel;
     if (!channel || this.connection?.isConnected !== true) return false;
     const userId = this.options.security.mode === 'secure' ? this.options.security.coordinatorUser : undefined;
+    // Empty, through amq.default, as the coordinator user: the pipeline counts nothing else as a probe.
     channel.publish('', queue, Buffer.alloc(0), { headers: { [LIVENESS_HEADER]: probeId }, ...(userId ? { userId } : {}) }).catch(() => undefined);
     return true;
   }

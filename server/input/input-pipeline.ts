@@ -46,6 +46,8 @@ export interface InputPipelineDeps {
   onCancelled?: (queue: string) => void;
   /** A liveness probe (sweeps/input-liveness.ts) reached our consumer of `queue`. */
   onLivenessProbe?: (queue: string, probeId: string) => void;
+  /** Secure mode: the coordinator's broker user, the only sender whose liveness probes count. */
+  coordinatorUser?: string | undefined;
   /** Counts and latencies (server/observability/); absent: nothing is measured. */
   metrics?: CoordinatorMetrics | undefined;
   /**
@@ -178,17 +180,34 @@ export class InputPipeline {
       return;
     }
     if (this.stopped) return;
-    // A binding probe of the topology watch, routed as it should be, or a liveness probe: dropped
+    // A binding probe of the topology watch, routed as it should be, or our liveness probe: dropped
     // on arrival, before the admission gate and any count (it is no one's input).
-    const headers = msg.properties.headers;
-    if (headers?.[PROBE_HEADER] !== undefined || headers?.[LIVENESS_HEADER] !== undefined) {
+    if (msg.properties.headers?.[PROBE_HEADER] !== undefined) {
       settle(() => channel.ack(msg));
-      const probeId: unknown = headers[LIVENESS_HEADER];
-      if (probeId !== undefined) this.deps.onLivenessProbe?.(queue, Buffer.isBuffer(probeId) ? probeId.toString('utf8') : String(probeId));
+      return;
+    }
+    const probeId = this.livenessProbeId(msg);
+    if (probeId !== undefined) {
+      settle(() => channel.ack(msg));
+      this.deps.onLivenessProbe?.(queue, probeId);
       return;
     }
     this.acks.received(channel, msg);
     this.grace.enter(queue, { kind, queue, msg, channel, type: undefined, clientTs: undefined });
+  }
+
+  /**
+   * The id of a liveness probe (sweeps/input-liveness.ts), only if the coordinator can have sent
+   * it: empty, through `amq.default` (which a client may not write to in secure mode), and in
+   * secure mode as the coordinator user (which the broker checks). Anything else carrying the
+   * header is an input like any other, answered as one.
+   */
+  private livenessProbeId(msg: ConsumeMessage): string | undefined {
+    const id: unknown = msg.properties.headers?.[LIVENESS_HEADER];
+    if (id === undefined || msg.fields.exchange !== '' || msg.content.length > 0) return undefined;
+    const coordinatorUser = this.deps.coordinatorUser;
+    if (coordinatorUser !== undefined && msg.properties.userId !== coordinatorUser) return undefined;
+    return Buffer.isBuffer(id) ? id.toString('utf8') : String(id);
   }
 
   private admit(input: Arrived): void {

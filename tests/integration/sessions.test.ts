@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import type { WarrenClient } from '../../client/lib/warren-client.js';
 import { ERROR_CODES, type ChatEvent, type PresenceEvent } from '../../shared/index.js';
 import { startCoordinator, type RunningCoordinator } from '../support/coordinator.js';
@@ -57,6 +58,18 @@ describe('sessions', () => {
       expect(await alice.myMessages()).toEqual([]);
       const after = await alice.send('after coming back');
       expect((await alice.myMessages()).map((event) => event.id)).toEqual([after.id]);
+    });
+
+    it("answers an input that carries the liveness probe's header like any other: only the coordinator's own probes are dropped", async () => {
+      const raw = await RawPeer.open(running.namespace);
+      try {
+        // Through amq.default, as the probes travel, but with a body: an input, not a probe.
+        await raw.send('command', body({ type: 'users', requestId: 'looks-like-a-probe', token: randomUUID() }), raw.replyQueue, { 'x-warren-liveness': 'forged' });
+        const refused = await raw.reply((reply) => reply.body.type === 'error', 'the refusal of the unknown token');
+        expect(refused.body).toMatchObject({ code: ERROR_CODES.SESSION_UNKNOWN, requestId: 'looks-like-a-probe' });
+      } finally {
+        await raw.close();
+      }
     });
 
     it("frees the name at once on /exit, and others see 'left' with reason exit", async () => {

@@ -91,6 +91,9 @@ describeBroker('attacks on the broker by a logged-in participant', () => {
     await mallory.refused('a fake batch of messages on <ns>.events', 403, (ch) => publishConfirmed(ch, T().eventsExchange, 'room.general', { type: 'batch', items: [body, { ...body, seq: 1_000_001 }] }, { userId: mallory.clientId }));
     await mallory.refused('a fake batch into alice’s queue through amq.default', 403, (ch) => publishConfirmed(ch, '', T().clientQueue(alice.client.clientId), { type: 'batch', items: [body] }));
     await mallory.refused('input into <ns>.chat through amq.default', 403, (ch) => publishConfirmed(ch, '', T().chatQueue, { type: 'chat', text: 'x' }, { userId: mallory.clientId }));
+    await mallory.refused('a forged liveness probe into <ns>.commands through amq.default', 403, (ch) =>
+      publishConfirmed(ch, '', T().commandQueue, Buffer.alloc(0), { userId: mallory.clientId, headers: { 'x-warren-liveness': 'forged' } }),
+    );
     await mallory.refused('input with userId = bob’s id', 406, (ch) => publishConfirmed(ch, T().inputExchange, T().chatRoutingKey, { type: 'chat', text: 'forged as bob' }, { userId: bob.client.clientId }));
     await mallory.refused('input with userId = the coordinator', 406, (ch) => publishConfirmed(ch, T().inputExchange, T().commandRoutingKey, { type: 'users' }, { userId: scene.coordinatorUser }));
     await mallory.refused('an event with userId = the coordinator', [403, 406], (ch) => publishConfirmed(ch, T().eventsExchange, 'room.general', body, { userId: scene.coordinatorUser }));

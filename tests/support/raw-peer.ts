@@ -42,10 +42,10 @@ export class RawPeer {
   }
 
   /** Publishes bytes to the chat or command queue and waits for the broker's confirm. `replyTo: null` sends none. */
-  async send(queue: 'chat' | 'command', body: Buffer, replyTo: string | null = this.replyQueue): Promise<void> {
+  async send(queue: 'chat' | 'command', body: Buffer, replyTo: string | null = this.replyQueue, headers?: Record<string, unknown>): Promise<void> {
     const target = queue === 'chat' ? this.topology.chatQueue : this.topology.commandQueue;
     await new Promise<void>((resolve, reject) => {
-      this.channel.sendToQueue(target, body, { persistent: true, contentType: 'application/json', ...(replyTo === null ? {} : { replyTo }) }, (err) =>
+      this.channel.sendToQueue(target, body, { persistent: true, contentType: 'application/json', ...(replyTo === null ? {} : { replyTo }), ...(headers ? { headers } : {}) }, (err) =>
         err ? reject(err instanceof Error ? err : new Error(String(err))) : resolve(),
       );
     });
